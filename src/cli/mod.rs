@@ -1,0 +1,189 @@
+//! The `msign` command line: a thin layer over the library.
+//!
+//! Exit codes: 0 success; 1 verification failed (the model or signature is not what was
+//! signed, or the signature is malformed); 2 usage error (bad flags, unusable key or
+//! certificate files); 3 any other failure (I/O, network).
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use crate::error::Error;
+
+pub mod args;
+pub mod digest;
+pub mod progress;
+pub mod sign;
+pub mod verify;
+
+/// Exit code: verification failed.
+pub const EXIT_VERIFY_FAILED: u8 = 1;
+/// Exit code: usage error.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: any other failure.
+pub const EXIT_FAILURE: u8 = 3;
+
+const AFTER_HELP: &str = "\
+Exit status: 0 success, 1 verification failed, 2 usage error, 3 other failure.
+
+Signatures are Sigstore bundles compatible with OpenSSF model_signing: every flag of its
+CLI is accepted in both spellings (--private_key and --private-key).";
+
+/// Sign and verify machine-learning models.
+#[derive(Debug, Parser)]
+#[command(name = "msign", version, about, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    /// Print results as JSON on stdout (stable schema for scripts).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// No progress bars, no warnings; errors only.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// Accepted for compatibility with model_signing; msign prints what matters.
+    #[arg(long = "log-level", global = true, hide = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign a model: hash every file and write a signature (default `model.sig`).
+    #[command(subcommand)]
+    Sign(sign::SignMethod),
+    /// Verify a model against its signature.
+    #[command(subcommand)]
+    Verify(verify::VerifyMethod),
+    /// Print a model's digest (and with --json its whole manifest) without signing.
+    Digest(digest::DigestArgs),
+}
+
+/// Methods a `sign`/`verify` may name; anything else means the reference's default,
+/// Sigstore, as `model_signing sign MODEL` does.
+const METHODS: [&str; 5] = [
+    "sigstore",
+    "key",
+    "certificate",
+    "pkcs11-key",
+    "pkcs11-certificate",
+];
+
+/// Inserts the default method after `sign`/`verify` when none is named.
+pub fn with_default_method(args: Vec<OsString>) -> Vec<OsString> {
+    let mut out = args;
+    let pos = out.iter().position(|a| a == "sign" || a == "verify");
+    if let Some(i) = pos {
+        let next = out.get(i + 1).and_then(|a| a.to_str()).unwrap_or("");
+        let is_help = matches!(next, "-h" | "--help" | "help");
+        if !METHODS.contains(&next) && !is_help && !next.is_empty() {
+            out.insert(i + 1, OsString::from("sigstore"));
+        }
+    }
+    out
+}
+
+/// Context every subcommand gets.
+pub struct Ctx {
+    /// Emit JSON.
+    pub json: bool,
+    /// Be quiet.
+    pub quiet: bool,
+}
+
+impl Ctx {
+    /// Prints a warning on stderr unless quiet.
+    pub fn warn(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("warning: {msg}");
+        }
+    }
+}
+
+/// The exit code for an error.
+pub fn exit_code(e: &Error) -> u8 {
+    match e {
+        _ if e.is_verification_failure() => EXIT_VERIFY_FAILED,
+        Error::Usage(_) | Error::KeyMaterial { .. } => EXIT_USAGE,
+        _ => EXIT_FAILURE,
+    }
+}
+
+/// A short machine-readable name for an error's kind.
+pub fn error_kind(e: &Error) -> &'static str {
+    match e {
+        Error::Io { .. } => "io",
+        Error::UnsupportedEntry { .. } => "unsupported_entry",
+        Error::ContentUnavailable { .. } => "content_unavailable",
+        Error::ChangedWhileHashing { .. } => "changed_while_hashing",
+        Error::KeyMaterial { .. } => "key_material",
+        Error::MalformedSignature(_) => "malformed_signature",
+        Error::InvalidSignature(_) => "invalid_signature",
+        Error::ModelMismatch(_) => "model_mismatch",
+        Error::Usage(_) => "usage",
+        Error::Other(_) => "other",
+    }
+}
+
+/// Reports an error the way the user asked (text on stderr or JSON on stdout).
+pub fn report_error(ctx: &Ctx, e: &Error, extra: serde_json::Value) -> ExitCode {
+    let code = exit_code(e);
+    if ctx.json {
+        let mut v = json!({
+            "status": "error",
+            "error": {"kind": error_kind(e), "message": e.to_string()},
+        });
+        if let Error::ModelMismatch(diff) = e {
+            v["status"] = json!("failed");
+            v["differences"] = serde_json::to_value(diff).unwrap_or_default();
+        } else if e.is_verification_failure() {
+            v["status"] = json!("failed");
+        }
+        if let (Some(obj), Some(extra)) = (v.as_object_mut(), extra.as_object()) {
+            for (k, val) in extra {
+                obj.insert(k.clone(), val.clone());
+            }
+        }
+        println!("{v}");
+    } else {
+        eprintln!("error: {e}");
+        if let Some(hint) = hint_for(e) {
+            eprintln!("hint: {hint}");
+        }
+    }
+    ExitCode::from(code)
+}
+
+fn hint_for(e: &Error) -> Option<&'static str> {
+    match e {
+        Error::ModelMismatch(_) => Some("the model changed after signing, or it was signed with other ignore rules (--ignore-paths)"),
+        Error::InvalidSignature(m) if m.contains("another key") => Some("check --public-key: it must pair with the key that signed"),
+        _ => None,
+    }
+}
+
+/// Parses arguments and runs `msign`.
+pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(with_default_method(args)) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    let ctx = Ctx {
+        json: cli.json,
+        quiet: cli.quiet,
+    };
+    match cli.command {
+        Command::Sign(m) => sign::run(&ctx, m),
+        Command::Verify(m) => verify::run(&ctx, m),
+        Command::Digest(a) => digest::run(&ctx, a),
+    }
+}

@@ -1,0 +1,168 @@
+//! `msign sign METHOD MODEL`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use indicatif::HumanBytes;
+use serde_json::json;
+
+use crate::cli::args::{CertificateArgs, HashArgs, ModelArgs, PrivateKeyArgs};
+use crate::cli::progress::Bar;
+use crate::cli::{report_error, Ctx};
+use crate::error::{Error, Result};
+use crate::sign::{CertificateSigner, KeySigner, Signer, SigningConfig};
+use crate::source::DirSource;
+use crate::store::{FileStore, SignatureStore};
+
+/// Options of every signing method.
+#[derive(Debug, Args, Clone)]
+pub struct SignCommon {
+    #[command(flatten)]
+    model: ModelArgs,
+
+    #[command(flatten)]
+    hash: HashArgs,
+
+    /// Where to write the signature. Written atomically; left out of the model when inside it.
+    #[arg(long, value_name = "SIGNATURE_PATH", default_value = "model.sig")]
+    signature: PathBuf,
+}
+
+/// Signing methods. Without one, `sign MODEL` uses Sigstore, as model_signing does.
+#[derive(Debug, Subcommand)]
+pub enum SignMethod {
+    /// Sign with an EC private key (P-256, P-384, P-521).
+    Key {
+        #[command(flatten)]
+        common: SignCommon,
+        #[command(flatten)]
+        key: PrivateKeyArgs,
+    },
+    /// Sign with a private key and its X.509 certificate chain.
+    Certificate {
+        #[command(flatten)]
+        common: SignCommon,
+        #[command(flatten)]
+        key: PrivateKeyArgs,
+        #[command(flatten)]
+        cert: CertificateArgs,
+    },
+    /// Sign keyless with Sigstore (OIDC identity, Fulcio certificate, Rekor entry).
+    Sigstore {
+        #[command(flatten)]
+        common: SignCommon,
+        /// Use Sigstore's staging instance.
+        #[arg(long = "use-staging", alias = "use_staging")]
+        use_staging: bool,
+        /// Client trust configuration (JSON) naming the instance to use.
+        #[arg(
+            long = "trust-config",
+            alias = "trust_config",
+            value_name = "TRUST_CONFIG_PATH"
+        )]
+        trust_config: Option<PathBuf>,
+        /// Take the identity token from the CI environment.
+        #[arg(long = "use-ambient-credentials", alias = "use_ambient_credentials")]
+        use_ambient_credentials: bool,
+        /// A fixed OIDC identity token.
+        #[arg(
+            long = "identity-token",
+            alias = "identity_token",
+            value_name = "TOKEN"
+        )]
+        identity_token: Option<String>,
+        /// Out-of-band OAuth flow: print a URL instead of opening a browser.
+        #[arg(long = "oauth-force-oob", alias = "oauth_force_oob")]
+        oauth_force_oob: bool,
+        /// OIDC client id.
+        #[arg(long = "client-id", alias = "client_id", value_name = "ID")]
+        client_id: Option<String>,
+        /// OIDC client secret.
+        #[arg(long = "client-secret", alias = "client_secret", value_name = "SECRET")]
+        client_secret: Option<String>,
+    },
+}
+
+impl SignMethod {
+    fn common(&self) -> &SignCommon {
+        match self {
+            SignMethod::Key { common, .. }
+            | SignMethod::Certificate { common, .. }
+            | SignMethod::Sigstore { common, .. } => common,
+        }
+    }
+
+    fn signer(&self) -> Result<Box<dyn Signer>> {
+        match self {
+            SignMethod::Key { key, .. } => Ok(Box::new(KeySigner::from_pem_file(&key.private_key, key.password.as_deref())?)),
+            SignMethod::Certificate { key, cert, .. } => Ok(Box::new(CertificateSigner::from_files(
+                &key.private_key,
+                key.password.as_deref(),
+                &cert.signing_certificate,
+                &cert.certificate_chain,
+            )?)),
+            SignMethod::Sigstore { .. } => Err(Error::Usage(
+                "Sigstore signing is not available in this msign build yet; sign with `msign sign key` or `msign sign certificate`".into(),
+            )),
+        }
+    }
+}
+
+/// Runs `sign`.
+pub fn run(ctx: &Ctx, method: SignMethod) -> ExitCode {
+    let common = method.common().clone();
+    let extra = json!({"model": common.model.model_path, "signature": common.signature});
+    match sign(ctx, &method, &common) {
+        Ok(v) => {
+            if ctx.json {
+                println!("{v}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => report_error(ctx, &e, extra),
+    }
+}
+
+fn sign(ctx: &Ctx, method: &SignMethod, common: &SignCommon) -> Result<serde_json::Value> {
+    let ignores = common
+        .model
+        .relative_ignores(&[common.signature.as_path()])?;
+    let hashing = common.hash.config(&common.model, &ignores)?;
+    let signer = method.signer()?;
+    let method_name = signer.method();
+    let source =
+        DirSource::new(&common.model.model_path).allow_symlinks(common.model.allow_symlinks);
+    let bar = Bar::new("hashing", ctx.quiet || ctx.json);
+    let signed = SigningConfig::new()
+        .set_hashing_config(hashing)
+        .use_signer(signer)
+        .sign(&source, &bar)?;
+    for w in &signed.hashed.warnings {
+        ctx.warn(w);
+    }
+    let store = FileStore::new(&common.signature);
+    let written = store.save(&signed.bundle.to_json())?;
+    let m = &signed.hashed.manifest;
+    let digest = format!("sha256:{}", hex::encode(m.root_digest()));
+    if !ctx.json && !ctx.quiet {
+        println!(
+            "Signing succeeded: {} file(s) ({}) of '{}' signed with {method_name} -> {written}",
+            m.file_count(),
+            HumanBytes(signed.hashed.bytes),
+            m.model_name
+        );
+    }
+    Ok(json!({
+        "status": "signed",
+        "model": common.model.model_path,
+        "model_name": m.model_name,
+        "signature": written,
+        "method": method_name,
+        "files": m.file_count(),
+        "resources": m.resources.len(),
+        "bytes": signed.hashed.bytes,
+        "digest": digest,
+        "warnings": signed.hashed.warnings,
+    }))
+}

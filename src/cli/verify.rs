@@ -1,0 +1,186 @@
+//! `msign verify METHOD MODEL --signature SIG`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use indicatif::HumanBytes;
+use serde_json::json;
+
+use crate::cli::args::ModelArgs;
+use crate::cli::progress::Bar;
+use crate::cli::{report_error, Ctx};
+use crate::error::{Error, Result};
+use crate::ignore::IgnoreRules;
+use crate::source::DirSource;
+use crate::store::{FileStore, SignatureStore};
+use crate::verify::{CertificateVerifier, KeyVerifier, VerifyingConfig};
+
+/// Options of every verification method.
+#[derive(Debug, Args, Clone)]
+pub struct VerifyCommon {
+    #[command(flatten)]
+    model: ModelArgs,
+
+    /// The signature to verify.
+    #[arg(long, value_name = "SIGNATURE_PATH")]
+    signature: PathBuf,
+
+    /// Only check the files the signature names; other files in the model are fine.
+    #[arg(
+        long = "ignore-unsigned-files",
+        alias = "ignore_unsigned_files",
+        overrides_with = "no_ignore_unsigned_files"
+    )]
+    ignore_unsigned_files: bool,
+
+    /// Every file in the model must be signed (default).
+    #[arg(
+        long = "no-ignore-unsigned-files",
+        alias = "no-ignore_unsigned_files",
+        alias = "no_ignore_unsigned_files"
+    )]
+    no_ignore_unsigned_files: bool,
+}
+
+/// Verification methods.
+#[derive(Debug, Subcommand)]
+pub enum VerifyMethod {
+    /// Verify a signature made with an EC key.
+    Key {
+        #[command(flatten)]
+        common: VerifyCommon,
+        /// The public key (PEM) paired with the signing key.
+        #[arg(long = "public-key", alias = "public_key", value_name = "PUBLIC_KEY")]
+        public_key: PathBuf,
+    },
+    /// Verify a signature made with a certificate chain.
+    Certificate {
+        #[command(flatten)]
+        common: VerifyCommon,
+        /// Trusted root certificate(s) (PEM, repeatable); the system's roots when absent.
+        #[arg(
+            long = "certificate-chain",
+            alias = "certificate_chain",
+            value_name = "CERTIFICATE_PATH"
+        )]
+        certificate_chain: Vec<PathBuf>,
+        /// Print the SHA-256 fingerprints of the certificates involved.
+        #[arg(long = "log-fingerprints", alias = "log_fingerprints")]
+        log_fingerprints: bool,
+    },
+    /// Verify a Sigstore signature against an identity and its OIDC issuer.
+    Sigstore {
+        #[command(flatten)]
+        common: VerifyCommon,
+        /// Expected signer identity (e-mail or URI in the certificate).
+        #[arg(long)]
+        identity: String,
+        /// Expected OIDC issuer of that identity.
+        #[arg(
+            long = "identity-provider",
+            alias = "identity_provider",
+            value_name = "URL"
+        )]
+        identity_provider: String,
+        /// Use Sigstore's staging instance.
+        #[arg(long = "use-staging", alias = "use_staging")]
+        use_staging: bool,
+        /// Client trust configuration (JSON).
+        #[arg(
+            long = "trust-config",
+            alias = "trust_config",
+            value_name = "TRUST_CONFIG_PATH"
+        )]
+        trust_config: Option<PathBuf>,
+    },
+}
+
+impl VerifyMethod {
+    fn common(&self) -> &VerifyCommon {
+        match self {
+            VerifyMethod::Key { common, .. }
+            | VerifyMethod::Certificate { common, .. }
+            | VerifyMethod::Sigstore { common, .. } => common,
+        }
+    }
+
+    fn config(&self) -> Result<VerifyingConfig> {
+        match self {
+            VerifyMethod::Key { public_key, .. } => Ok(VerifyingConfig::new(Box::new(KeyVerifier::from_pem_file(public_key)?))),
+            VerifyMethod::Certificate { certificate_chain, log_fingerprints, .. } => {
+                if *log_fingerprints {
+                    for c in crate::sign::certificate::load_certificates(certificate_chain)? {
+                        let fp = c.digest(openssl::hash::MessageDigest::sha256()).map_err(|e| Error::Other(e.to_string()))?;
+                        eprintln!("[  init  ] sha256 Fingerprint: {}", hex::encode_upper(fp).as_bytes().chunks(2).map(|c| std::str::from_utf8(c).unwrap_or("")).collect::<Vec<_>>().join(":"));
+                    }
+                }
+                Ok(VerifyingConfig::new(Box::new(CertificateVerifier::from_root_files(certificate_chain)?)))
+            }
+            VerifyMethod::Sigstore { .. } => Err(Error::Usage(
+                "Sigstore verification is not available in this msign build yet; verify key or certificate signatures".into(),
+            )),
+        }
+    }
+}
+
+/// Runs `verify`.
+pub fn run(ctx: &Ctx, method: VerifyMethod) -> ExitCode {
+    let common = method.common().clone();
+    let extra = json!({"model": common.model.model_path, "signature": common.signature});
+    match verify(ctx, &method, &common) {
+        Ok(v) => {
+            if ctx.json {
+                println!("{v}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => report_error(ctx, &e, extra),
+    }
+}
+
+fn verify(ctx: &Ctx, method: &VerifyMethod, common: &VerifyCommon) -> Result<serde_json::Value> {
+    let sig_bytes = FileStore::new(&common.signature).load()?;
+    let mut rules = IgnoreRules::new();
+    for p in common
+        .model
+        .relative_ignores(&[common.signature.as_path()])?
+    {
+        rules.add_path(&p)?;
+    }
+    let config = method
+        .config()?
+        .add_ignore_rules(&rules)?
+        .set_ignore_git_paths(common.model.ignore_git())
+        .set_ignore_unsigned_files(common.ignore_unsigned_files && !common.no_ignore_unsigned_files)
+        .set_allow_symlinks(common.model.allow_symlinks);
+    let signed = config.verify_signature(&sig_bytes)?;
+    let hashing = config.hashing_for(&signed.manifest)?;
+    let source = DirSource::new(&common.model.model_path).allow_symlinks(hashing.allow_symlinks());
+    let bar = Bar::new("verifying", ctx.quiet || ctx.json);
+    let verified = config.verify_model(signed, &source, &bar)?;
+    for w in &verified.warnings {
+        ctx.warn(w);
+    }
+    let m = &verified.manifest;
+    if !ctx.json && !ctx.quiet {
+        println!(
+            "Verification succeeded: {} file(s) ({}) match the signature by {}",
+            m.file_count(),
+            HumanBytes(verified.hashed.bytes),
+            verified.signer
+        );
+    }
+    Ok(json!({
+        "status": "verified",
+        "model": common.model.model_path,
+        "signature": common.signature,
+        "method": config.method(),
+        "signer": verified.signer,
+        "files": m.file_count(),
+        "resources": m.resources.len(),
+        "bytes": verified.hashed.bytes,
+        "digest": format!("sha256:{}", hex::encode(m.root_digest())),
+        "warnings": verified.warnings,
+    }))
+}

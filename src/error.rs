@@ -1,0 +1,101 @@
+//! The one error type of the library.
+//!
+//! Variants say *where* something went wrong (a path, a field of the signature) and the
+//! CLI maps each family to an exit code, so scripts can tell a tampered model from a typo.
+
+use std::path::PathBuf;
+
+use crate::verify::ManifestDiff;
+
+/// Everything that can go wrong while hashing, signing or verifying a model.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An I/O error on a named path.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path being read or written.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The model contains something msign refuses to hash (a symlink without
+    /// `--allow-symlinks`, a link escaping the model, a socket, ...).
+    #[error("{path}: {reason}")]
+    UnsupportedEntry {
+        /// The offending path.
+        path: PathBuf,
+        /// Why it was refused and what to do about it.
+        reason: String,
+    },
+
+    /// Content the serialization needs is not available from the source
+    /// (e.g. a Git LFS object that was never fetched).
+    #[error("content not available for {}: {hint}", names.join(", "))]
+    ContentUnavailable {
+        /// Model-relative names of the missing entries.
+        names: Vec<String>,
+        /// The command or step that makes the content available.
+        hint: String,
+    },
+
+    /// A file changed size or content while it was being hashed.
+    #[error("{path}: file changed while it was being hashed; sign again once it is stable")]
+    ChangedWhileHashing {
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// Key or certificate material given by the user cannot be used.
+    #[error("{what}: {reason}")]
+    KeyMaterial {
+        /// Which input (file path or flag).
+        what: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
+
+    /// The signature file is not a signature msign understands: malformed JSON,
+    /// missing fields, unsupported media type, inconsistent statement.
+    #[error("malformed signature: {0}")]
+    MalformedSignature(String),
+
+    /// The signature does not verify cryptographically (wrong key, bad chain, tampered payload).
+    #[error("signature verification failed: {0}")]
+    InvalidSignature(String),
+
+    /// The signature is valid but the model on disk differs from what was signed.
+    #[error("model does not match its signature:\n{0}")]
+    ModelMismatch(ManifestDiff),
+
+    /// A configuration or argument that cannot work.
+    #[error("{0}")]
+    Usage(String),
+
+    /// Any other failure with a message that already says what to do.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    /// Wraps an I/O error with the path it happened on.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// True when the error means "this signature or model must not be trusted",
+    /// as opposed to a problem running the tool.
+    pub fn is_verification_failure(&self) -> bool {
+        matches!(
+            self,
+            Error::MalformedSignature(_) | Error::InvalidSignature(_) | Error::ModelMismatch(_)
+        )
+    }
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

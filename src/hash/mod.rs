@@ -1,0 +1,209 @@
+//! Hashing: from a model source to a [`Manifest`].
+//!
+//! [`HashingConfig`] mirrors `model_signing.hashing.Config`: a serialization method (files
+//! or shards), a hash algorithm, ignore rules and the symlink policy.
+
+use std::collections::BTreeSet;
+
+use crate::error::{Error, Result};
+use crate::ignore::{IgnoreRules, IGNORE_FILE};
+use crate::manifest::{HashAlgorithm, Manifest, Method, ModelPath, Serialization};
+use crate::source::ModelSource;
+
+pub(crate) mod algorithm;
+mod engine;
+
+/// Receives progress while content is hashed. Implementations must be cheap: `advance`
+/// is called from every worker thread for every buffer.
+pub trait Progress: Sync {
+    /// Hashing starts; `total` bytes will be reported through `advance`.
+    fn start(&self, _total: u64) {}
+    /// `bytes` more bytes were hashed (or taken from a known digest).
+    fn advance(&self, bytes: u64);
+    /// Hashing is done.
+    fn finish(&self) {}
+}
+
+/// Progress that goes nowhere.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn advance(&self, _bytes: u64) {}
+}
+
+/// The result of hashing a model.
+#[derive(Debug)]
+pub struct Hashed {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// Things the user may want to know (folders behind links not followed, ...).
+    pub warnings: Vec<String>,
+    /// Bytes covered by the manifest.
+    pub bytes: u64,
+}
+
+/// How to hash a model. Defaults match `model_signing`: file serialization, SHA-256,
+/// git paths ignored, symlinks refused.
+#[derive(Debug, Clone)]
+pub struct HashingConfig {
+    method: Method,
+    hash: HashAlgorithm,
+    allow_symlinks: bool,
+    rules: IgnoreRules,
+    ignore_git_paths: bool,
+    use_ignore_file: bool,
+    only: Option<BTreeSet<ModelPath>>,
+}
+
+impl Default for HashingConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HashingConfig {
+    /// The reference's defaults.
+    pub fn new() -> Self {
+        HashingConfig {
+            method: Method::Files,
+            hash: HashAlgorithm::Sha256,
+            allow_symlinks: false,
+            rules: IgnoreRules::new(),
+            ignore_git_paths: true,
+            use_ignore_file: false,
+            only: None,
+        }
+    }
+
+    /// One resource per file.
+    pub fn use_file_serialization(mut self, hash: HashAlgorithm) -> Self {
+        self.method = Method::Files;
+        self.hash = hash;
+        self
+    }
+
+    /// Files cut into shards of `shard_size` bytes. As in the reference, BLAKE3 is
+    /// hashed per file instead (it is parallel on its own); the manifest says so.
+    pub fn use_shard_serialization(mut self, hash: HashAlgorithm, shard_size: u64) -> Result<Self> {
+        if shard_size == 0 {
+            return Err(Error::Usage("shard size must be positive".into()));
+        }
+        self.method = if hash == HashAlgorithm::Blake3 {
+            Method::Files
+        } else {
+            Method::Shards { shard_size }
+        };
+        self.hash = hash;
+        Ok(self)
+    }
+
+    /// Follow symbolic links that stay inside the model.
+    pub fn set_allow_symlinks(mut self, allow: bool) -> Self {
+        self.allow_symlinks = allow;
+        self
+    }
+
+    /// Whether symbolic links are followed.
+    pub fn allow_symlinks(&self) -> bool {
+        self.allow_symlinks
+    }
+
+    /// Ignore (default) or include `.git`, `.gitattributes`, `.github`, `.gitignore`.
+    pub fn set_ignore_git_paths(mut self, ignore: bool) -> Self {
+        self.ignore_git_paths = ignore;
+        self
+    }
+
+    /// Ignores a literal model-relative path and everything below it.
+    pub fn add_ignored_path(mut self, path: &str) -> Result<Self> {
+        self.rules.add_path(path)?;
+        Ok(self)
+    }
+
+    /// Ignores paths matching a `.gitignore`-style pattern.
+    pub fn add_exclude(mut self, pattern: &str) -> Result<Self> {
+        self.rules.add_pattern(pattern)?;
+        Ok(self)
+    }
+
+    /// Adds a whole set of rules (e.g. those recorded in a signature).
+    pub fn add_rules(mut self, rules: &IgnoreRules) -> Result<Self> {
+        self.rules.extend(rules)?;
+        Ok(self)
+    }
+
+    /// Read `.msignignore` from the model root and apply (and record) its patterns.
+    pub fn use_ignore_file(mut self, yes: bool) -> Self {
+        self.use_ignore_file = yes;
+        self
+    }
+
+    /// Hash only these files (`--ignore-unsigned-files`): others are left out.
+    pub fn restrict_to(mut self, paths: BTreeSet<ModelPath>) -> Self {
+        self.only = Some(paths);
+        self
+    }
+
+    /// A configuration that reproduces a signed statement's serialization.
+    pub fn from_serialization(ser: &Serialization) -> Result<Self> {
+        let rules = IgnoreRules::from_recorded(ser.ignore_paths.iter().map(String::as_str))?;
+        let mut cfg = HashingConfig::new().set_allow_symlinks(ser.allow_symlinks);
+        cfg.method = ser.method;
+        cfg.hash = ser.hash;
+        cfg.rules = rules;
+        Ok(cfg)
+    }
+
+    /// The rules applied to `source`, and the list recorded in the statement.
+    pub fn effective_rules(&self, source: &dyn ModelSource) -> Result<IgnoreRules> {
+        let mut rules = if self.ignore_git_paths {
+            IgnoreRules::new().with_git_paths()
+        } else {
+            IgnoreRules::new()
+        };
+        rules.extend(&self.rules)?;
+        if self.use_ignore_file {
+            if let Some(content) = source.read_small_file(IGNORE_FILE)? {
+                let text = String::from_utf8(content)
+                    .map_err(|_| Error::Usage(format!("{IGNORE_FILE} is not UTF-8 text")))?;
+                rules.add_pattern_file(&text)?;
+            }
+        }
+        Ok(rules)
+    }
+
+    /// Hashes a model.
+    pub fn hash(&self, source: &dyn ModelSource) -> Result<Manifest> {
+        Ok(self.hash_with_progress(source, &NoProgress)?.manifest)
+    }
+
+    /// Hashes a model, reporting progress.
+    pub fn hash_with_progress(
+        &self,
+        source: &dyn ModelSource,
+        progress: &dyn Progress,
+    ) -> Result<Hashed> {
+        let rules = self.effective_rules(source)?;
+        let mut listing = source.list(&rules)?;
+        if let Some(only) = &self.only {
+            listing.entries.retain(|e| only.contains(&e.path));
+        }
+        let serialization = Serialization {
+            method: self.method,
+            hash: self.hash,
+            allow_symlinks: self.allow_symlinks,
+            ignore_paths: rules.recorded(),
+        };
+        let resources = engine::hash_entries(&listing.entries, &serialization, progress)?;
+        Ok(Hashed {
+            bytes: listing.entries.iter().map(|e| e.size).sum(),
+            manifest: Manifest {
+                model_name: source.model_name(),
+                serialization,
+                resources,
+            },
+            warnings: listing.warnings,
+        })
+    }
+}

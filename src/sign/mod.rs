@@ -1,0 +1,120 @@
+//! Signing: from a manifest to a signature bundle.
+//!
+//! A [`Signer`] turns statement bytes into a bundle; [`SigningConfig`] mirrors
+//! `model_signing.signing.Config` and chains hashing, statement and signer.
+
+use std::path::{Path, PathBuf};
+
+use crate::bundle::{statement, Bundle};
+use crate::error::{Error, Result};
+use crate::hash::{Hashed, HashingConfig, Progress};
+use crate::manifest::Manifest;
+use crate::source::ModelSource;
+
+pub mod certificate;
+pub mod key;
+
+pub use certificate::CertificateSigner;
+pub use key::KeySigner;
+
+/// Something that can sign an in-toto statement (a key, a certificate, Sigstore, a token).
+pub trait Signer: Send + Sync {
+    /// Signs the statement bytes and returns the bundle that carries them.
+    fn sign(&self, payload: &[u8]) -> Result<Bundle>;
+
+    /// The method name used on the command line (`key`, `certificate`, ...).
+    fn method(&self) -> &'static str;
+}
+
+/// What signing produced.
+#[derive(Debug)]
+pub struct Signed {
+    /// The bundle to store.
+    pub bundle: Bundle,
+    /// The hashed model.
+    pub hashed: Hashed,
+}
+
+/// How to sign a model. Mirrors `model_signing.signing.Config`.
+pub struct SigningConfig {
+    hashing: HashingConfig,
+    signer: Option<Box<dyn Signer>>,
+}
+
+impl Default for SigningConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SigningConfig {
+    /// Default hashing, no signer yet.
+    pub fn new() -> Self {
+        SigningConfig {
+            hashing: HashingConfig::new(),
+            signer: None,
+        }
+    }
+
+    /// Replaces the hashing configuration.
+    pub fn set_hashing_config(mut self, hashing: HashingConfig) -> Self {
+        self.hashing = hashing;
+        self
+    }
+
+    /// The hashing configuration in use.
+    pub fn hashing_config(&self) -> &HashingConfig {
+        &self.hashing
+    }
+
+    /// Sign with an EC private key (PEM).
+    pub fn use_elliptic_key_signer(
+        self,
+        private_key: &Path,
+        password: Option<&str>,
+    ) -> Result<Self> {
+        Ok(self.use_signer(Box::new(KeySigner::from_pem_file(private_key, password)?)))
+    }
+
+    /// Sign with a key, its certificate and the chain up to (not necessarily including) a root.
+    pub fn use_certificate_signer(
+        self,
+        private_key: &Path,
+        password: Option<&str>,
+        signing_certificate: &Path,
+        certificate_chain: &[PathBuf],
+    ) -> Result<Self> {
+        let signer = CertificateSigner::from_files(
+            private_key,
+            password,
+            signing_certificate,
+            certificate_chain,
+        )?;
+        Ok(self.use_signer(Box::new(signer)))
+    }
+
+    /// Sign with any signer.
+    pub fn use_signer(mut self, signer: Box<dyn Signer>) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+
+    fn signer(&self) -> Result<&dyn Signer> {
+        self.signer
+            .as_deref()
+            .ok_or_else(|| Error::Usage("no signing method configured".into()))
+    }
+
+    /// Signs an already computed manifest.
+    pub fn sign_manifest(&self, manifest: &Manifest) -> Result<Bundle> {
+        self.signer()?.sign(&statement::to_payload(manifest))
+    }
+
+    /// Hashes and signs a model.
+    pub fn sign(&self, source: &dyn ModelSource, progress: &dyn Progress) -> Result<Signed> {
+        self.signer()?;
+        let hashed = self.hashing.hash_with_progress(source, progress)?;
+        let bundle = self.sign_manifest(&hashed.manifest)?;
+        Ok(Signed { bundle, hashed })
+    }
+}
