@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use crate::error::{Error, Result};
 use crate::hash::HashingConfig;
 use crate::manifest::{HashAlgorithm, DEFAULT_SHARD_SIZE};
+use crate::source::{DirSource, ModelSource};
 
 /// The model and what to leave out of it.
 #[derive(Debug, Args, Clone)]
@@ -43,6 +44,14 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
+    /// The source of the model's content. Every subcommand gets its source here, so a new
+    /// kind of source (a git revision, a Hub cache snapshot) is one more branch in one place.
+    pub fn source(&self, allow_symlinks: bool) -> Result<Box<dyn ModelSource>> {
+        Ok(Box::new(
+            DirSource::new(&self.model_path).allow_symlinks(allow_symlinks),
+        ))
+    }
+
     /// Whether git paths are ignored.
     pub fn ignore_git(&self) -> bool {
         !self.no_ignore_git_paths

@@ -49,7 +49,10 @@ pub fn reference_python() -> PathBuf {
 
 /// The reference CLI, `model_signing`.
 pub fn reference_cli() -> Command {
-    Command::new(required("MSIGN_REFERENCE_CLI", ".venv-ref/bin/model_signing"))
+    Command::new(required(
+        "MSIGN_REFERENCE_CLI",
+        ".venv-ref/bin/model_signing",
+    ))
 }
 
 /// Runs a Python snippet with the reference installed; `args` become `sys.argv[1:]`.
@@ -95,8 +98,18 @@ pub fn run_fails(cmd: &mut Command, code: i32) -> Output {
 pub fn ec_keypair(dir: &Path, curve: &str) -> (PathBuf, PathBuf) {
     let key = dir.join(format!("{curve}.pem"));
     let public = dir.join(format!("{curve}.pub"));
-    run_ok(Command::new("openssl").args(["ecparam", "-name", curve, "-genkey", "-noout", "-out"]).arg(&key));
-    run_ok(Command::new("openssl").args(["ec", "-pubout", "-in"]).arg(&key).arg("-out").arg(&public));
+    run_ok(
+        Command::new("openssl")
+            .args(["ecparam", "-name", curve, "-genkey", "-noout", "-out"])
+            .arg(&key),
+    );
+    run_ok(
+        Command::new("openssl")
+            .args(["ec", "-pubout", "-in"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&public),
+    );
     (key, public)
 }
 
@@ -105,7 +118,10 @@ pub fn sample_model(dir: &Path) -> PathBuf {
     let m = dir.join("model");
     for (name, content) in [
         ("config.json", b"{\"hidden\": 8}".to_vec()),
-        ("weights/part-1.bin", (0..200_000u32).map(|i| (i % 251) as u8).collect()),
+        (
+            "weights/part-1.bin",
+            (0..200_000u32).map(|i| (i % 251) as u8).collect(),
+        ),
         ("weights/part-2.bin", vec![7u8; 3000]),
         ("empty", Vec::new()),
         ("tokenizer/naïve ü.json", "ü".as_bytes().to_vec()),
