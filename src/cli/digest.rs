@@ -10,7 +10,6 @@ use crate::cli::args::{HashArgs, ModelArgs};
 use crate::cli::progress::Bar;
 use crate::cli::{report_error, Ctx};
 use crate::error::Result;
-use crate::source::DirSource;
 
 /// Options of `digest`.
 #[derive(Debug, Args)]
@@ -32,9 +31,9 @@ pub fn run(ctx: &Ctx, args: DigestArgs) -> ExitCode {
 fn digest(ctx: &Ctx, args: &DigestArgs) -> Result<()> {
     let ignores = args.model.relative_ignores(&[])?;
     let hashing = args.hash.config(&args.model, &ignores)?;
-    let source = DirSource::new(&args.model.model_path).allow_symlinks(args.model.allow_symlinks);
+    let source = args.model.source(args.model.allow_symlinks)?;
     let hashed =
-        hashing.hash_with_progress(&source, &Bar::new("hashing", ctx.quiet || ctx.json))?;
+        hashing.hash_with_progress(source.as_ref(), &Bar::new("hashing", ctx.quiet || ctx.json))?;
     for w in &hashed.warnings {
         ctx.warn(w);
     }

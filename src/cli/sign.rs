@@ -12,7 +12,6 @@ use crate::cli::progress::Bar;
 use crate::cli::{report_error, Ctx};
 use crate::error::{Error, Result};
 use crate::sign::{CertificateSigner, KeySigner, Signer, SigningConfig};
-use crate::source::DirSource;
 use crate::store::{FileStore, SignatureStore};
 
 /// Options of every signing method.
@@ -131,13 +130,12 @@ fn sign(ctx: &Ctx, method: &SignMethod, common: &SignCommon) -> Result<serde_jso
     let hashing = common.hash.config(&common.model, &ignores)?;
     let signer = method.signer()?;
     let method_name = signer.method();
-    let source =
-        DirSource::new(&common.model.model_path).allow_symlinks(common.model.allow_symlinks);
+    let source = common.model.source(common.model.allow_symlinks)?;
     let bar = Bar::new("hashing", ctx.quiet || ctx.json);
     let signed = SigningConfig::new()
         .set_hashing_config(hashing)
         .use_signer(signer)
-        .sign(&source, &bar)?;
+        .sign(source.as_ref(), &bar)?;
     for w in &signed.hashed.warnings {
         ctx.warn(w);
     }

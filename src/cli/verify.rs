@@ -12,7 +12,6 @@ use crate::cli::progress::Bar;
 use crate::cli::{report_error, Ctx};
 use crate::error::{Error, Result};
 use crate::ignore::IgnoreRules;
-use crate::source::DirSource;
 use crate::store::{FileStore, SignatureStore};
 use crate::verify::{CertificateVerifier, KeyVerifier, VerifyingConfig};
 
@@ -156,9 +155,9 @@ fn verify(ctx: &Ctx, method: &VerifyMethod, common: &VerifyCommon) -> Result<ser
         .set_allow_symlinks(common.model.allow_symlinks);
     let signed = config.verify_signature(&sig_bytes)?;
     let hashing = config.hashing_for(&signed.manifest)?;
-    let source = DirSource::new(&common.model.model_path).allow_symlinks(hashing.allow_symlinks());
+    let source = common.model.source(hashing.allow_symlinks())?;
     let bar = Bar::new("verifying", ctx.quiet || ctx.json);
-    let verified = config.verify_model(signed, &source, &bar)?;
+    let verified = config.verify_model(signed, source.as_ref(), &bar)?;
     for w in &verified.warnings {
         ctx.warn(w);
     }
