@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use openssl::pkey::{PKey, Private};
+use openssl::pkey::{HasPublic, PKey, PKeyRef, Private};
 use openssl::x509::X509;
 
 use crate::bundle::{Bundle, CertificateChain, RawBytes, VerificationMaterial};
@@ -51,44 +51,60 @@ impl CertificateSigner {
         Self::from_parts(key, leaf, load_certificates(chain)?, signing_certificate)
     }
 
-    /// Builds a signer from loaded parts (also used by hardware-token signers).
+    /// Builds a signer from loaded parts.
     pub fn from_parts(
         key: PKey<Private>,
         leaf: X509,
         chain: Vec<X509>,
         leaf_path: &Path,
     ) -> Result<Self> {
-        let leaf_key = leaf.public_key().map_err(|e| Error::KeyMaterial {
-            what: leaf_path.display().to_string(),
-            reason: format!("certificate key unreadable ({e})"),
-        })?;
-        if !leaf_key.public_eq(&key) {
-            return Err(Error::KeyMaterial {
-                what: leaf_path.display().to_string(),
-                reason: "the certificate's public key does not match the private key".into(),
-            });
-        }
-        let mut chain_der = Vec::with_capacity(chain.len() + 1);
-        for c in std::iter::once(&leaf).chain(chain.iter()) {
-            chain_der.push(
-                c.to_der()
-                    .map_err(|e| Error::Other(format!("cannot encode certificate: {e}")))?,
-            );
-        }
+        let chain_der = chain_for_key(&key, &leaf, &chain, leaf_path)?;
         Ok(CertificateSigner { key, chain_der })
+    }
+}
+
+/// Checks that `leaf` certifies `key` and returns the bundle's chain: the leaf, then
+/// `chain` in order, DER-encoded. Shared with signers whose private key is not in memory.
+pub(crate) fn chain_for_key<T: HasPublic>(
+    key: &PKeyRef<T>,
+    leaf: &X509,
+    chain: &[X509],
+    leaf_path: &Path,
+) -> Result<Vec<Vec<u8>>> {
+    let leaf_key = leaf.public_key().map_err(|e| Error::KeyMaterial {
+        what: leaf_path.display().to_string(),
+        reason: format!("certificate key unreadable ({e})"),
+    })?;
+    if !leaf_key.public_eq(key) {
+        return Err(Error::KeyMaterial {
+            what: leaf_path.display().to_string(),
+            reason: "the certificate's public key does not match the private key".into(),
+        });
+    }
+    let mut chain_der = Vec::with_capacity(chain.len() + 1);
+    for c in std::iter::once(leaf).chain(chain.iter()) {
+        chain_der.push(
+            c.to_der()
+                .map_err(|e| Error::Other(format!("cannot encode certificate: {e}")))?,
+        );
+    }
+    Ok(chain_der)
+}
+
+/// The verification material naming a certificate chain (leaf first).
+pub(crate) fn chain_material(chain_der: &[Vec<u8>]) -> VerificationMaterial {
+    VerificationMaterial {
+        x509_certificate_chain: Some(CertificateChain {
+            certificates: chain_der.iter().map(|d| RawBytes::new(d)).collect(),
+        }),
+        ..Default::default()
     }
 }
 
 impl Signer for CertificateSigner {
     fn sign(&self, payload: &[u8]) -> Result<Bundle> {
         let sig = sign_pae(&self.key, payload)?;
-        let material = VerificationMaterial {
-            x509_certificate_chain: Some(CertificateChain {
-                certificates: self.chain_der.iter().map(|d| RawBytes::new(d)).collect(),
-            }),
-            ..Default::default()
-        };
-        Ok(Bundle::new_dsse(payload, &sig, material))
+        Ok(Bundle::new_dsse(payload, &sig, chain_material(&self.chain_der)))
     }
 
     fn method(&self) -> &'static str {

@@ -13,9 +13,11 @@ use crate::source::ModelSource;
 
 pub mod certificate;
 pub mod key;
+pub mod pkcs11;
 
 pub use certificate::CertificateSigner;
 pub use key::KeySigner;
+pub use pkcs11::Pkcs11Signer;
 
 /// Something that can sign an in-toto statement (a key, a certificate, Sigstore, a token).
 pub trait Signer: Send + Sync {
