@@ -14,6 +14,7 @@ use crate::error::Error;
 
 pub mod args;
 pub mod digest;
+pub mod pkcs11;
 pub mod progress;
 pub mod sign;
 pub mod verify;

@@ -8,6 +8,7 @@ use indicatif::HumanBytes;
 use serde_json::json;
 
 use crate::cli::args::{CertificateArgs, HashArgs, ModelArgs, PrivateKeyArgs};
+use crate::cli::pkcs11::Pkcs11Args;
 use crate::cli::progress::Bar;
 use crate::cli::{report_error, Ctx};
 use crate::error::{Error, Result};
@@ -44,6 +45,24 @@ pub enum SignMethod {
         common: SignCommon,
         #[command(flatten)]
         key: PrivateKeyArgs,
+        #[command(flatten)]
+        cert: CertificateArgs,
+    },
+    /// Sign with an EC key held in a PKCS #11 token (HSM, smart card, SoftHSM).
+    #[command(name = "pkcs11-key")]
+    Pkcs11Key {
+        #[command(flatten)]
+        common: SignCommon,
+        #[command(flatten)]
+        pkcs11: Pkcs11Args,
+    },
+    /// Sign with a PKCS #11 token key and its X.509 certificate chain.
+    #[command(name = "pkcs11-certificate")]
+    Pkcs11Certificate {
+        #[command(flatten)]
+        common: SignCommon,
+        #[command(flatten)]
+        pkcs11: Pkcs11Args,
         #[command(flatten)]
         cert: CertificateArgs,
     },
@@ -88,7 +107,9 @@ impl SignMethod {
         match self {
             SignMethod::Key { common, .. }
             | SignMethod::Certificate { common, .. }
-            | SignMethod::Sigstore { common, .. } => common,
+            | SignMethod::Sigstore { common, .. }
+            | SignMethod::Pkcs11Key { common, .. }
+            | SignMethod::Pkcs11Certificate { common, .. } => common,
         }
     }
 
@@ -101,6 +122,10 @@ impl SignMethod {
                 &cert.signing_certificate,
                 &cert.certificate_chain,
             )?)),
+            SignMethod::Pkcs11Key { pkcs11, .. } => Ok(Box::new(pkcs11.key_signer()?)),
+            SignMethod::Pkcs11Certificate { pkcs11, cert, .. } => {
+                Ok(Box::new(pkcs11.certificate_signer(cert)?))
+            }
             SignMethod::Sigstore { .. } => Err(Error::Usage(
                 "Sigstore signing is not available in this msign build yet; sign with `msign sign key` or `msign sign certificate`".into(),
             )),

@@ -104,7 +104,11 @@ pub(crate) fn chain_material(chain_der: &[Vec<u8>]) -> VerificationMaterial {
 impl Signer for CertificateSigner {
     fn sign(&self, payload: &[u8]) -> Result<Bundle> {
         let sig = sign_pae(&self.key, payload)?;
-        Ok(Bundle::new_dsse(payload, &sig, chain_material(&self.chain_der)))
+        Ok(Bundle::new_dsse(
+            payload,
+            &sig,
+            chain_material(&self.chain_der),
+        ))
     }
 
     fn method(&self) -> &'static str {

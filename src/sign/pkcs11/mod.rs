@@ -97,7 +97,12 @@ impl Pkcs11Signer {
         let leaf = load_certificates(&[signing_certificate.to_path_buf()])?.remove(0);
         let chain = load_certificates(certificate_chain)?;
         let mut s = Self::open(uri, options, Some(&leaf))?;
-        s.material = Material::Chain(chain_for_key(&s.public, &leaf, &chain, signing_certificate)?);
+        s.material = Material::Chain(chain_for_key(
+            &s.public,
+            &leaf,
+            &chain,
+            signing_certificate,
+        )?);
         s.method = "pkcs11-certificate";
         Ok(s)
     }
@@ -149,7 +154,8 @@ impl Pkcs11Signer {
                 return Err(token_error(
                     criteria.describe(&label),
                     format!(
-                        "the private key is a {t} key; msign signs with EC keys on P-256, P-384 or P-521"
+                        "the private key is a {} key; msign signs with EC keys on P-256, P-384 or P-521",
+                        t.to_string().trim_start_matches("CKK_")
                     ),
                 ))
             }
@@ -259,9 +265,7 @@ pub fn raw_to_der(raw: &[u8], field_bytes: usize) -> Result<Vec<u8>> {
 
 /// The curve named by CKA_EC_PARAMS (a DER OID; explicit parameters are refused).
 fn curve_from_params(params: Option<&[u8]>) -> std::result::Result<EcGroup, String> {
-    const P256: &[u8] = &[
-        0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
-    ];
+    const P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
     const P384: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
     const P521: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
     let nid = match params {
@@ -358,8 +362,8 @@ fn public_key(
             "the public key object has no CKA_EC_POINT",
         )
     })?;
-    let mut bn = openssl::bn::BigNumContext::new()
-        .map_err(|e| Error::Other(format!("openssl: {e}")))?;
+    let mut bn =
+        openssl::bn::BigNumContext::new().map_err(|e| Error::Other(format!("openssl: {e}")))?;
     EcPoint::from_bytes(group, unwrap_ec_point(&point), &mut bn)
         .and_then(|p| EcKey::from_public_key(group, &p))
         .and_then(PKey::from_ec_key)
@@ -431,7 +435,10 @@ impl KeyCriteria {
             )),
             many => Err(token_error(
                 self.describe(token),
-                format!("{} private keys match; add id= to the URI to pick one", many.len()),
+                format!(
+                    "{} private keys match; add id= to the URI to pick one",
+                    many.len()
+                ),
             )),
         }
     }
@@ -462,6 +469,9 @@ fn find_token(ctx: &Pkcs11, uri: &Pkcs11Uri) -> Result<(Slot, String)> {
         let (Ok(info), Ok(slot_info)) = (ctx.get_token_info(slot), ctx.get_slot_info(slot)) else {
             continue;
         };
+        if !info.token_initialized() {
+            continue;
+        }
         seen.push(format!("'{}' (slot-id={})", info.label(), slot.id()));
         let ok = lib_ok
             && uri.slot_id().is_none_or(|id| id == slot.id())
@@ -528,9 +538,10 @@ fn login(
         Err(CkError::Pkcs11(RvError::PinIncorrect | RvError::PinLenRange, _)) => {
             Err(token_error(what, "wrong PIN"))
         }
-        Err(CkError::Pkcs11(RvError::PinLocked, _)) => {
-            Err(token_error(what, "the PIN is locked (too many wrong attempts)"))
-        }
+        Err(CkError::Pkcs11(RvError::PinLocked, _)) => Err(token_error(
+            what,
+            "the PIN is locked (too many wrong attempts)",
+        )),
         Err(CkError::Pkcs11(RvError::PinExpired, _)) => {
             Err(token_error(what, "the PIN has expired; change it first"))
         }

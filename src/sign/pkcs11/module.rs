@@ -108,8 +108,7 @@ fn name_matches(file: &[u8], wanted: &[u8]) -> bool {
         return false;
     }
     (0..file.len()).any(|i| {
-        file[i..].starts_with(wanted)
-            && matches!(file.get(i + wanted.len()), None | Some(b'.'))
+        file[i..].starts_with(wanted) && matches!(file.get(i + wanted.len()), None | Some(b'.'))
     })
 }
 
@@ -141,7 +140,9 @@ mod tests {
             dir.path().join("libMine.so.1")
         );
         let uri = Pkcs11Uri::parse("pkcs11:object=k?module-name=absent-module").unwrap();
-        let e = resolve_module(&uri, Some(dir.path())).unwrap_err().to_string();
+        let e = resolve_module(&uri, Some(dir.path()))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no PKCS #11 module"), "{e}");
         let uri = Pkcs11Uri::parse("pkcs11:object=k").unwrap();
         let e = resolve_module(&uri, None).unwrap_err().to_string();

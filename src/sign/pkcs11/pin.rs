@@ -13,8 +13,8 @@ const MAX_PIN_FILE: u64 = 4096;
 /// Reads the PIN named by a `pin-source` value: `file:/abs/path`, `file:///abs/path`,
 /// `file://localhost/abs/path` or `/abs/path`. One trailing newline is dropped.
 pub fn read_pin_source(source: &[u8]) -> Result<Vec<u8>> {
-    let text = std::str::from_utf8(source)
-        .map_err(|_| Error::Usage("pin-source is not UTF-8".into()))?;
+    let text =
+        std::str::from_utf8(source).map_err(|_| Error::Usage("pin-source is not UTF-8".into()))?;
     let path = if let Some(rest) = text.strip_prefix("file://") {
         // An authority, if any, must be the local host.
         match rest.find('/') {

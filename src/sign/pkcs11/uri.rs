@@ -220,7 +220,8 @@ impl Pkcs11Uri {
 
     /// `type=`.
     pub fn object_type(&self) -> Option<ObjectType> {
-        self.path_attr("type").and_then(|v| ObjectType::parse(v).ok())
+        self.path_attr("type")
+            .and_then(|v| ObjectType::parse(v).ok())
     }
 
     /// `slot-id=`.
@@ -314,7 +315,9 @@ fn split_attribute<'a>(part: &'a str, where_: &str) -> Result<(&'a str, Vec<u8>)
     if !name_ok {
         return Err(bad(format!("'{name}' is not an attribute name")));
     }
-    Ok((name, percent_decode(value)?))
+    let value =
+        percent_decode(value).map_err(|e| bad(format!("{where_} attribute '{name}': {}", e.0)))?;
+    Ok((name, value))
 }
 
 /// Decodes `%XX` escapes; a `%` not followed by two hex digits is an error.
@@ -324,13 +327,11 @@ pub fn percent_decode(s: &str) -> Result<Vec<u8>, UriError> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok().filter(|_| h.len() == 2))
-                .filter(|_| bytes[i + 1].is_ascii_hexdigit() && bytes[i + 2].is_ascii_hexdigit())
-                .ok_or_else(|| bad(format!("'%' at offset {i} is not followed by two hex digits")))?;
-            out.push(hex);
+            let digit = |j: usize| bytes.get(j).and_then(|&b| (b as char).to_digit(16));
+            let (Some(hi), Some(lo)) = (digit(i + 1), digit(i + 2)) else {
+                return Err(bad("'%' is not followed by two hex digits"));
+            };
+            out.push((hi * 16 + lo) as u8);
             i += 3;
         } else {
             out.push(bytes[i]);
@@ -445,8 +446,10 @@ mod tests {
                     object=my-certificate;type=cert");
         assert_eq!(u.token(), Some(&b"A name with a substring %;"[..]));
 
-        let u = ok("pkcs11:token=Name%20with%20a%20small%20A%20with%20acute:%20%C3%A1;\
-                    object=my-certificate;type=cert");
+        let u = ok(
+            "pkcs11:token=Name%20with%20a%20small%20A%20with%20acute:%20%C3%A1;\
+                    object=my-certificate;type=cert",
+        );
         assert_eq!(
             u.path_text("token").as_deref(),
             Some("Name with a small A with acute: á")
@@ -462,7 +465,10 @@ mod tests {
     #[test]
     fn scheme_is_case_insensitive_names_are_not() {
         assert_eq!(ok("PKCS11:object=k").object(), Some(&b"k"[..]));
-        assert_eq!(ok("pkcs11:Object=k").unknown_path_attributes(), vec!["Object"]);
+        assert_eq!(
+            ok("pkcs11:Object=k").unknown_path_attributes(),
+            vec!["Object"]
+        );
     }
 
     #[test]
@@ -483,7 +489,10 @@ mod tests {
         let u = ok("pkcs11:token=a%20b;object=k?pin-value=secret&module-name=softhsm2");
         let r = u.redacted();
         assert!(!r.contains("secret"), "{r}");
-        assert_eq!(r, "pkcs11:token=a%20b;object=k?pin-value=***&module-name=softhsm2");
+        assert_eq!(
+            r,
+            "pkcs11:token=a%20b;object=k?pin-value=***&module-name=softhsm2"
+        );
         assert_eq!(Pkcs11Uri::parse(&r).unwrap().token(), Some(&b"a b"[..]));
     }
 
