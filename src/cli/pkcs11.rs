@@ -81,6 +81,10 @@ fn prompt_pin(token: &str) -> std::io::Result<Vec<u8>> {
     // SAFETY: restores the settings read above.
     unsafe { libc::tcsetattr(0, libc::TCSANOW, &saved) };
     read?;
-    let pin = line.trim_end_matches(['\n', '\r']);
-    Ok(pin.as_bytes().to_vec())
+    // No copy: the bytes move into the PIN buffer that is zeroed after login.
+    let mut pin = line.into_bytes();
+    while matches!(pin.last(), Some(b'\n' | b'\r')) {
+        pin.pop();
+    }
+    Ok(pin)
 }
