@@ -638,6 +638,10 @@ fn token_problems_are_clear_errors() {
     let err = sign_fails(&token, &token.uri("rsa"), 2);
     assert!(err.contains("RSA key") && err.contains("EC keys"), "{err}");
 
+    token.generate("EC:secp256k1", "k1", "03");
+    let err = sign_fails(&token, &token.uri("k1"), 2);
+    assert!(err.contains("unsupported curve"), "{err}");
+
     // No PIN and no terminal to ask on.
     let err = sign_fails(
         &token,
@@ -776,5 +780,79 @@ fn pin_is_asked_on_a_terminal_without_echo() {
         text.contains("wrong PIN") && !text.contains("999999"),
         "{text}"
     );
+    assert!(!bad.exists());
+}
+
+#[test]
+fn token_holding_only_the_private_key() {
+    let token = Token::new("lonely");
+    let model = sample_model(token.path());
+    let (key, _) = common::ec_keypair(token.path(), "secp384r1");
+    let der = token.path().join("key.p8.der");
+    run_ok(
+        Command::new("openssl")
+            .args(["pkcs8", "-topk8", "-nocrypt", "-outform", "DER", "-in"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&der),
+    );
+    run_ok(
+        token
+            .tool()
+            .arg("--write-object")
+            .arg(&der)
+            .args(["--type", "privkey", "--label", "solo", "--id", "05"]),
+    );
+
+    // pkcs11-key needs the public key object to name the key.
+    let err = sign_fails(&token, &token.uri("solo"), 2);
+    assert!(err.contains("no public key object"), "{err}");
+
+    // pkcs11-certificate takes the public key from the certificate.
+    let (root, int, leaf) = certificate_chain(token.path(), &key);
+    let sig = token.path().join("model.sig");
+    run_ok(
+        token
+            .msign()
+            .args(["sign", "pkcs11-certificate"])
+            .arg(&model)
+            .args(["--pkcs11-uri", &token.uri("solo"), "--signing-certificate"])
+            .arg(&leaf)
+            .arg("--certificate-chain")
+            .arg(&int)
+            .arg("--signature")
+            .arg(&sig),
+    );
+    run_ok(
+        token
+            .reference()
+            .args(["verify", "certificate"])
+            .arg(&model)
+            .arg("--signature")
+            .arg(&sig)
+            .arg("--certificate_chain")
+            .arg(&root),
+    );
+    // A certificate for another key is refused even without a public key object: the
+    // signature is checked against the certificate's key before anything is written.
+    let other_dir = token.path().join("other");
+    std::fs::create_dir(&other_dir).unwrap();
+    let (other, _) = common::ec_keypair(&other_dir, "secp384r1");
+    let (_, int2, leaf2) = certificate_chain(&other_dir, &other);
+    let bad = token.path().join("bad.sig");
+    let out = run_fails(
+        token
+            .msign()
+            .args(["sign", "pkcs11-certificate"])
+            .arg(&model)
+            .args(["--pkcs11-uri", &token.uri("solo"), "--signing-certificate"])
+            .arg(&leaf2)
+            .arg("--certificate-chain")
+            .arg(&int2)
+            .arg("--signature")
+            .arg(&bad),
+        2,
+    );
+    assert!(stderr(&out).contains("not a pair"), "{}", stderr(&out));
     assert!(!bad.exists());
 }

@@ -159,10 +159,11 @@ impl TokenKey {
         if ok {
             Ok(())
         } else {
-            Err(Error::Other(
-                "the token's signature does not verify with the token's public key: the \
-                 private and public key objects the URI selects are not a pair"
-                    .into(),
+            Err(token_error(
+                "PKCS #11 key",
+                "the token's signature does not verify with the key's public half (the public \
+                 key object, or the signing certificate): the objects the URI selects and the \
+                 certificate are not a pair",
             ))
         }
     }
