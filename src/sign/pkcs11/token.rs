@@ -161,9 +161,9 @@ impl TokenKey {
         } else {
             Err(token_error(
                 "PKCS #11 key",
-                "the token's signature does not verify with the key's public half (the public \
-                 key object, or the signing certificate): the objects the URI selects and the \
-                 certificate are not a pair",
+                "the token's signature does not verify with the key's public half (its public \
+                 key object, or the signing certificate when the token has none): they are not \
+                 a pair",
             ))
         }
     }
