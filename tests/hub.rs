@@ -614,3 +614,127 @@ fn real_model_from_pypi_verifies_from_metadata() {
     env.hub.state().commit(REPO, "tampered", files);
     run_fails(&mut env.hub_verify(&["--revision", "tampered"]), 1);
 }
+
+/// The library's client against the Hub's JSON over a real socket: `lfs.oid` is the
+/// SHA-256 (hf-hub 1.0 loses it), `lfs.pointerSize` and `xetHash` are read, folders are
+/// skipped, and the listing is complete across pages.
+#[test]
+fn client_reads_lfs_oid_from_a_paginated_listing() {
+    use msign::hub::{HubClient, HubConfig, RepoId};
+    let env = Env::new();
+    let m = model(&env);
+    let commit = env.publish(&m, "main", &[]);
+    let client = HubClient::new(&HubConfig {
+        endpoint: env.hub.endpoint.clone(),
+        token: None,
+        cache_dir: env.cache(),
+        offline: false,
+    })
+    .unwrap();
+    let repo = RepoId::parse(REPO).unwrap();
+    assert_eq!(client.resolve_revision(&repo, "main").unwrap(), commit);
+    let files = client.list_files(&repo, &commit).unwrap();
+    let published = env.hub.state().head(REPO, "main");
+    assert_eq!(files.len(), published.len());
+    let weights = files
+        .iter()
+        .find(|f| f.path.as_str() == "model.safetensors")
+        .unwrap();
+    let content = std::fs::read(m.join("model.safetensors")).unwrap();
+    assert_eq!(hex::encode(weights.sha256.unwrap()), sha256_hex(&content));
+    assert_eq!(weights.size, content.len() as u64);
+    assert!(weights.xet_hash.is_some());
+    let config = files
+        .iter()
+        .find(|f| f.path.as_str() == "config.json")
+        .unwrap();
+    assert!(config.sha256.is_none());
+    assert_eq!(config.blob_id, fakehub::git_blob_id(b"{\"hidden\": 8}"));
+    let nested = files
+        .iter()
+        .find(|f| f.path.as_str() == "tokenizer/naïve ü.json")
+        .expect("non-ASCII nested path");
+    assert_eq!(
+        client
+            .fetch_small(&repo, &commit, nested.path.as_str(), 100)
+            .unwrap()
+            .unwrap(),
+        "ü".as_bytes()
+    );
+    assert!(client
+        .fetch_small(&repo, &commit, "absent.json", 100)
+        .unwrap()
+        .is_none());
+}
+
+/// A server whose listing names a path that escapes the model is refused outright.
+#[test]
+fn hostile_listing_paths_are_refused() {
+    let env = Env::new();
+    let m = model(&env);
+    let sig = env.sign_msign(&m, &[]);
+    let mut files = repo_files(&m);
+    files.insert("model.sig".into(), regular(&sig));
+    files.insert("../../escape.txt".into(), regular(b"x"));
+    env.hub.state().commit(REPO, "main", files);
+    let out = run_fails(&mut env.hub_download(&[]), 3);
+    assert!(
+        stderr(&out).contains("unsafe file path"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!env.path("escape.txt").exists());
+    assert!(!env.cache().join("escape.txt").exists());
+}
+
+/// Certificate signatures: one made by the reference (model-transparency's v1.1.0 case,
+/// its files served as LFS) and one made by `msign hub sign` with the same chain.
+#[test]
+fn certificate_signatures_verify_on_the_hub() {
+    let env = Env::new();
+    let case = reference_fixtures().join("v1.1.0-certificate");
+    let keys = reference_fixtures().join("keys/certificate");
+    let mut files = files_from_dir(&case, |p, _| p.starts_with("signme"));
+    files.insert(
+        ".gitattributes".into(),
+        regular(b"signme-* filter=lfs diff=lfs merge=lfs -text\n"),
+    );
+    env.hub.state().commit(REPO, "main", files);
+    let verify = |env: &Env| {
+        let mut c = env.msign();
+        c.args(["hub", "verify", REPO, "--certificate-chain"])
+            .arg(keys.join("ca-cert.pem"));
+        c
+    };
+    run_ok(&mut verify(&env));
+    assert!(env.hub.cdn_requests().is_empty());
+    // A root that did not issue the chain is refused.
+    let mut c = env.msign();
+    c.args(["hub", "verify", REPO, "--certificate-chain"])
+        .arg(keys.join("signing-key-cert.pem"));
+    run_fails(&mut c, 1);
+
+    // msign signs the same repository from its metadata with the same chain.
+    let mut c = env.msign();
+    c.args(["hub", "sign", REPO, "--upload", "--private-key"])
+        .arg(keys.join("signing-key.pem"))
+        .arg("--signing-certificate")
+        .arg(keys.join("signing-key-cert.pem"))
+        .arg("--certificate-chain")
+        .arg(keys.join("int-ca-cert.pem"))
+        .arg("--output")
+        .arg(env.path("cert.sig"))
+        .env("HF_TOKEN", TOKEN);
+    run_ok(&mut c);
+    run_ok(&mut verify(&env));
+    run_ok(
+        env.hub_download(&["--method", "certificate", "--certificate-chain"])
+            .arg(keys.join("ca-cert.pem"))
+            .arg("--local-dir")
+            .arg(env.path("dl")),
+    );
+    assert_eq!(
+        std::fs::read(env.path("dl/signme-1")).unwrap(),
+        std::fs::read(case.join("signme-1")).unwrap()
+    );
+}
