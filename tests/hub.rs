@@ -593,13 +593,15 @@ fn real_model_from_pypi_verifies_from_metadata() {
     env.publish(&m, "reference-signed", &[("model.sig", &reference_sig)]);
 
     for rev in ["main", "reference-signed"] {
+        let started = std::time::Instant::now();
         let out = run_ok(&mut env.hub_verify(&["--json", "--revision", rev]));
         let v = json_of(&out);
         let downloaded = v["bytes_downloaded"].as_u64().unwrap();
         eprintln!(
-            "real model ({rev}): {downloaded} bytes downloaded to verify {} bytes ({:.2}%)",
+            "real model ({rev}): {downloaded} bytes downloaded to verify {} bytes ({:.2}%) in {:.2?}",
             model_bytes,
-            downloaded as f64 * 100.0 / model_bytes as f64
+            downloaded as f64 * 100.0 / model_bytes as f64,
+            started.elapsed()
         );
         assert!(
             downloaded * 50 < model_bytes,
@@ -607,6 +609,26 @@ fn real_model_from_pypi_verifies_from_metadata() {
         );
     }
     assert!(env.hub.cdn_requests().is_empty());
+    // Downloading checks every byte; the reference accepts what msign downloaded.
+    let dl = env.path("dl");
+    let started = std::time::Instant::now();
+    let out = run_ok(env.hub_download(&["--json", "--local-dir"]).arg(&dl));
+    let v = json_of(&out);
+    eprintln!(
+        "real model download: {} bytes downloaded in {:.2?}",
+        v["bytes_downloaded"],
+        started.elapsed()
+    );
+    assert!(v["bytes_downloaded"].as_u64().unwrap() >= model_bytes);
+    run_ok(
+        reference_cli()
+            .args(["verify", "key"])
+            .arg(&dl)
+            .arg("--signature")
+            .arg(dl.join("model.sig"))
+            .arg("--public_key")
+            .arg(&env.public),
+    );
     // Tampering the real weights' listing is caught.
     let mut files = repo_files(&m);
     files.get_mut("model.safetensors").unwrap().listed_sha256 = Some(sha256_hex(b"x"));

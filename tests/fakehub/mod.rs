@@ -31,11 +31,15 @@ pub struct FileObj {
     pub lfs: bool,
     /// A SHA-256 the listing claims instead of the real one.
     pub listed_sha256: Option<String>,
+    /// The real SHA-256, computed once (listings are served many times).
+    real_sha256: Arc<std::sync::OnceLock<String>>,
 }
 
 impl FileObj {
     fn sha256(&self) -> String {
-        hex::encode(Sha256::digest(self.content.as_slice()))
+        self.real_sha256
+            .get_or_init(|| hex::encode(Sha256::digest(self.content.as_slice())))
+            .clone()
     }
     fn pointer(&self) -> Vec<u8> {
         format!(
@@ -182,6 +186,7 @@ pub fn files_from_dir(
                     content: Arc::new(content),
                     lfs: is_lfs,
                     listed_sha256: None,
+                    real_sha256: Default::default(),
                 },
             );
         }
@@ -195,6 +200,7 @@ pub fn regular(bytes: &[u8]) -> FileObj {
         content: Arc::new(bytes.to_vec()),
         lfs: false,
         listed_sha256: None,
+        real_sha256: Default::default(),
     }
 }
 
