@@ -440,6 +440,40 @@ fn cache_snapshot_verifies_and_a_tampered_blob_fails() {
         c
     };
     run_ok(&mut verify_cache(&env));
+    for spec in [format!("{REPO}@main"), format!("{REPO}@{commit}")] {
+        run_ok(
+            env.msign()
+                .args([
+                    "verify",
+                    "key",
+                    "--hub-cache",
+                    &spec,
+                    "--signature",
+                    "model.sig",
+                ])
+                .arg("--public-key")
+                .arg(&env.public),
+        );
+    }
+    let out = run_fails(
+        env.msign()
+            .args([
+                "verify",
+                "key",
+                "--hub-cache",
+                "acme/other",
+                "--signature",
+                "model.sig",
+            ])
+            .arg("--public-key")
+            .arg(&env.public),
+        3,
+    );
+    assert!(
+        stderr(&out).contains("msign hub download"),
+        "{}",
+        stderr(&out)
+    );
     // The snapshot folder itself, as transformers would be given it.
     run_ok(
         env.msign()

@@ -446,7 +446,9 @@ impl HubClient {
                 u = u
                     .join(loc)
                     .map_err(|e| Error::Other(format!("{what}: bad redirect {loc:?}: {e}")))?;
-                if !matches!(u.scheme(), "https" | "http") {
+                // No redirect off http(s), and none from https down to plain http.
+                let downgrade = self.endpoint.scheme() == "https" && u.scheme() != "https";
+                if !matches!(u.scheme(), "https" | "http") || downgrade {
                     return Err(Error::Other(format!("{what}: redirect to {u} refused")));
                 }
                 continue;
