@@ -794,3 +794,20 @@ fn certificate_signatures_verify_on_the_hub() {
         std::fs::read(case.join("signme-1")).unwrap()
     );
 }
+
+/// A listing whose next page is on another host is not followed (the token would go there).
+#[test]
+fn pagination_to_another_host_is_refused() {
+    let env = Env::new();
+    let m = model(&env);
+    let sig = env.sign_msign(&m, &[]);
+    env.publish(&m, "main", &[("model.sig", &sig)]);
+    env.hub.state().next_link_base = Some("http://127.0.0.2:9".into());
+    let out = run_fails(env.hub_verify(&[]).env("HF_TOKEN", TOKEN), 3);
+    assert!(stderr(&out).contains("another host"), "{}", stderr(&out));
+    // Offline, downloads are refused without touching the network.
+    env.hub.clear_log();
+    let out = run_fails(env.hub_download(&[]).env("HF_HUB_OFFLINE", "1"), 2);
+    assert!(stderr(&out).contains("HF_HUB_OFFLINE"));
+    assert!(env.hub.state().log.is_empty());
+}

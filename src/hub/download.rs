@@ -379,7 +379,7 @@ impl Downloader<'_> {
                 match check_file(f, h, &self.manifest.resources) {
                     None if n == f.size => {
                         report.bytes_reused += n;
-                        self.publish(f, &final_path)?;
+                        self.publish(f)?;
                         return Ok(());
                     }
                     _ => report.warnings.push(format!(
@@ -486,10 +486,10 @@ impl Downloader<'_> {
             return Err(err);
         }
         fs::rename(&partial, &final_path).map_err(|e| Error::io(&final_path, e))?;
-        self.publish(f, &final_path)
+        self.publish(f)
     }
 
-    fn publish(&self, f: &RemoteFile, _final_path: &Path) -> Result<()> {
+    fn publish(&self, f: &RemoteFile) -> Result<()> {
         if let Destination::Cache(c) = &self.dest {
             c.link(self.commit, &f.path, &f.etag())?;
         }

@@ -116,6 +116,8 @@ pub struct State {
     pub cdn_override: HashMap<String, Vec<u8>>,
     /// Cut the next CDN answer for this etag after that many body bytes.
     pub cut_after: Option<(String, usize)>,
+    /// Point `Link: rel="next"` at this base URL instead of the Hub's own.
+    pub next_link_base: Option<String>,
     /// Every request.
     pub log: Vec<Logged>,
     commits_made: u64,
@@ -615,7 +617,7 @@ fn tree(
             "Link",
             format!(
                 "<{}/api/models/{repo_id}/tree/{rev}?recursive=true&expand=false&cursor={}>; rel=\"next\"",
-                ctx.endpoint,
+                st.next_link_base.as_deref().unwrap_or(&ctx.endpoint),
                 cursor + page_size
             ),
         );
