@@ -268,6 +268,18 @@ pub struct Downloader<'a> {
     pub dest: Destination,
 }
 
+/// Takes an advisory lock so two downloads never append to the same partial file.
+fn lock_exclusive(file: &File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on a descriptor owned by `file`, which outlives the call.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 fn hash_existing(path: &Path, h: &mut FileHasher, progress: &dyn DownloadProgress) -> Result<u64> {
     let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut buf = vec![0u8; CHUNK];
@@ -397,23 +409,30 @@ impl Downloader<'_> {
         }
 
         let mut h = FileHasher::new(f, self.manifest);
-        let have = match fs::metadata(&partial) {
-            Ok(m) if m.is_file() && m.len() <= f.size => m.len(),
-            Ok(_) => {
-                fs::remove_file(&partial).map_err(|e| Error::io(&partial, e))?;
-                0
-            }
-            Err(_) => 0,
-        };
-        if have > 0 {
-            hash_existing(&partial, &mut h, progress)?;
-            report.bytes_reused += have;
+        if fs::symlink_metadata(&partial).is_ok_and(|m| !m.is_file()) {
+            fs::remove_file(&partial).map_err(|e| Error::io(&partial, e))?;
         }
         let mut out = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&partial)
             .map_err(|e| Error::io(&partial, e))?;
+        lock_exclusive(&out).map_err(|e| {
+            Error::Other(format!(
+                "{}: another download holds {} ({e}); wait for it to finish",
+                f.path,
+                partial.display()
+            ))
+        })?;
+        let mut have = out.metadata().map_err(|e| Error::io(&partial, e))?.len();
+        if have > f.size {
+            out.set_len(0).map_err(|e| Error::io(&partial, e))?;
+            have = 0;
+        }
+        if have > 0 {
+            hash_existing(&partial, &mut h, progress)?;
+            report.bytes_reused += have;
+        }
         if have < f.size || (f.size == 0 && have == 0) {
             let dl = self
                 .client
