@@ -27,6 +27,7 @@
 pub mod bundle;
 pub mod error;
 pub mod hash;
+pub mod hub;
 pub mod ignore;
 pub mod manifest;
 pub mod sign;

@@ -41,12 +41,30 @@ pub struct ModelArgs {
     /// Follow symbolic links to files, as long as they stay inside the model.
     #[arg(long = "allow-symlinks", alias = "allow_symlinks")]
     pub allow_symlinks: bool,
+
+    /// MODEL_PATH is ORG/NAME[@REV] in the Hugging Face cache; the signature path is
+    /// taken inside its snapshot.
+    #[arg(long = "hub-cache")]
+    pub hub_cache: bool,
 }
 
 impl ModelArgs {
     /// The source of the model's content. Every subcommand gets its source here, so a new
     /// kind of source (a git revision, a Hub cache snapshot) is one more branch in one place.
     pub fn source(&self, allow_symlinks: bool) -> Result<Box<dyn ModelSource>> {
+        if self.hub_cache {
+            return Err(Error::Usage(
+                "--hub-cache works with `msign verify` only".into(),
+            ));
+        }
+        // A Hub cache snapshot is links into the repository's blobs/: follow those only.
+        if let Some(blobs) = crate::hub::cache::blobs_of_snapshot(&self.model_path) {
+            return Ok(Box::new(
+                DirSource::new(&self.model_path)
+                    .allow_symlinks(true)
+                    .allow_links_into(blobs),
+            ));
+        }
         Ok(Box::new(
             DirSource::new(&self.model_path).allow_symlinks(allow_symlinks),
         ))
@@ -68,7 +86,22 @@ impl ModelArgs {
             .map(PathBuf::as_path)
             .chain(extra.iter().copied())
         {
-            let candidate = resolve_lenient(p)?;
+            let mut candidate = resolve_lenient(p)?;
+            if !candidate.starts_with(&root) {
+                // A link inside the model (a Hub snapshot's model.sig -> blobs/...) names
+                // the link itself, not its target.
+                if let (Some(parent), Some(name)) = (p.parent(), p.file_name()) {
+                    let parent = if parent.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        parent
+                    };
+                    let lexical = resolve_lenient(parent)?.join(name);
+                    if lexical.starts_with(&root) {
+                        candidate = lexical;
+                    }
+                }
+            }
             if let Ok(rel) = candidate.strip_prefix(&root) {
                 if rel.as_os_str().is_empty() {
                     continue;

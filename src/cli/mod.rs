@@ -15,6 +15,7 @@ use crate::error::Error;
 pub mod args;
 pub mod digest;
 pub mod pkcs11;
+pub mod hub;
 pub mod progress;
 pub mod sign;
 pub mod verify;
@@ -64,6 +65,9 @@ pub enum Command {
     Verify(verify::VerifyMethod),
     /// Print a model's digest (and with --json its whole manifest) without signing.
     Digest(digest::DigestArgs),
+    /// Models on the Hugging Face Hub: verify before download, download verified, sign.
+    #[command(subcommand)]
+    Hub(hub::HubCommand),
 }
 
 /// Methods a `sign`/`verify` may name; anything else means the reference's default,
@@ -81,6 +85,10 @@ pub fn with_default_method(args: Vec<OsString>) -> Vec<OsString> {
     let mut out = args;
     let pos = out.iter().position(|a| a == "sign" || a == "verify");
     if let Some(i) = pos {
+        // `msign hub verify ORG/NAME` names its method with flags.
+        if i > 0 && out[i - 1] == "hub" {
+            return out;
+        }
         let next = out.get(i + 1).and_then(|a| a.to_str()).unwrap_or("");
         let is_help = matches!(next, "-h" | "--help" | "help");
         if !METHODS.contains(&next) && !is_help && !next.is_empty() {
@@ -186,5 +194,6 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         Command::Sign(m) => sign::run(&ctx, m),
         Command::Verify(m) => verify::run(&ctx, m),
         Command::Digest(a) => digest::run(&ctx, a),
+        Command::Hub(c) => hub::run(&ctx, c),
     }
 }

@@ -139,6 +139,19 @@ pub fn run(ctx: &Ctx, method: VerifyMethod) -> ExitCode {
 }
 
 fn verify(ctx: &Ctx, method: &VerifyMethod, common: &VerifyCommon) -> Result<serde_json::Value> {
+    let resolved;
+    let common = if common.model.hub_cache {
+        let (model, signature) =
+            crate::cli::hub::resolve_hub_cache(&common.model, &common.signature)?;
+        resolved = VerifyCommon {
+            model,
+            signature,
+            ..common.clone()
+        };
+        &resolved
+    } else {
+        common
+    };
     let sig_bytes = FileStore::new(&common.signature).load()?;
     let mut rules = IgnoreRules::new();
     for p in common

@@ -13,8 +13,10 @@ use crate::ignore::IgnoreRules;
 use crate::manifest::ModelPath;
 
 pub mod dir;
+pub mod hub;
 
 pub use dir::DirSource;
+pub use hub::HubSource;
 
 /// Opens a fresh reader over an entry's content each time it is called.
 pub type OpenFn = Arc<dyn Fn() -> std::io::Result<Box<dyn Read + Send>> + Send + Sync>;

@@ -1,0 +1,626 @@
+//! A small blocking client for the parts of the Hub's HTTP API msign needs.
+//!
+//! Written against what the Hub sends rather than through `hf-hub`, whose 1.0 types drop
+//! `lfs.oid` (the SHA-256 this whole module exists to read). Everything the server says is
+//! treated as hostile: paths are validated, digests must be well-formed hex, bodies are
+//! read with limits, pagination and redirects are bounded, and the token is only ever sent
+//! to the configured endpoint's origin.
+
+use std::io::Read;
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::hub::{check_revision, is_commit_id, HubConfig, RepoId};
+use crate::manifest::ModelPath;
+
+/// The most a JSON answer (one page of a listing, a revision's info) may weigh.
+const MAX_JSON: u64 = 64 << 20;
+/// The Hub stores regular (non-LFS) files up to 10 MB; anything larger claimed as regular
+/// is refused instead of being read into memory.
+pub const MAX_REGULAR_FILE: u64 = 10 << 20;
+/// Pages of a tree listing followed before giving up (1000 entries a page on the Hub).
+const MAX_PAGES: usize = 10_000;
+/// Redirect hops followed for one download.
+const MAX_REDIRECTS: usize = 10;
+
+/// A file's Git LFS metadata in a tree listing.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct LfsInfo {
+    /// SHA-256 of the file content, hex.
+    pub oid: String,
+    /// Size of the content.
+    pub size: u64,
+    /// Size of the pointer file stored in git.
+    #[serde(rename = "pointerSize", default)]
+    pub pointer_size: Option<u64>,
+}
+
+/// One entry of `GET /api/models/{repo}/tree/{rev}`, as the Hub sends it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TreeEntry {
+    /// `file` or `directory`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The git object id (a blob's SHA-1 for files).
+    pub oid: String,
+    /// Size of the content (for LFS files, the real file's size).
+    #[serde(default)]
+    pub size: u64,
+    /// Repository-relative path.
+    pub path: String,
+    /// LFS metadata, present for files stored with LFS (and with Xet, which keeps it).
+    #[serde(default)]
+    pub lfs: Option<LfsInfo>,
+    /// Xet content hash, present for files stored with Xet.
+    #[serde(rename = "xetHash", default)]
+    pub xet_hash: Option<String>,
+}
+
+/// A file of the listing, checked.
+#[derive(Debug, Clone)]
+pub struct RemoteFile {
+    /// Validated path.
+    pub path: ModelPath,
+    /// Size in bytes.
+    pub size: u64,
+    /// The git blob id (SHA-1 hex), the etag of regular files.
+    pub blob_id: String,
+    /// SHA-256 of the content when the Hub knows it (LFS and Xet files).
+    pub sha256: Option<[u8; 32]>,
+    /// Xet content hash, informative.
+    pub xet_hash: Option<String>,
+}
+
+impl RemoteFile {
+    /// The etag the Hub uses for the file: the SHA-256 for LFS files, the blob id otherwise.
+    /// It names the blob in the local cache.
+    pub fn etag(&self) -> String {
+        match &self.sha256 {
+            Some(d) => hex::encode(d),
+            None => self.blob_id.clone(),
+        }
+    }
+}
+
+fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    if s.len() != 2 * N || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; N];
+    hex::decode_to_slice(s.to_ascii_lowercase(), &mut out).ok()?;
+    Some(out)
+}
+
+impl TreeEntry {
+    /// Checks the entry: a safe path, a 40-hex blob id, and for LFS files a 64-hex SHA-256
+    /// whose size agrees with the entry's size. Returns `None` for folders.
+    pub fn check(&self) -> Result<Option<RemoteFile>> {
+        let bad = |why: String| Err(Error::Other(format!("the Hub listing is invalid: {why}")));
+        match self.kind.as_str() {
+            "directory" => return Ok(None),
+            "file" => {}
+            other => return bad(format!("{:?} has unknown type {other:?}", self.path)),
+        }
+        let path = match ModelPath::parse(&self.path) {
+            Ok(p) if p.as_str() != "." && !self.path.contains('\\') => p,
+            _ => return bad(format!("unsafe file path {:?}", self.path)),
+        };
+        if parse_hex::<20>(&self.oid).is_none() {
+            return bad(format!("{path}: blob id {:?} is not a SHA-1", self.oid));
+        }
+        let sha256 = match &self.lfs {
+            None => None,
+            Some(lfs) => {
+                let Some(d) = parse_hex::<32>(&lfs.oid) else {
+                    return bad(format!("{path}: lfs.oid {:?} is not a SHA-256", lfs.oid));
+                };
+                if lfs.size != self.size {
+                    return bad(format!(
+                        "{path}: size {} but lfs.size {}",
+                        self.size, lfs.size
+                    ));
+                }
+                Some(d)
+            }
+        };
+        Ok(Some(RemoteFile {
+            path,
+            size: self.size,
+            blob_id: self.oid.to_ascii_lowercase(),
+            sha256,
+            xet_hash: self.xet_hash.clone(),
+        }))
+    }
+}
+
+#[derive(Deserialize)]
+struct RevisionInfo {
+    sha: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CommitAnswer {
+    #[serde(rename = "commitOid")]
+    commit_oid: Option<String>,
+    #[serde(rename = "commitUrl")]
+    commit_url: Option<String>,
+}
+
+/// The result of a commit.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    /// The new commit id.
+    pub commit: String,
+    /// Its URL on the Hub, when given.
+    pub url: Option<String>,
+}
+
+/// An open download: headers of the resolve step and a body reader.
+pub struct Download {
+    /// The commit the Hub resolved the file at (`X-Repo-Commit`).
+    pub repo_commit: Option<String>,
+    /// `X-Linked-Etag` (LFS files) or `ETag`, quotes removed.
+    pub etag: Option<String>,
+    /// `X-Linked-Size` (LFS files) or `Content-Length`.
+    pub linked_size: Option<u64>,
+    /// Where the body starts in the file (non-zero when a range was honoured).
+    pub offset: u64,
+    /// Bytes the body is announced to have.
+    pub content_length: Option<u64>,
+    /// The body.
+    pub body: Box<dyn Read + Send + Sync>,
+}
+
+/// Percent-encodes everything but unreserved characters (and `/` when `keep_slash`).
+fn encode(s: &str, keep_slash: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || (keep_slash && b == b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn origin(u: &Url) -> (String, Option<String>, Option<u16>) {
+    (
+        u.scheme().to_string(),
+        u.host_str().map(str::to_string),
+        u.port_or_known_default(),
+    )
+}
+
+/// The `rel="next"` target of a `Link` header.
+pub fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        params
+            .split(';')
+            .any(|p| {
+                let p = p.trim().replace(' ', "");
+                p == "rel=\"next\"" || p == "rel=next"
+            })
+            .then(|| target.to_string())
+    })
+}
+
+/// A client for one endpoint.
+pub struct HubClient {
+    agent: ureq::Agent,
+    endpoint: Url,
+    token: Option<String>,
+    offline: bool,
+}
+
+impl HubClient {
+    /// A client for the configured endpoint and token.
+    pub fn new(config: &HubConfig) -> Result<Self> {
+        let endpoint = Url::parse(&config.endpoint).map_err(|e| {
+            Error::Usage(format!(
+                "HF_ENDPOINT {:?} is not a URL: {e}",
+                config.endpoint
+            ))
+        })?;
+        if !matches!(endpoint.scheme(), "https" | "http") {
+            return Err(Error::Usage(format!(
+                "HF_ENDPOINT {:?} must be an http(s) URL",
+                config.endpoint
+            )));
+        }
+        let agent = ureq::AgentBuilder::new()
+            .redirects(0)
+            .timeout_connect(Duration::from_secs(15))
+            .timeout_read(Duration::from_secs(120))
+            .user_agent(concat!("msign/", env!("CARGO_PKG_VERSION")))
+            .build();
+        Ok(HubClient {
+            agent,
+            endpoint,
+            token: config.token.clone(),
+            offline: config.offline,
+        })
+    }
+
+    /// Whether a token is configured.
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    fn url(&self, path: &str) -> Result<Url> {
+        let base = self.endpoint.as_str().trim_end_matches('/');
+        Url::parse(&format!("{base}{path}"))
+            .map_err(|e| Error::Other(format!("cannot build a URL for {path}: {e}")))
+    }
+
+    fn same_origin(&self, u: &Url) -> bool {
+        origin(u) == origin(&self.endpoint)
+    }
+
+    fn request(&self, method: &str, u: &Url) -> Result<ureq::Request> {
+        if self.offline {
+            return Err(Error::Other(
+                "HF_HUB_OFFLINE is set: msign makes no network request (verify a cached snapshot with `msign verify ... --hub-cache ORG/NAME`)".into(),
+            ));
+        }
+        let mut req = self.agent.request_url(method, u);
+        // The token goes to the Hub only, never to a CDN or a host a Link header names.
+        if let (Some(t), true) = (&self.token, self.same_origin(u)) {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        Ok(req)
+    }
+
+    fn call(&self, req: ureq::Request, what: &str, body: Option<&[u8]>) -> Result<ureq::Response> {
+        let result = match body {
+            Some(b) => req.send_bytes(b),
+            None => req.call(),
+        };
+        match result {
+            Ok(r) => Ok(r),
+            Err(ureq::Error::Status(code, resp)) => Err(self.status_error(code, &resp, what)),
+            Err(ureq::Error::Transport(t)) => Err(Error::Other(format!(
+                "{what}: cannot reach {}: {t}",
+                self.endpoint
+            ))),
+        }
+    }
+
+    /// Turns an error answer into a message that says what to do.
+    fn status_error(&self, code: u16, resp: &ureq::Response, what: &str) -> Error {
+        let err_code = resp.header("X-Error-Code").unwrap_or("").to_string();
+        let server_msg = resp.header("X-Error-Message").unwrap_or("").to_string();
+        let detail = if server_msg.is_empty() {
+            String::new()
+        } else {
+            format!(" (server: {server_msg})")
+        };
+        let auth_hint = if self.token.is_some() {
+            "the token in HF_TOKEN (or the token file) was not accepted for it"
+        } else {
+            "it may be private or gated: set HF_TOKEN (or log in so $HF_HOME/token exists)"
+        };
+        let msg = match (code, err_code.as_str()) {
+            (401, _) => format!("{what}: authentication required (HTTP 401); {auth_hint}{detail}"),
+            (403, _) => format!(
+                "{what}: access denied (HTTP 403); gated models need their conditions accepted on the Hub and a token{detail}"
+            ),
+            (404, "RepoNotFound") => {
+                format!("{what}: repository not found (HTTP 404); {auth_hint}{detail}")
+            }
+            (404, "RevisionNotFound") => format!("{what}: revision not found (HTTP 404){detail}"),
+            (404, "EntryNotFound") => format!("{what}: file not found (HTTP 404){detail}"),
+            _ => format!("{what}: the Hub answered HTTP {code}{detail}"),
+        };
+        Error::Other(msg)
+    }
+
+    fn read_json<T: for<'de> Deserialize<'de>>(resp: ureq::Response, what: &str) -> Result<T> {
+        let mut buf = Vec::new();
+        resp.into_reader()
+            .take(MAX_JSON + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::Other(format!("{what}: reading the answer failed: {e}")))?;
+        if buf.len() as u64 > MAX_JSON {
+            return Err(Error::Other(format!("{what}: answer larger than 64 MiB")));
+        }
+        serde_json::from_slice(&buf)
+            .map_err(|e| Error::Other(format!("{what}: unexpected answer from the Hub: {e}")))
+    }
+
+    /// Resolves a branch, tag or commit to a commit id.
+    pub fn resolve_revision(&self, repo: &RepoId, revision: &str) -> Result<String> {
+        check_revision(revision)?;
+        let u = self.url(&format!(
+            "/api/models/{}/revision/{}",
+            repo.as_str(),
+            encode(revision, false)
+        ))?;
+        let what = format!("{repo}@{revision}");
+        let resp = self.call(self.request("GET", &u)?, &what, None)?;
+        let info: RevisionInfo = Self::read_json(resp, &what)?;
+        match info.sha {
+            Some(s) if is_commit_id(&s) => Ok(s),
+            other => Err(Error::Other(format!(
+                "{what}: the Hub gave no commit id for the revision ({other:?})"
+            ))),
+        }
+    }
+
+    /// Lists every file of the repository at `commit`, following `Link` pagination.
+    pub fn list_files(&self, repo: &RepoId, commit: &str) -> Result<Vec<RemoteFile>> {
+        let what = format!("listing {repo}@{commit}");
+        let mut next = Some(self.url(&format!(
+            "/api/models/{}/tree/{}?recursive=true&expand=false",
+            repo.as_str(),
+            encode(commit, false)
+        ))?);
+        let mut out = Vec::new();
+        let mut pages = 0;
+        while let Some(u) = next.take() {
+            pages += 1;
+            if pages > MAX_PAGES {
+                return Err(Error::Other(format!("{what}: more than {MAX_PAGES} pages")));
+            }
+            let resp = self.call(self.request("GET", &u)?, &what, None)?;
+            if let Some(link) = resp.header("Link").and_then(next_link) {
+                let n = u
+                    .join(&link)
+                    .map_err(|e| Error::Other(format!("{what}: bad Link header: {e}")))?;
+                if !self.same_origin(&n) {
+                    return Err(Error::Other(format!(
+                        "{what}: the next page is on another host ({n}); refused"
+                    )));
+                }
+                next = Some(n);
+            }
+            let page: Vec<TreeEntry> = Self::read_json(resp, &what)?;
+            for e in &page {
+                if let Some(f) = e.check()? {
+                    out.push(f);
+                }
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for f in &out {
+            if !seen.insert(f.path.as_str().to_string()) {
+                return Err(Error::Other(format!(
+                    "{what}: the listing names {} twice",
+                    f.path
+                )));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Opens `/{repo}/resolve/{commit}/{path}`, following redirects (to a CDN) and asking
+    /// for the bytes from `from` on.
+    pub fn open_file(
+        &self,
+        repo: &RepoId,
+        commit: &str,
+        path: &str,
+        from: u64,
+    ) -> Result<Download> {
+        let what = format!("{repo}@{commit}: {path}");
+        let mut u = self.url(&format!(
+            "/{}/resolve/{}/{}",
+            repo.as_str(),
+            encode(commit, false),
+            encode(path, true)
+        ))?;
+        let mut first: Option<(Option<String>, Option<String>, Option<u64>)> = None;
+        for _ in 0..=MAX_REDIRECTS {
+            let mut req = self.request("GET", &u)?;
+            if from > 0 {
+                req = req.set("Range", &format!("bytes={from}-"));
+            }
+            let resp = self.call(req, &what, None)?;
+            if first.is_none() {
+                let unquote = |s: &str| {
+                    s.trim()
+                        .trim_start_matches("W/")
+                        .trim_matches('"')
+                        .to_string()
+                };
+                first = Some((
+                    resp.header("X-Repo-Commit").map(str::to_string),
+                    resp.header("X-Linked-Etag")
+                        .or_else(|| resp.header("ETag"))
+                        .map(unquote),
+                    resp.header("X-Linked-Size")
+                        .or_else(|| resp.header("Content-Length"))
+                        .and_then(|s| s.trim().parse().ok()),
+                ));
+            }
+            let status = resp.status();
+            if (300..400).contains(&status) {
+                let loc = resp
+                    .header("Location")
+                    .ok_or_else(|| Error::Other(format!("{what}: redirect without a Location")))?;
+                u = u
+                    .join(loc)
+                    .map_err(|e| Error::Other(format!("{what}: bad redirect {loc:?}: {e}")))?;
+                // No redirect off http(s), and none from https down to plain http.
+                let downgrade = self.endpoint.scheme() == "https" && u.scheme() != "https";
+                if !matches!(u.scheme(), "https" | "http") || downgrade {
+                    return Err(Error::Other(format!("{what}: redirect to {u} refused")));
+                }
+                continue;
+            }
+            let content_length = resp
+                .header("Content-Length")
+                .and_then(|s| s.trim().parse().ok());
+            let offset = if status == 206 {
+                let range = resp.header("Content-Range").unwrap_or("");
+                let start = range
+                    .trim()
+                    .strip_prefix("bytes ")
+                    .and_then(|r| r.split('-').next())
+                    .and_then(|s| s.parse::<u64>().ok());
+                match start {
+                    Some(s) if s == from => s,
+                    _ => {
+                        return Err(Error::Other(format!(
+                            "{what}: asked for bytes from {from}, got Content-Range {range:?}"
+                        )))
+                    }
+                }
+            } else {
+                0
+            };
+            let (repo_commit, etag, linked_size) = first.unwrap_or_default();
+            return Ok(Download {
+                repo_commit,
+                etag,
+                linked_size,
+                offset,
+                content_length,
+                body: resp.into_reader(),
+            });
+        }
+        Err(Error::Other(format!(
+            "{what}: more than {MAX_REDIRECTS} redirects"
+        )))
+    }
+
+    /// Downloads a small file into memory; `None` when the repository has no such file.
+    pub fn fetch_small(
+        &self,
+        repo: &RepoId,
+        commit: &str,
+        path: &str,
+        limit: u64,
+    ) -> Result<Option<Vec<u8>>> {
+        let d = match self.open_file(repo, commit, path, 0) {
+            Ok(d) => d,
+            Err(Error::Other(m)) if m.contains("file not found (HTTP 404)") => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let mut buf = Vec::new();
+        d.body
+            .take(limit + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::Other(format!("{repo}@{commit}: {path}: download failed: {e}")))?;
+        if buf.len() as u64 > limit {
+            return Err(Error::Other(format!(
+                "{repo}@{commit}: {path} is larger than {limit} bytes"
+            )));
+        }
+        Ok(Some(buf))
+    }
+
+    /// Commits one small file to `branch` through the commit API (NDJSON, base64 content),
+    /// on top of `parent` so a branch that moved meanwhile makes the commit fail.
+    pub fn commit_file(
+        &self,
+        repo: &RepoId,
+        branch: &str,
+        parent: &str,
+        path: &str,
+        content: &[u8],
+        summary: &str,
+    ) -> Result<Committed> {
+        use base64::Engine as _;
+        check_revision(branch)?;
+        if self.token.is_none() {
+            return Err(Error::Usage(
+                "uploading needs a Hub token with write access: set HF_TOKEN".into(),
+            ));
+        }
+        let header = serde_json::json!({
+            "key": "header",
+            "value": {"summary": summary, "description": "", "parentCommit": parent},
+        });
+        let file = serde_json::json!({
+            "key": "file",
+            "value": {
+                "content": base64::engine::general_purpose::STANDARD.encode(content),
+                "path": path,
+                "encoding": "base64",
+            },
+        });
+        let body = format!("{header}\n{file}\n");
+        let u = self.url(&format!(
+            "/api/models/{}/commit/{}",
+            repo.as_str(),
+            encode(branch, false)
+        ))?;
+        let what = format!("committing {path} to {repo}@{branch}");
+        let req = self
+            .request("POST", &u)?
+            .set("Content-Type", "application/x-ndjson");
+        let resp = self.call(req, &what, Some(body.as_bytes()))?;
+        let answer: CommitAnswer = Self::read_json(resp, &what)?;
+        match answer.commit_oid {
+            Some(c) if is_commit_id(&c) => Ok(Committed {
+                commit: c,
+                url: answer.commit_url,
+            }),
+            other => Err(Error::Other(format!(
+                "{what}: the Hub gave no commit id ({other:?})"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_lfs_oid_as_the_hub_sends_it() {
+        let page = r#"[
+          {"type":"directory","oid":"1111111111111111111111111111111111111111","size":0,"path":"1_Pooling"},
+          {"type":"file","oid":"a0fb5c4ab6ad53a5a2df6ae6c9c6e9e0e4bd1b09","size":90868376,"path":"model.safetensors",
+           "lfs":{"oid":"53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db","size":90868376,"pointerSize":135},
+           "xetHash":"abc"}
+        ]"#;
+        let entries: Vec<TreeEntry> = serde_json::from_str(page).unwrap();
+        assert!(entries[0].check().unwrap().is_none());
+        let f = entries[1].check().unwrap().unwrap();
+        assert_eq!(
+            hex::encode(f.sha256.unwrap()),
+            "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+        );
+        assert_eq!(entries[1].lfs.as_ref().unwrap().pointer_size, Some(135));
+        assert_eq!(f.xet_hash.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn refuses_hostile_entries() {
+        for (path, lfs) in [
+            ("../x", r#"null"#),
+            ("/etc/passwd", r#"null"#),
+            ("a//b", r#"null"#),
+            ("a", r#"{"oid":"zz","size":1}"#),
+            (
+                "a",
+                r#"{"oid":"53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db","size":2}"#,
+            ),
+        ] {
+            let json = format!(
+                r#"{{"type":"file","oid":"a0fb5c4ab6ad53a5a2df6ae6c9c6e9e0e4bd1b09","size":1,"path":{path:?},"lfs":{lfs}}}"#
+            );
+            let e: TreeEntry = serde_json::from_str(&json).unwrap();
+            assert!(e.check().is_err(), "{json}");
+        }
+    }
+
+    #[test]
+    fn link_header() {
+        assert_eq!(
+            next_link(r#"<https://huggingface.co/api/models/a/b/tree/main?recursive=true&cursor=xyz>; rel="next""#)
+                .as_deref(),
+            Some("https://huggingface.co/api/models/a/b/tree/main?recursive=true&cursor=xyz")
+        );
+        assert_eq!(next_link(r#"<https://x/y>; rel="prev""#), None);
+        assert_eq!(encode("refs/pr/1", false), "refs%2Fpr%2F1");
+        assert_eq!(encode("a b/c.json", true), "a%20b/c.json");
+    }
+}
