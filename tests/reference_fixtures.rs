@@ -165,7 +165,14 @@ fn v0_2_0_uses_the_older_predicate_and_verifies() {
 fn ignore_me_needs_ignore_paths_before_v1_1_0_and_is_recorded_since() {
     let root = reference_fixtures();
     for c in CASES.iter().filter(|c| c.ignore_me) {
-        let mut cmd = verify(&root, &Case { ignore_me: false, ..*c }, false);
+        let mut cmd = verify(
+            &root,
+            &Case {
+                ignore_me: false,
+                ..*c
+            },
+            false,
+        );
         let recorded = statement_of(&root.join(c.dir).join("model.sig"))["predicate"]
             ["serialization"]["ignore_paths"]
             .as_array()
@@ -176,7 +183,12 @@ fn ignore_me_needs_ignore_paths_before_v1_1_0_and_is_recorded_since() {
             run_ok(&mut cmd);
         } else {
             let out = run_fails(&mut cmd, 1);
-            assert!(stderr(&out).contains("ignore-me"), "{}: {}", c.dir, stderr(&out));
+            assert!(
+                stderr(&out).contains("ignore-me"),
+                "{}: {}",
+                c.dir,
+                stderr(&out)
+            );
         }
     }
 }
@@ -200,7 +212,11 @@ fn every_case_fails_after_one_byte_of_a_signed_file_changes() {
                 assert_no_panic(&out);
                 let err = stderr(&out);
                 assert!(err.contains("content differs"), "{} {f}: {err}", c.dir);
-                let name = if c.single_file.is_some() { "." } else { f.as_str() };
+                let name = if c.single_file.is_some() {
+                    "."
+                } else {
+                    f.as_str()
+                };
                 assert!(
                     err.lines().any(|l| l.trim() == name),
                     "{} {f}: the error names the file:\n{err}",
