@@ -478,17 +478,23 @@ fn ignore_paths_resolve_against_the_current_folder_like_the_reference() {
             // Not normalised on the command line; resolved like Path.resolve().
             "--ignore-paths",
             "model/tokenizer/../config.json",
+            // A trailing slash names the same folder.
+            "--ignore-paths",
+            "model/tokenizer/",
         ],
         &[],
     );
     assert_eq!(
         ignore_paths(&st).unwrap(),
-        with_git(&["a", "config.json", "empty", "weights/part-2.bin"])
+        with_git(&[
+            "a",
+            "config.json",
+            "empty",
+            "tokenizer",
+            "weights/part-2.bin"
+        ])
     );
-    assert_eq!(
-        resource_names(&st),
-        ["a.txt", "tokenizer/naïve ü.json", "weights/part-1.bin"]
-    );
+    assert_eq!(resource_names(&st), ["a.txt", "weights/part-1.bin"]);
 }
 
 #[test]
@@ -665,4 +671,26 @@ fn sec1_pkcs8_and_encrypted_pkcs8_keys() {
     let sig = tmp.path().join("env.sig");
     run_ok(msign_sign(&m, &model, &sig, &[]).env("MSIGN_KEY_PASSWORD", "s3cret pass"));
     run_ok(&mut ref_cli_verify(&m, &model, &sig, &[]));
+}
+
+#[test]
+fn allowed_symlinks_sign_the_same_statement() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = sample_model(tmp.path());
+    std::os::unix::fs::symlink("../a.txt", model.join("weights/link.txt")).unwrap();
+    std::os::unix::fs::symlink("part-1.bin", model.join("weights/alias.bin")).unwrap();
+    let m = key_method(tmp.path(), "prime256v1");
+    let st = sign_both(
+        tmp.path(),
+        &m,
+        "model",
+        "s.sig",
+        &["--allow_symlinks"],
+        &["--allow_symlinks"],
+    );
+    assert_eq!(st["predicate"]["serialization"]["allow_symlinks"], true);
+    let names = resource_names(&st);
+    for n in ["weights/alias.bin", "weights/link.txt"] {
+        assert!(names.contains(&n.to_string()), "{n} in {names:?}");
+    }
 }
