@@ -10,6 +10,8 @@
 //! added so that every pattern does. An entry that is both (a literal name containing `[`)
 //! is applied both ways.
 
+use std::collections::BTreeSet;
+
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use crate::error::{Error, Result};
@@ -26,6 +28,7 @@ pub struct IgnoreRules {
     paths: Vec<String>,
     patterns: Vec<String>,
     matcher: Option<Gitignore>,
+    keep: BTreeSet<String>,
 }
 
 fn is_pattern(entry: &str) -> bool {
@@ -160,8 +163,27 @@ impl IgnoreRules {
         Ok(rules)
     }
 
+    /// Never ignores these model-relative files, nor the folders leading to them.
+    /// Verification keeps the files a signature lists: rules exist to leave out what was not
+    /// signed, and a recorded entry such as `data[1].bin` (a literal path to model_signing, a
+    /// pattern to msign) must not hide the signed `data1.bin`. Keeping a file only ever
+    /// means it is hashed and compared.
+    pub fn keep<'a>(&mut self, files: impl IntoIterator<Item = &'a str>) {
+        for f in files {
+            let mut p = f;
+            loop {
+                self.keep.insert(p.to_string());
+                match p.rfind('/') {
+                    Some(i) => p = &p[..i],
+                    None => break,
+                }
+            }
+        }
+    }
+
     /// Merges another set of rules into this one.
     pub fn extend(&mut self, other: &IgnoreRules) -> Result<()> {
+        self.keep.extend(other.keep.iter().cloned());
         for p in &other.paths {
             self.add_path(p)?;
         }
@@ -174,6 +196,9 @@ impl IgnoreRules {
     /// Whether a model-relative path (a file, or a directory when `is_dir`) is ignored.
     /// A directory that is ignored is not descended into.
     pub fn is_ignored(&self, path: &str, is_dir: bool) -> bool {
+        if self.keep.contains(path) {
+            return false;
+        }
         let literal = self.paths.iter().any(|p| {
             path == p
                 || (path.len() > p.len()
@@ -244,6 +269,21 @@ mod tests {
             assert_eq!(back.is_ignored(p, dir), want, "{p}");
             assert_eq!(r.is_ignored(p, dir), want, "{p}");
         }
+    }
+
+    #[test]
+    fn kept_files_are_never_ignored() {
+        let mut r = IgnoreRules::from_recorded(["data[1].bin", "ckpt[0]"]).unwrap();
+        assert!(
+            r.is_ignored("data1.bin", false),
+            "read back as a pattern too"
+        );
+        r.keep(["data1.bin", "ckpt0/w.bin"]);
+        assert!(!r.is_ignored("data1.bin", false));
+        assert!(!r.is_ignored("ckpt0", true));
+        assert!(!r.is_ignored("ckpt0/w.bin", false));
+        assert!(r.is_ignored("ckpt0/unsigned.bin", false));
+        assert!(r.is_ignored("data[1].bin", false));
     }
 
     #[test]

@@ -694,3 +694,80 @@ fn allowed_symlinks_sign_the_same_statement() {
         assert!(names.contains(&n.to_string()), "{n} in {names:?}");
     }
 }
+
+#[test]
+fn tricky_names_sign_the_same_statement() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("model");
+    for name in [
+        "a/b",
+        "a-b/c",
+        "a b/c",
+        "a.txt",
+        "quote\"name",
+        "back\\slash",
+        "tab\tname",
+        "new\nline",
+        "emoji 😀.bin",
+        "日本.txt",
+        "Zed",
+        "zed",
+        "é",
+        "e",
+        "~tilde",
+        "#hash",
+    ] {
+        let p = model.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, name).unwrap();
+    }
+    let m = key_method(tmp.path(), "prime256v1");
+    let st = sign_both(tmp.path(), &m, "model", "s.sig", &[], &[]);
+    let names = resource_names(&st);
+    assert_eq!(names.len(), 16);
+    assert_eq!(&names[..4], ["#hash", "Zed", "a/b", "a b/c"]);
+    // Characters outside the BMP are written as surrogate pairs, as json.dumps does.
+    let payload = String::from_utf8(payload_of(&tmp.path().join("s.sig"))).unwrap();
+    assert!(payload.contains(r"emoji \ud83d\ude00.bin"), "{payload}");
+}
+
+#[test]
+fn literal_ignore_paths_with_glob_characters() {
+    // The reference records `--ignore-paths` as literal paths; msign reads recorded entries
+    // with glob syntax as patterns too. Files the signature lists must still be checked.
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("model");
+    for name in [
+        "data[1].bin",
+        "data1.bin",
+        "ckpt[0]/w.bin",
+        "ckpt0/w.bin",
+        "x",
+    ] {
+        let p = model.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, name).unwrap();
+    }
+    let m = key_method(tmp.path(), "prime256v1");
+    let st = sign_both(
+        tmp.path(),
+        &m,
+        "model",
+        "s.sig",
+        &[
+            "--ignore-paths",
+            "model/data[1].bin",
+            "--ignore-paths",
+            "model/ckpt[0]",
+        ],
+        &[],
+    );
+    assert_eq!(resource_names(&st), ["ckpt0/w.bin", "data1.bin", "x"]);
+    // A signed file matching the recorded entry as a pattern is still verified.
+    std::fs::write(model.join("data1.bin"), "changed").unwrap();
+    let out = run_fails(
+        msign_verify(&m, Path::new("model"), Path::new("s.sig"), &[]).current_dir(tmp.path()),
+        1,
+    );
+    assert!(stderr(&out).contains("data1.bin"), "{}", stderr(&out));
+}

@@ -322,6 +322,7 @@ impl VerifyingConfig {
                 }
             }
         }
+        rules.keep(manifest.resources.keys().map(|k| k.path().as_str()));
         let allow = hashing.allow_symlinks() || self.allow_symlinks;
         hashing = hashing
             .set_ignore_git_paths(false)
