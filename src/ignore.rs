@@ -7,8 +7,9 @@
 //! Both are recorded in the statement's `ignore_paths`, so verification applies the rules
 //! that were used at signing time. A recorded entry is read back as a pattern when it
 //! carries glob syntax (`*`, `?`, `[`) or starts with `!`; patterns are canonicalised when
-//! added so that every pattern does. An entry that is both (a literal name containing `[`)
-//! is applied both ways.
+//! added so that every pattern does. Every entry also counts as a literal path, since the
+//! reference records names as given (`data[1].bin`, `!notes`); verification never ignores a
+//! file the signature lists, so the double reading cannot hide a signed file.
 
 use std::collections::BTreeSet;
 
@@ -143,13 +144,12 @@ impl IgnoreRules {
             if e.split('/').any(|c| c == "..") {
                 return bad("leaves the model folder");
             }
-            if is_pattern(e) {
-                rules
-                    .push_pattern(e.to_string())
-                    .map_err(|_| err("is not a valid pattern"))?;
-                if e.starts_with('!') {
-                    continue;
-                }
+            // Also (or, when it is no valid pattern, only) a literal path: model_signing
+            // records `--ignore-paths` as given, and a name may start with `!` or hold `[`.
+            // Files the signature lists are kept at verification, so the literal reading
+            // never hides a signed file.
+            if is_pattern(e) && rules.push_pattern(e.to_string()).is_err() {
+                rules.patterns.retain(|p| p != e);
             }
             match normalize_literal(e) {
                 Ok(Some(p)) => {
@@ -269,6 +269,20 @@ mod tests {
             assert_eq!(back.is_ignored(p, dir), want, "{p}");
             assert_eq!(r.is_ignored(p, dir), want, "{p}");
         }
+    }
+
+    #[test]
+    fn recorded_entries_are_literal_paths_too() {
+        let r =
+            IgnoreRules::from_recorded(["!notes.txt", "data[1.bin", "*.tmp", "!keep.tmp"]).unwrap();
+        assert!(r.is_ignored("!notes.txt", false));
+        assert!(
+            r.is_ignored("data[1.bin", false),
+            "an invalid pattern is a literal name"
+        );
+        assert!(r.is_ignored("a.tmp", false));
+        assert!(!r.is_ignored("keep.tmp", false), "negation still applies");
+        assert!(!r.is_ignored("notes.txt", false));
     }
 
     #[test]

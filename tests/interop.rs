@@ -742,6 +742,9 @@ fn literal_ignore_paths_with_glob_characters() {
         "data1.bin",
         "ckpt[0]/w.bin",
         "ckpt0/w.bin",
+        "!notes.txt",
+        "notes.txt",
+        "half[open.bin",
         "x",
     ] {
         let p = model.join(name);
@@ -759,10 +762,19 @@ fn literal_ignore_paths_with_glob_characters() {
             "model/data[1].bin",
             "--ignore-paths",
             "model/ckpt[0]",
+            // Negation syntax to msign's patterns, a plain name to the reference.
+            "--ignore-paths",
+            "model/!notes.txt",
+            // Not even a valid pattern.
+            "--ignore-paths",
+            "model/half[open.bin",
         ],
         &[],
     );
-    assert_eq!(resource_names(&st), ["ckpt0/w.bin", "data1.bin", "x"]);
+    assert_eq!(
+        resource_names(&st),
+        ["ckpt0/w.bin", "data1.bin", "notes.txt", "x"]
+    );
     // A signed file matching the recorded entry as a pattern is still verified.
     std::fs::write(model.join("data1.bin"), "changed").unwrap();
     let out = run_fails(
