@@ -679,6 +679,8 @@ fn allowed_symlinks_sign_the_same_statement() {
     let model = sample_model(tmp.path());
     std::os::unix::fs::symlink("../a.txt", model.join("weights/link.txt")).unwrap();
     std::os::unix::fs::symlink("part-1.bin", model.join("weights/alias.bin")).unwrap();
+    // Neither tool descends into a linked folder.
+    std::os::unix::fs::symlink("weights", model.join("linked-folder")).unwrap();
     let m = key_method(tmp.path(), "prime256v1");
     let st = sign_both(
         tmp.path(),
@@ -693,6 +695,10 @@ fn allowed_symlinks_sign_the_same_statement() {
     for n in ["weights/alias.bin", "weights/link.txt"] {
         assert!(names.contains(&n.to_string()), "{n} in {names:?}");
     }
+    assert!(
+        !names.iter().any(|n| n.starts_with("linked-folder")),
+        "{names:?}"
+    );
 }
 
 #[test]
@@ -782,4 +788,18 @@ fn literal_ignore_paths_with_glob_characters() {
         1,
     );
     assert!(stderr(&out).contains("data1.bin"), "{}", stderr(&out));
+}
+
+#[test]
+fn empty_model_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("model")).unwrap();
+    let m = key_method(tmp.path(), "prime256v1");
+    let st = sign_both(tmp.path(), &m, "model", "s.sig", &[], &[]);
+    assert_eq!(resource_names(&st), Vec::<String>::new());
+    // SHA-256 of nothing: there are no resource digests to chain.
+    assert_eq!(
+        st["subject"][0]["digest"]["sha256"],
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
 }

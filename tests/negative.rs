@@ -830,10 +830,24 @@ fn missing_or_garbage_key_files_and_unknown_flags_exit_2() {
             ])
             .arg(&rsa),
     );
+    let k1 = tmp.path().join("k1.pem");
+    run_ok(
+        Command::new("openssl")
+            .args(["ecparam", "-name", "secp256k1", "-genkey", "-noout", "-out"])
+            .arg(&k1),
+    );
+    let ed = tmp.path().join("ed25519.pem");
+    run_ok(
+        Command::new("openssl")
+            .args(["genpkey", "-algorithm", "ed25519", "-out"])
+            .arg(&ed),
+    );
     for key in [
         tmp.path().join("missing.pem"),
         garbage.clone(),
         rsa,
+        k1,
+        ed,
         model.clone(),
     ] {
         let out = run_fails(&mut sign_cmd(&model, &key, &sig), 2);
@@ -934,4 +948,48 @@ fn failed_sign_leaves_no_signature_and_no_temp_file() {
     assert_no_panic(&out);
     assert_ne!(out.status.code(), Some(0));
     assert_eq!(files_in(&out_dir), ["model.sig"]);
+}
+
+#[test]
+fn damaged_certificate_chains_in_the_bundle_are_malformed() {
+    let c = cert_case();
+    let (key, cert) = c.pki.leaf("leaf", "prime256v1");
+    let sig = c.sign(&key, &cert, &[&c.pki.intermediate], "ok.sig");
+    let b = bundle_json(&sig);
+    let write = |name: &str, v: &Value| {
+        let p = c.tmp.path().join(name);
+        std::fs::write(&p, serde_json::to_vec(v).unwrap()).unwrap();
+        p
+    };
+    let chain = "/verificationMaterial/x509CertificateChain/certificates";
+
+    let mut v = b.clone();
+    *v.pointer_mut(chain).unwrap() = json!([]);
+    let out = c.verify(&write("empty-chain.sig", &v), &c.pki.root);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("malformed"), "{}", stderr(&out));
+
+    for (name, raw) in [
+        ("garbage-der.sig", B64.encode(b"not a certificate")),
+        ("not-base64.sig", "%%%".to_string()),
+    ] {
+        let mut v = b.clone();
+        *v.pointer_mut(&format!("{chain}/0/rawBytes")).unwrap() = json!(raw);
+        let out = c.verify(&write(name, &v), &c.pki.root);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("malformed"),
+            "{name}: {}",
+            stderr(&out)
+        );
+    }
+
+    // The root presented as the signing certificate: it chains to the root, but it is no
+    // signing certificate and the signature was not made with its key.
+    let pem = std::fs::read_to_string(&c.pki.root).unwrap();
+    let root_der: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let mut v = b.clone();
+    *v.pointer_mut(&format!("{chain}/0/rawBytes")).unwrap() = json!(root_der);
+    let out = c.verify(&write("root-as-leaf.sig", &v), &c.pki.root);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }
