@@ -803,3 +803,36 @@ fn empty_model_folder() {
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     );
 }
+
+#[test]
+fn ignoring_a_signed_file_at_verification_fails_like_the_reference() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = sample_model(tmp.path());
+    let m = key_method(tmp.path(), "prime256v1");
+    let sig = tmp.path().join("s.sig");
+    run_ok(&mut msign_sign(&m, &model, &sig, &[]));
+    for ignored in ["model/a.txt", "model/weights"] {
+        let extra = [OsString::from("--ignore-paths"), OsString::from(ignored)];
+        let out = run_fails(
+            msign_verify(&m, Path::new("model"), &sig, &extra).current_dir(tmp.path()),
+            1,
+        );
+        assert!(
+            stderr(&out).contains("signed but missing from the model"),
+            "{ignored}: {}",
+            stderr(&out)
+        );
+        run_fails(
+            ref_cli_verify(&m, Path::new("model"), &sig, &extra).current_dir(tmp.path()),
+            1,
+        );
+    }
+    // Ignoring something that was not signed is fine for both.
+    std::fs::write(model.join("notes.md"), "unsigned").unwrap();
+    let extra = [
+        OsString::from("--ignore-paths"),
+        OsString::from("model/notes.md"),
+    ];
+    run_ok(msign_verify(&m, Path::new("model"), &sig, &extra).current_dir(tmp.path()));
+    run_ok(ref_cli_verify(&m, Path::new("model"), &sig, &extra).current_dir(tmp.path()));
+}
