@@ -428,10 +428,22 @@ fn validly_signed_bad_shard_ranges_are_malformed() {
         let err = s.fails(&p, 1);
         assert!(err.contains("malformed signature"), "{bad}: {err}");
     }
+    for size in [
+        json!(0),
+        json!(1.5),
+        json!(-1000.0),
+        json!("1000"),
+        json!(1e300),
+    ] {
+        let mut st = base.clone();
+        st["predicate"]["serialization"]["shard_size"] = size.clone();
+        let err = s.fails(&s.resign("size.sig", &st), 1);
+        assert!(err.contains("shard_size"), "{size}: {err}");
+    }
+    // Written as the reference writes it (a float), the same size is fine.
     let mut st = base.clone();
-    st["predicate"]["serialization"]["shard_size"] = json!(0);
-    let err = s.fails(&s.resign("zero.sig", &st), 1);
-    assert!(err.contains("shard_size"), "{err}");
+    st["predicate"]["serialization"]["shard_size"] = json!(1000.0);
+    run_ok(&mut s.verify_with(&s.resign("float.sig", &st)));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -232,7 +232,7 @@ p.add_argument("model")
 p.add_argument("signature")
 p.add_argument("--serialization", default="files")
 p.add_argument("--hash", default="sha256")
-p.add_argument("--shard-size", type=int, default=1_000_000_000)
+p.add_argument("--shard-size", type=int)
 p.add_argument("--private-key")
 p.add_argument("--password")
 p.add_argument("--public-key")
@@ -246,7 +246,8 @@ hc = model_signing.hashing.Config()
 if a.serialization == "files":
     hc.use_file_serialization(hashing_algorithm=a.hash)
 else:
-    hc.use_shard_serialization(hashing_algorithm=a.hash, shard_size=a.shard_size)
+    size = {} if a.shard_size is None else {"shard_size": a.shard_size}
+    hc.use_shard_serialization(hashing_algorithm=a.hash, **size)
 hc.set_ignored_paths(paths=a.ignore, ignore_git_paths=not a.no_ignore_git_paths)
 model = pathlib.Path(a.model)
 try:
