@@ -7,8 +7,11 @@
 //! Both are recorded in the statement's `ignore_paths`, so verification applies the rules
 //! that were used at signing time. A recorded entry is read back as a pattern when it
 //! carries glob syntax (`*`, `?`, `[`) or starts with `!`; patterns are canonicalised when
-//! added so that every pattern does. An entry that is both (a literal name containing `[`)
-//! is applied both ways.
+//! added so that every pattern does. Every entry also counts as a literal path, since the
+//! reference records names as given (`data[1].bin`, `!notes`); verification never ignores a
+//! file the signature lists, so the double reading cannot hide a signed file.
+
+use std::collections::BTreeSet;
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
@@ -26,6 +29,7 @@ pub struct IgnoreRules {
     paths: Vec<String>,
     patterns: Vec<String>,
     matcher: Option<Gitignore>,
+    keep: BTreeSet<String>,
 }
 
 fn is_pattern(entry: &str) -> bool {
@@ -140,13 +144,12 @@ impl IgnoreRules {
             if e.split('/').any(|c| c == "..") {
                 return bad("leaves the model folder");
             }
-            if is_pattern(e) {
-                rules
-                    .push_pattern(e.to_string())
-                    .map_err(|_| err("is not a valid pattern"))?;
-                if e.starts_with('!') {
-                    continue;
-                }
+            // Also (or, when it is no valid pattern, only) a literal path: model_signing
+            // records `--ignore-paths` as given, and a name may start with `!` or hold `[`.
+            // Files the signature lists are kept at verification, so the literal reading
+            // never hides a signed file.
+            if is_pattern(e) && rules.push_pattern(e.to_string()).is_err() {
+                rules.patterns.retain(|p| p != e);
             }
             match normalize_literal(e) {
                 Ok(Some(p)) => {
@@ -160,8 +163,27 @@ impl IgnoreRules {
         Ok(rules)
     }
 
+    /// Never ignores these model-relative files, nor the folders leading to them.
+    /// Verification keeps the files a signature lists: rules exist to leave out what was not
+    /// signed, and a recorded entry such as `data[1].bin` (a literal path to model_signing, a
+    /// pattern to msign) must not hide the signed `data1.bin`. Keeping a file only ever
+    /// means it is hashed and compared.
+    pub fn keep<'a>(&mut self, files: impl IntoIterator<Item = &'a str>) {
+        for f in files {
+            let mut p = f;
+            loop {
+                self.keep.insert(p.to_string());
+                match p.rfind('/') {
+                    Some(i) => p = &p[..i],
+                    None => break,
+                }
+            }
+        }
+    }
+
     /// Merges another set of rules into this one.
     pub fn extend(&mut self, other: &IgnoreRules) -> Result<()> {
+        self.keep.extend(other.keep.iter().cloned());
         for p in &other.paths {
             self.add_path(p)?;
         }
@@ -174,6 +196,9 @@ impl IgnoreRules {
     /// Whether a model-relative path (a file, or a directory when `is_dir`) is ignored.
     /// A directory that is ignored is not descended into.
     pub fn is_ignored(&self, path: &str, is_dir: bool) -> bool {
+        if self.keep.contains(path) {
+            return false;
+        }
         let literal = self.paths.iter().any(|p| {
             path == p
                 || (path.len() > p.len()
@@ -244,6 +269,35 @@ mod tests {
             assert_eq!(back.is_ignored(p, dir), want, "{p}");
             assert_eq!(r.is_ignored(p, dir), want, "{p}");
         }
+    }
+
+    #[test]
+    fn recorded_entries_are_literal_paths_too() {
+        let r =
+            IgnoreRules::from_recorded(["!notes.txt", "data[1.bin", "*.tmp", "!keep.tmp"]).unwrap();
+        assert!(r.is_ignored("!notes.txt", false));
+        assert!(
+            r.is_ignored("data[1.bin", false),
+            "an invalid pattern is a literal name"
+        );
+        assert!(r.is_ignored("a.tmp", false));
+        assert!(!r.is_ignored("keep.tmp", false), "negation still applies");
+        assert!(!r.is_ignored("notes.txt", false));
+    }
+
+    #[test]
+    fn kept_files_are_never_ignored() {
+        let mut r = IgnoreRules::from_recorded(["data[1].bin", "ckpt[0]"]).unwrap();
+        assert!(
+            r.is_ignored("data1.bin", false),
+            "read back as a pattern too"
+        );
+        r.keep(["data1.bin", "ckpt0/w.bin"]);
+        assert!(!r.is_ignored("data1.bin", false));
+        assert!(!r.is_ignored("ckpt0", true));
+        assert!(!r.is_ignored("ckpt0/w.bin", false));
+        assert!(r.is_ignored("ckpt0/unsigned.bin", false));
+        assert!(r.is_ignored("data[1].bin", false));
     }
 
     #[test]

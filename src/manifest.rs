@@ -232,9 +232,11 @@ impl ResourceKey {
                     })
                 };
                 let (start, end) = (num(start)?, num(end)?);
-                if end <= start || end - start > shard_size {
+                // Shards start at multiples of the shard size; any other start cannot come
+                // from a signer and would only surface later as a confusing mismatch.
+                if end <= start || end - start > shard_size || start % shard_size != 0 {
                     return Err(Error::MalformedSignature(format!(
-                        "shard {name:?} is empty or larger than the shard size {shard_size}"
+                        "shard {name:?} is empty, larger than the shard size {shard_size}, or not aligned to it"
                     )));
                 }
                 Ok(ResourceKey::Shard {

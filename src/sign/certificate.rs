@@ -15,7 +15,10 @@ use crate::sign::Signer;
 pub fn load_certificates(paths: &[PathBuf]) -> Result<Vec<X509>> {
     let mut out = Vec::new();
     for p in paths {
-        let pem = fs::read(p).map_err(|e| Error::io(p, e))?;
+        let pem = fs::read(p).map_err(|e| Error::KeyMaterial {
+            what: p.display().to_string(),
+            reason: format!("cannot read the certificate file ({e})"),
+        })?;
         let certs = X509::stack_from_pem(&pem).map_err(|e| Error::KeyMaterial {
             what: p.display().to_string(),
             reason: format!("not a PEM certificate file ({e})"),

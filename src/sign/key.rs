@@ -50,7 +50,7 @@ pub(crate) fn key_hint<T: HasPublic>(key: &PKeyRef<T>) -> Result<String> {
 /// Loads a PEM private key: SEC1 (`EC PRIVATE KEY`), PKCS#8, or encrypted PKCS#8 / legacy
 /// encrypted PEM with `password`. Never prompts.
 pub fn load_private_key(path: &Path, password: Option<&str>) -> Result<PKey<Private>> {
-    let pem = fs::read(path).map_err(|e| Error::io(path, e))?;
+    let pem = fs::read(path).map_err(|e| key_error(path, format!("cannot read the key ({e})")))?;
     let encrypted = pem.windows(9).any(|w| w == b"ENCRYPTED");
     let key = PKey::private_key_from_pem_callback(&pem, |buf| match password {
         Some(p) if p.len() <= buf.len() => {

@@ -42,7 +42,11 @@ pub struct KeyVerifier {
 impl KeyVerifier {
     /// Loads a PEM public key (SubjectPublicKeyInfo).
     pub fn from_pem_file(path: &Path) -> Result<Self> {
-        let pem = fs::read(path).map_err(|e| Error::io(path, e))?;
+        // A key that cannot be read is a usage error (exit 2), like one that cannot be parsed.
+        let pem = fs::read(path).map_err(|e| Error::KeyMaterial {
+            what: path.display().to_string(),
+            reason: format!("cannot read the key ({e})"),
+        })?;
         let key = PKey::public_key_from_pem(&pem).map_err(|e| Error::KeyMaterial {
             what: path.display().to_string(),
             reason: format!("not a PEM public key ({e})"),

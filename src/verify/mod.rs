@@ -291,7 +291,21 @@ impl VerifyingConfig {
         let hashing = self.hashing_for(&manifest)?;
         let hashed = hashing.hash_with_progress(source, progress)?;
         warnings.extend(hashed.warnings.iter().cloned());
-        let diff = ManifestDiff::between(&manifest.resources, &hashed.manifest.resources);
+        // Signed files are always hashed (see `hashing_for`), but what the user leaves out
+        // now (`--ignore-paths`) stays out, as in model_signing: a signed file ignored at
+        // verification is reported missing.
+        let diff = if self.extra_rules.is_empty() {
+            ManifestDiff::between(&manifest.resources, &hashed.manifest.resources)
+        } else {
+            let actual = hashed
+                .manifest
+                .resources
+                .iter()
+                .filter(|(k, _)| !self.extra_rules.is_ignored(k.path().as_str(), false))
+                .map(|(k, d)| (k.clone(), d.clone()))
+                .collect();
+            ManifestDiff::between(&manifest.resources, &actual)
+        };
         if !diff.is_empty() {
             return Err(Error::ModelMismatch(diff));
         }
@@ -322,6 +336,7 @@ impl VerifyingConfig {
                 }
             }
         }
+        rules.keep(manifest.resources.keys().map(|k| k.path().as_str()));
         let allow = hashing.allow_symlinks() || self.allow_symlinks;
         hashing = hashing
             .set_ignore_git_paths(false)
