@@ -14,6 +14,9 @@ use crate::error::Error;
 
 pub mod args;
 pub mod digest;
+pub mod git;
+pub mod gitcmd;
+pub mod hook;
 pub mod progress;
 pub mod sign;
 pub mod verify;
@@ -63,6 +66,9 @@ pub enum Command {
     Verify(verify::VerifyMethod),
     /// Print a model's digest (and with --json its whole manifest) without signing.
     Digest(digest::DigestArgs),
+    /// The git pre-push hook: install it into a repository, or run it.
+    #[command(subcommand)]
+    Hook(hook::HookCommand),
 }
 
 /// Methods a `sign`/`verify` may name; anything else means the reference's default,
@@ -185,5 +191,6 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         Command::Sign(m) => sign::run(&ctx, m),
         Command::Verify(m) => verify::run(&ctx, m),
         Command::Digest(a) => digest::run(&ctx, a),
+        Command::Hook(h) => hook::run(&ctx, h),
     }
 }

@@ -13,8 +13,11 @@ use crate::ignore::IgnoreRules;
 use crate::manifest::ModelPath;
 
 pub mod dir;
+pub mod git;
+pub mod lfs;
 
 pub use dir::DirSource;
+pub use git::GitSource;
 
 /// Opens a fresh reader over an entry's content each time it is called.
 pub type OpenFn = Arc<dyn Fn() -> std::io::Result<Box<dyn Read + Send>> + Send + Sync>;
