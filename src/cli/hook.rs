@@ -101,7 +101,7 @@ fn install(ctx: &Ctx, dir: &Path, mode: Option<HookMode>, force: bool) -> Result
     let path = hooks.join("pre-push");
     match std::fs::read(&path) {
         Ok(existing) if existing == PRE_PUSH_SCRIPT.as_bytes() => {}
-        Ok(_) if !force => {
+        Ok(existing) if !force && !is_git_lfs_hook(&existing) => {
             return Err(Error::Usage(format!(
                 "{} exists and is not msign's hook; pass --force to replace it, or call `git model-sign hook pre-push \"$@\"` from it",
                 path.display()
@@ -130,6 +130,26 @@ fn install(ctx: &Ctx, dir: &Path, mode: Option<HookMode>, force: bool) -> Result
         println!("Installed the msign pre-push hook at {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Git LFS's own pre-push hook (`git lfs install` writes it), whose one job, `git lfs
+/// pre-push`, msign's hook also does; replacing it loses nothing.
+fn is_git_lfs_hook(script: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(script) else {
+        return false;
+    };
+    let commands: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    text.len() < 1024
+        && commands
+            .iter()
+            .any(|l| l.starts_with("git lfs pre-push \"$@\""))
+        && commands
+            .iter()
+            .all(|l| l.contains("git-lfs") || l.contains("git lfs pre-push"))
 }
 
 /// The settings the hook reads from git config.
