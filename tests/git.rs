@@ -227,6 +227,27 @@ fn pointer_clone_signs_without_lfs_content_and_matches_a_checkout() {
         stdout(&out)
     );
 
+    // msign sign --git-rev makes the same signature content.
+    let sig2 = s.p("msign.sig");
+    run_ok(
+        s.msign(&s.root)
+            .args(["sign", "key", "--git-rev", "HEAD", "-C"])
+            .arg(&ptr)
+            .arg("--private-key")
+            .arg(&s.key)
+            .arg("--signature")
+            .arg(&sig2),
+    );
+    run_ok(
+        reference_cli()
+            .args(["verify", "key"])
+            .arg(&full)
+            .arg("--signature")
+            .arg(&sig2)
+            .arg("--public_key")
+            .arg(&s.public),
+    );
+
     // A tampered pointer fails: the same signature against a checkout whose weight changed.
     std::fs::write(full.join("weights/model-2.bin"), b"second shard, edited").unwrap();
     run_fails(
@@ -758,7 +779,12 @@ fn pre_push_hook_in_sign_mode_signs_and_pushes_notes() {
     let s = Sandbox::new();
     s.model_repo();
     let dev = s.clone("dev", true);
-    run_ok(s.msign(&dev).args(["hook", "install", "--mode", "sign"]));
+    // `sign` here is the value of --mode, not msign's sign subcommand.
+    run_ok(
+        s.msign(&s.root)
+            .args(["hook", "install", "--mode", "sign", "-C"])
+            .arg(&dev),
+    );
     assert_eq!(s.git_ok(&dev, &["config", "msign.mode"]).trim(), "sign");
     s.git_ok(&dev, &["config", "msign.key", s.key.to_str().unwrap()]);
     s.git_ok(&dev, &["checkout", "-q", "-b", "feature"]);

@@ -84,7 +84,14 @@ const METHODS: [&str; 5] = [
 /// Inserts the default method after `sign`/`verify` when none is named.
 pub fn with_default_method(args: Vec<OsString>) -> Vec<OsString> {
     let mut out = args;
-    let pos = out.iter().position(|a| a == "sign" || a == "verify");
+    // The first subcommand name decides: `msign hook install --mode sign -C x` has a
+    // `sign` that is a value, not the subcommand.
+    let pos = out
+        .iter()
+        .position(|a| {
+            ["sign", "verify", "digest", "hook", "help"].contains(&a.to_str().unwrap_or(""))
+        })
+        .filter(|&i| out[i] == "sign" || out[i] == "verify");
     if let Some(i) = pos {
         let next = out.get(i + 1).and_then(|a| a.to_str()).unwrap_or("");
         let is_help = matches!(next, "-h" | "--help" | "help");
