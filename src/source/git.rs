@@ -347,7 +347,7 @@ impl Walker<'_> {
             match Pointer::parse(blob.content()) {
                 Ok(p) => {
                     let content = match self.src.lfs.present(&p) {
-                        Some(obj) => Content::Stream(lfs::verified_stream(obj, &p)),
+                        Some(obj) => lfs::checked_object(obj, &p),
                         None => Content::Unavailable {
                             hint: self.src.fetch_hint.clone(),
                         },

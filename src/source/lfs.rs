@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 
 use sha2::{Digest as _, Sha256};
 
-use crate::source::OpenFn;
+use crate::source::Content;
 
 /// The only version line this parser accepts.
 pub const VERSION_V1: &str = "https://git-lfs.github.com/spec/v1";
@@ -144,22 +144,21 @@ impl LfsStore {
     }
 }
 
-/// A stream over a local LFS object whose SHA-256 is checked against the pointer before
-/// any byte is handed out. The check runs once per object, however many shards read it.
-pub fn verified_stream(path: PathBuf, pointer: &Pointer) -> OpenFn {
+/// The content of a local LFS object: its SHA-256 is checked against the pointer before
+/// any byte is hashed, once per object however many shards read it.
+pub fn checked_object(path: PathBuf, pointer: &Pointer) -> Content {
     let expected = pointer.oid;
-    let checked: Arc<OnceLock<Result<(), String>>> = Arc::new(OnceLock::new());
-    Arc::new(move || {
-        let verdict = checked.get_or_init(|| check_object(&path, &expected));
-        if let Err(msg) = verdict {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                msg.clone(),
-            ));
-        }
-        let f = File::open(&path)?;
-        Ok(Box::new(f) as Box<dyn Read + Send>)
-    })
+    let verdict: Arc<OnceLock<Result<(), String>>> = Arc::new(OnceLock::new());
+    let file = path.clone();
+    Content::CheckedFile {
+        path,
+        check: Arc::new(move || {
+            verdict
+                .get_or_init(|| check_object(&file, &expected))
+                .clone()
+                .map_err(|msg| std::io::Error::new(std::io::ErrorKind::InvalidData, msg))
+        }),
+    }
 }
 
 fn check_object(path: &Path, expected: &[u8; 32]) -> Result<(), String> {
