@@ -767,6 +767,23 @@ fn pre_push_hook_blocks_unsigned_and_passes_signed_pushes() {
         .join(oid)
         .exists());
 
+    // A model commit followed by a `--store commit` signature commit passes: the second
+    // commit's signature covers the first's identical model.
+    std::fs::write(dev.join("weights/model-4.bin"), vec![4u8; 4000]).unwrap();
+    s.git_ok(&dev, &["add", "."]);
+    s.git_ok(&dev, &["commit", "-q", "-m", "fourth shard"]);
+    run_ok(
+        s.gms(&dev)
+            .args(["sign", "key", "--store", "commit", "--private-key"])
+            .arg(&s.key),
+    );
+    let out = run_ok(&mut s.git(&dev, &["push", "origin", "main"]));
+    assert!(
+        stderr(&out).contains("HEAD:model.sig") || stderr(&out).contains("model.sig"),
+        "{}",
+        stderr(&out)
+    );
+
     // A commit that does not touch the model folder needs no signature.
     s.git_ok(&dev, &["config", "msign.path", "weights"]);
     std::fs::write(dev.join("config.json"), b"{}\n").unwrap();
