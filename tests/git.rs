@@ -307,15 +307,32 @@ fn other_hashes_need_the_lfs_objects_and_check_them() {
         .unwrap()
         .starts_with("version "));
 
+    // `lfs.storage` moves the store; msign follows it.
+    std::fs::rename(ptr.join(".git/lfs"), s.p("lfs-elsewhere")).unwrap();
+    run_fails(
+        s.msign(&ptr)
+            .args(["digest", "--git-rev", "HEAD", "--hash-algorithm", "blake3"]),
+        3,
+    );
+    s.git_ok(
+        &ptr,
+        &[
+            "config",
+            "lfs.storage",
+            s.p("lfs-elsewhere").to_str().unwrap(),
+        ],
+    );
+    run_ok(
+        s.msign(&ptr)
+            .args(["digest", "--git-rev", "HEAD", "--hash-algorithm", "blake3"]),
+    );
+    let ptr_objects = s.p("lfs-elsewhere/objects");
+
     // A corrupted local LFS object is caught by its sha256.
     let oid = stdout(&run_ok(&mut s.git(&full, &["lfs", "ls-files", "-l"])));
     let line = oid.lines().find(|l| l.ends_with("model-1.bin")).unwrap();
     let oid = line.split_whitespace().next().unwrap();
-    let obj = ptr
-        .join(".git/lfs/objects")
-        .join(&oid[0..2])
-        .join(&oid[2..4])
-        .join(oid);
+    let obj = ptr_objects.join(&oid[0..2]).join(&oid[2..4]).join(oid);
     let mut bytes = std::fs::read(&obj).unwrap();
     bytes[10] ^= 1;
     std::fs::write(&obj, &bytes).unwrap();

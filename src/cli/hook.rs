@@ -399,6 +399,14 @@ fn pre_push(ctx: &Ctx, remote: &str, input: &mut dyn BufRead) -> Result<ExitCode
                 }
             }
             if failed.is_empty() {
+                let used_notes = verdicts
+                    .values()
+                    .any(|v| v.as_ref().is_ok_and(|o| o.starts_with("git note")));
+                if used_notes {
+                    say(format!(
+                        "msign: signatures are in notes; publish them with `git push {remote} {NOTES_REF}`"
+                    ));
+                }
                 return Ok(ExitCode::SUCCESS);
             }
             eprintln!(
