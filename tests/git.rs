@@ -423,9 +423,10 @@ fn notes_store_and_tampering() {
     let head = s.git_ok(&work, &["rev-parse", "HEAD"]).trim().to_string();
     let notes = s.git_ok(&work, &["notes", "--ref", "model-signing", "list"]);
     assert!(notes.contains(&head), "{notes}");
+    // The method can be left to the flags: `verify --public-key` is `verify key`.
     let out = run_ok(
         s.gms(&work)
-            .args(["--json", "verify", "key", "--public-key"])
+            .args(["--json", "verify", "--public-key"])
             .arg(&s.public),
     );
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();

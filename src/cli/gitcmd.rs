@@ -5,6 +5,9 @@
 //! git model-sign verify key [REV] --public-key KEY [--path SUBDIR]
 //! git model-sign hook install [--mode verify|sign]
 //! ```
+//!
+//! The method word may be left out: the flags imply it (`sign --private-key K` is
+//! `sign key`).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -223,9 +226,40 @@ fn run_verify(ctx: &Ctx, m: GitVerifyMethod) -> Result<serde_json::Value> {
     .json)
 }
 
+/// Lets the method be implied by its flags: `git model-sign sign --private-key K` is
+/// `sign key`, and with `--signing-certificate` it is `sign certificate`.
+pub fn with_implied_method(mut args: Vec<OsString>) -> Vec<OsString> {
+    let is = |a: &OsString, names: &[&str]| names.contains(&a.to_str().unwrap_or(""));
+    let Some(i) = args
+        .iter()
+        .position(|a| is(a, &["sign", "verify", "hook", "help"]))
+        .filter(|&i| is(&args[i], &["sign", "verify"]))
+    else {
+        return args;
+    };
+    let next_is_method = args
+        .get(i + 1)
+        .is_some_and(|a| is(a, &["key", "certificate", "help", "-h", "--help"]));
+    if next_is_method || args.len() == i + 1 {
+        return args;
+    }
+    let has = |names: &[&str]| args.iter().any(|a| is(a, names));
+    let certificate = if args[i] == "sign" {
+        has(&["--signing-certificate", "--signing_certificate"])
+    } else {
+        has(&["--certificate-chain", "--certificate_chain"])
+            && !has(&["--public-key", "--public_key"])
+    };
+    args.insert(
+        i + 1,
+        OsString::from(if certificate { "certificate" } else { "key" }),
+    );
+    args
+}
+
 /// Parses arguments and runs `git model-sign`.
 pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
-    let cli = match GitCli::try_parse_from(args) {
+    let cli = match GitCli::try_parse_from(with_implied_method(args)) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();

@@ -27,6 +27,9 @@ const MODE_SUBMODULE: i32 = 0o160000;
 /// Link hops followed before giving up on a cycle (the kernel's limit is 40 too).
 const MAX_LINK_HOPS: usize = 40;
 
+/// Longest link target followed (PATH_MAX).
+const MAX_LINK_TARGET: usize = 4096;
+
 /// Largest committed file `read_small_file` returns.
 const SMALL_FILE: usize = 1 << 20;
 
@@ -285,6 +288,13 @@ impl Walker<'_> {
     fn resolve_link(&self, rel: &str, mut blob: Oid) -> Result<Resolved> {
         let mut at: Vec<String> = rel.split('/').map(str::to_string).collect();
         for _ in 0..MAX_LINK_HOPS {
+            let odb = self.repo.odb().map_err(git_err("object database"))?;
+            let (len, _) = odb
+                .read_header(blob)
+                .map_err(git_err(format!("link {rel}")))?;
+            if len > MAX_LINK_TARGET {
+                return Err(self.unsupported(rel, "symbolic link target is implausibly long"));
+            }
             let target = self
                 .repo
                 .find_blob(blob)
