@@ -850,3 +850,39 @@ fn pre_push_hook_in_sign_mode_signs_and_pushes_notes() {
     );
     assert!(stdout(&out).contains("git note"), "{}", stdout(&out));
 }
+
+#[test]
+fn crafted_trees_are_refused_cleanly() {
+    let s = Sandbox::new();
+    let work = s.model_repo();
+    let blob = s.git_ok(&work, &["rev-parse", "HEAD:config.json"]);
+    let blob = hex::decode(blob.trim()).unwrap();
+    for names in [&["a/b"][..], &[".."][..], &["same", "same"][..]] {
+        let mut raw = Vec::new();
+        for n in names {
+            raw.extend_from_slice(format!("100644 {n}\0").as_bytes());
+            raw.extend_from_slice(&blob);
+        }
+        let mut c = s.git(
+            &work,
+            &["hash-object", "-t", "tree", "--literally", "-w", "--stdin"],
+        );
+        c.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(&raw).unwrap();
+        let tree = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+        assert_eq!(tree.trim().len(), 40, "{names:?}");
+        let commit = s.git_ok(&work, &["commit-tree", tree.trim(), "-m", "crafted"]);
+        let out = run_fails(
+            s.msign(&work).args(["digest", "--git-rev", commit.trim()]),
+            3,
+        );
+        assert!(
+            stderr(&out).contains("crafted tree"),
+            "{names:?}: {}",
+            stderr(&out)
+        );
+    }
+}

@@ -229,7 +229,24 @@ impl Walker<'_> {
     }
 
     fn walk(&mut self, tree: &Tree<'_>, prefix: &str) -> Result<()> {
+        let mut previous: Option<Vec<u8>> = None;
         for e in tree.iter() {
+            // git itself never writes such trees; a crafted one must not smuggle a path
+            // past the ignore rules or name one file twice.
+            let raw = e.name_bytes();
+            if raw.is_empty() || raw == b"." || raw == b".." || raw.contains(&b'/') {
+                return Err(self.unsupported(
+                    &format!("{prefix}{}", String::from_utf8_lossy(raw)),
+                    "tree entry has an invalid name (corrupt or crafted tree)",
+                ));
+            }
+            if previous.as_deref() == Some(raw) {
+                return Err(self.unsupported(
+                    &format!("{prefix}{}", String::from_utf8_lossy(raw)),
+                    "tree names this entry twice (corrupt or crafted tree)",
+                ));
+            }
+            previous = Some(raw.to_vec());
             let name = e.name().map_err(|_| {
                 self.unsupported(
                     &format!("{prefix}{}", String::from_utf8_lossy(e.name_bytes())),
