@@ -14,7 +14,12 @@ use crate::source::{DirSource, ModelSource};
 #[derive(Debug, Args, Clone)]
 pub struct ModelArgs {
     /// The model: a folder, or a single file.
-    #[arg(value_name = "MODEL_PATH")]
+    #[arg(
+        value_name = "MODEL_PATH",
+        required = false,
+        required_unless_present = "git_rev",
+        default_value_if("git_rev", clap::builder::ArgPredicate::IsPresent, ".")
+    )]
     pub model_path: PathBuf,
 
     /// Paths to leave out, relative to the current folder (as model_signing); paths
@@ -46,6 +51,10 @@ pub struct ModelArgs {
     /// taken inside its snapshot.
     #[arg(long = "hub-cache")]
     pub hub_cache: bool,
+
+    /// A git revision as the model (`--git-rev`).
+    #[command(flatten)]
+    pub git: crate::cli::git::GitArgs,
 }
 
 impl ModelArgs {
@@ -65,6 +74,9 @@ impl ModelArgs {
                     .allow_links_into(blobs),
             ));
         }
+        if let Some(rev) = &self.git.git_rev {
+            return crate::cli::git::source(self, rev, allow_symlinks);
+        }
         Ok(Box::new(
             DirSource::new(&self.model_path).allow_symlinks(allow_symlinks),
         ))
@@ -78,7 +90,7 @@ impl ModelArgs {
     /// `--ignore-paths` plus `extra` (the signature file), made relative to the model root
     /// the way the reference does; paths outside the model are dropped.
     pub fn relative_ignores(&self, extra: &[&Path]) -> Result<Vec<String>> {
-        let root = resolve_lenient(&self.model_path)?;
+        let root = crate::cli::git::model_root(self)?;
         let mut out = Vec::new();
         for p in self
             .ignore_paths

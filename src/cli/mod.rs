@@ -14,8 +14,11 @@ use crate::error::Error;
 
 pub mod args;
 pub mod digest;
-pub mod pkcs11;
+pub mod git;
+pub mod gitcmd;
+pub mod hook;
 pub mod hub;
+pub mod pkcs11;
 pub mod progress;
 pub mod sign;
 pub mod verify;
@@ -68,6 +71,9 @@ pub enum Command {
     /// Models on the Hugging Face Hub: verify before download, download verified, sign.
     #[command(subcommand)]
     Hub(hub::HubCommand),
+    /// The git pre-push hook: install it into a repository, or run it.
+    #[command(subcommand)]
+    Hook(hook::HookCommand),
 }
 
 /// Methods a `sign`/`verify` may name; anything else means the reference's default,
@@ -83,12 +89,15 @@ const METHODS: [&str; 5] = [
 /// Inserts the default method after `sign`/`verify` when none is named.
 pub fn with_default_method(args: Vec<OsString>) -> Vec<OsString> {
     let mut out = args;
-    let pos = out.iter().position(|a| a == "sign" || a == "verify");
+    // The first subcommand name decides: `msign hook install --mode sign -C x` has a
+    // `sign` that is a value, not the subcommand.
+    let pos = out
+        .iter()
+        .position(|a| {
+            ["sign", "verify", "digest", "hook", "hub", "help"].contains(&a.to_str().unwrap_or(""))
+        })
+        .filter(|&i| out[i] == "sign" || out[i] == "verify");
     if let Some(i) = pos {
-        // `msign hub verify ORG/NAME` names its method with flags.
-        if i > 0 && out[i - 1] == "hub" {
-            return out;
-        }
         let next = out.get(i + 1).and_then(|a| a.to_str()).unwrap_or("");
         let is_help = matches!(next, "-h" | "--help" | "help");
         if !METHODS.contains(&next) && !is_help && !next.is_empty() {
@@ -195,5 +204,6 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         Command::Verify(m) => verify::run(&ctx, m),
         Command::Digest(a) => digest::run(&ctx, a),
         Command::Hub(c) => hub::run(&ctx, c),
+        Command::Hook(h) => hook::run(&ctx, h),
     }
 }

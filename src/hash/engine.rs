@@ -127,6 +127,10 @@ fn hash_unit(u: &Unit<'_>, alg: HashAlgorithm, progress: &dyn Progress) -> Resul
     let mut hasher = Hasher::new(alg);
     match &u.entry.content {
         Content::File(path) => hash_file_range(path, u, &mut hasher, progress)?,
+        Content::CheckedFile { path, check } => {
+            check().map_err(|e| Error::io(path, e))?;
+            hash_file_range(path, u, &mut hasher, progress)?
+        }
         Content::Bytes(bytes) => {
             let range = bytes.get(u.start as usize..u.end as usize).ok_or_else(|| {
                 Error::Other(format!("{}: content shorter than its size", u.entry.path))

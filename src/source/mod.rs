@@ -13,19 +13,33 @@ use crate::ignore::IgnoreRules;
 use crate::manifest::ModelPath;
 
 pub mod dir;
+pub mod git;
 pub mod hub;
+pub mod lfs;
 
 pub use dir::DirSource;
+pub use git::GitSource;
 pub use hub::HubSource;
 
 /// Opens a fresh reader over an entry's content each time it is called.
 pub type OpenFn = Arc<dyn Fn() -> std::io::Result<Box<dyn Read + Send>> + Send + Sync>;
+
+/// A check that must pass before an entry's bytes are trusted; cheap after the first call.
+pub type CheckFn = Arc<dyn Fn() -> std::io::Result<()> + Send + Sync>;
 
 /// How the bytes of an entry can be obtained.
 #[derive(Clone)]
 pub enum Content {
     /// A file on the local filesystem; hashed with positioned reads, in parallel ranges.
     File(PathBuf),
+    /// A local file hashed like [`Content::File`], once `check` has passed (a Git LFS
+    /// object checked against its pointer's SHA-256).
+    CheckedFile {
+        /// The file.
+        path: PathBuf,
+        /// Runs before any range of the file is hashed.
+        check: CheckFn,
+    },
     /// Bytes already in memory (a git blob, a small file fetched over HTTP).
     Bytes(Arc<[u8]>),
     /// A stream opened on demand (an object in another store).
@@ -41,6 +55,7 @@ impl std::fmt::Debug for Content {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Content::File(p) => write!(f, "File({})", p.display()),
+            Content::CheckedFile { path, .. } => write!(f, "CheckedFile({})", path.display()),
             Content::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
             Content::Stream(_) => f.write_str("Stream"),
             Content::Unavailable { hint } => write!(f, "Unavailable({hint})"),

@@ -3,6 +3,7 @@
 use crate::error::Result;
 
 pub mod file;
+pub mod git;
 
 pub use file::FileStore;
 

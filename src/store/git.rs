@@ -1,0 +1,316 @@
+//! Signatures kept in a git repository: a note on the signed commit, a file committed on
+//! top of it, or a file in a revision's tree (read only).
+//!
+//! Commit mode builds the new commit from tree objects and moves the current branch; then
+//! it adds the signature file, and only it, to the index and the work tree, so `git status`
+//! reads as before and the checkout matches the branch. It refuses up front when a
+//! different file already sits at that path in the work tree.
+
+use std::path::{Path, PathBuf};
+
+use git2::{ObjectType, Oid, Repository, Tree};
+
+use crate::bundle::MAX_BUNDLE_BYTES;
+use crate::error::{Error, Result};
+use crate::source::git::git_err;
+use crate::store::file::write_atomic;
+use crate::store::SignatureStore;
+
+/// The notes ref holding model signatures.
+pub const NOTES_REF: &str = "refs/notes/model-signing";
+
+/// The signature file's default name in a tree.
+pub const DEFAULT_SIGNATURE_NAME: &str = "model.sig";
+
+fn open(git_dir: &Path) -> Result<Repository> {
+    Repository::open(git_dir).map_err(git_err(git_dir.display()))
+}
+
+fn committer(repo: &Repository) -> Result<git2::Signature<'static>> {
+    repo.signature().map_err(|e| {
+        Error::Usage(format!(
+            "git needs an identity to record the signature ({}); set user.name and user.email",
+            e.message()
+        ))
+    })
+}
+
+/// A git note on the signed commit under [`NOTES_REF`].
+#[derive(Debug, Clone)]
+pub struct NotesStore {
+    git_dir: PathBuf,
+    commit: Oid,
+}
+
+impl NotesStore {
+    /// The note of `commit` in the repository at `git_dir`.
+    pub fn new(git_dir: impl Into<PathBuf>, commit: Oid) -> Self {
+        NotesStore {
+            git_dir: git_dir.into(),
+            commit,
+        }
+    }
+
+    /// Whether the commit has a note (valid or not).
+    pub fn exists(&self) -> Result<bool> {
+        let repo = open(&self.git_dir)?;
+        let found = repo.find_note(Some(NOTES_REF), self.commit).is_ok();
+        Ok(found)
+    }
+}
+
+impl SignatureStore for NotesStore {
+    fn save(&self, bundle: &[u8]) -> Result<String> {
+        let repo = open(&self.git_dir)?;
+        let text = std::str::from_utf8(bundle)
+            .map_err(|_| Error::Other("signature bundle is not UTF-8".into()))?;
+        let who = committer(&repo)?;
+        repo.note(&who, &who, Some(NOTES_REF), self.commit, text, true)
+            .map_err(git_err(format!("writing note on {}", self.commit)))?;
+        Ok(self.describe())
+    }
+
+    fn load(&self) -> Result<Vec<u8>> {
+        let repo = open(&self.git_dir)?;
+        let note = repo.find_note(Some(NOTES_REF), self.commit).map_err(|_| {
+            Error::InvalidSignature(format!("no note on {} under {NOTES_REF}", self.commit))
+        })?;
+        let bytes = note.message_bytes();
+        if bytes.len() as u64 > MAX_BUNDLE_BYTES {
+            return Err(Error::MalformedSignature(format!(
+                "note on {} is larger than 256 MiB",
+                self.commit
+            )));
+        }
+        Ok(bytes.to_vec())
+    }
+
+    fn describe(&self) -> String {
+        format!("git note on {} ({NOTES_REF})", self.commit)
+    }
+}
+
+/// A signature file inside a revision's tree (read only).
+#[derive(Debug, Clone)]
+pub struct TreeFileStore {
+    git_dir: PathBuf,
+    tree: Oid,
+    path: String,
+    rev: String,
+}
+
+impl TreeFileStore {
+    /// The file at `path` (repository-relative) in `tree`; `rev` names it in messages.
+    pub fn new(git_dir: impl Into<PathBuf>, tree: Oid, path: &str, rev: &str) -> Self {
+        TreeFileStore {
+            git_dir: git_dir.into(),
+            tree,
+            path: path.to_string(),
+            rev: rev.to_string(),
+        }
+    }
+
+    /// Whether the tree holds a file at the path.
+    pub fn exists(&self) -> Result<bool> {
+        let repo = open(&self.git_dir)?;
+        let tree = repo.find_tree(self.tree).map_err(git_err("tree"))?;
+        let found = tree.get_path(Path::new(&self.path)).ok();
+        Ok(found.is_some_and(|e| e.kind() == Some(ObjectType::Blob)))
+    }
+}
+
+impl SignatureStore for TreeFileStore {
+    fn save(&self, _bundle: &[u8]) -> Result<String> {
+        Err(Error::Usage(
+            "a revision's tree cannot be changed; use --store commit".into(),
+        ))
+    }
+
+    fn load(&self) -> Result<Vec<u8>> {
+        let repo = open(&self.git_dir)?;
+        let tree = repo.find_tree(self.tree).map_err(git_err("tree"))?;
+        let entry = tree
+            .get_path(Path::new(&self.path))
+            .map_err(|_| Error::InvalidSignature(format!("no {} in {}", self.path, self.rev)))?;
+        if entry.filemode() & 0o170000 != 0o100000 {
+            return Err(Error::MalformedSignature(format!(
+                "{} in {} is not a regular file",
+                self.path, self.rev
+            )));
+        }
+        let odb = repo.odb().map_err(git_err("object database"))?;
+        let (size, _) = odb.read_header(entry.id()).map_err(git_err(&self.path))?;
+        if size as u64 > MAX_BUNDLE_BYTES {
+            return Err(Error::MalformedSignature(format!(
+                "{} is larger than 256 MiB",
+                self.path
+            )));
+        }
+        let blob = repo.find_blob(entry.id()).map_err(git_err(&self.path))?;
+        Ok(blob.content().to_vec())
+    }
+
+    fn describe(&self) -> String {
+        format!("{}:{}", self.rev, self.path)
+    }
+}
+
+/// A new commit on the current branch that adds the signature file.
+#[derive(Debug, Clone)]
+pub struct CommitStore {
+    git_dir: PathBuf,
+    signed: Oid,
+    path: String,
+    model_name: String,
+}
+
+impl CommitStore {
+    /// Commits the signature at `path` (repository-relative) on top of `signed`, which must
+    /// be the tip of the current branch.
+    pub fn new(git_dir: impl Into<PathBuf>, signed: Oid, path: &str, model_name: &str) -> Self {
+        CommitStore {
+            git_dir: git_dir.into(),
+            signed,
+            path: path.to_string(),
+            model_name: model_name.to_string(),
+        }
+    }
+
+    /// Checks, before anything is hashed, that the commit can be made.
+    pub fn preflight(&self) -> Result<()> {
+        let repo = open(&self.git_dir)?;
+        self.branch(&repo)?;
+        self.check_worktree(&repo)
+    }
+
+    fn branch(&self, repo: &Repository) -> Result<String> {
+        let head = repo.head().map_err(git_err("HEAD"))?;
+        if !head.is_branch() {
+            return Err(Error::Usage(
+                "--store commit needs a branch checked out (HEAD is detached)".into(),
+            ));
+        }
+        let tip = head.peel_to_commit().map_err(git_err("HEAD"))?.id();
+        if tip != self.signed {
+            return Err(Error::Usage(format!(
+                "--store commit signs the tip of the current branch ({tip}), not {}; check that revision out first or use --store notes",
+                self.signed
+            )));
+        }
+        head.name()
+            .map(str::to_string)
+            .map_err(|_| Error::Other("branch name is not UTF-8".into()))
+    }
+
+    fn check_worktree(&self, repo: &Repository) -> Result<()> {
+        let Some(wd) = repo.workdir() else {
+            return Ok(());
+        };
+        let on_disk = wd.join(&self.path);
+        let Ok(bytes) = std::fs::read(&on_disk) else {
+            return Ok(());
+        };
+        let committed = repo
+            .head()
+            .and_then(|h| h.peel_to_tree())
+            .ok()
+            .and_then(|t| t.get_path(Path::new(&self.path)).ok())
+            .and_then(|e| repo.find_blob(e.id()).ok())
+            .map(|b| b.content().to_vec());
+        if committed.as_deref() != Some(&bytes[..]) {
+            return Err(Error::Usage(format!(
+                "{} exists in the work tree with uncommitted content; remove it or choose another --signature name",
+                on_disk.display()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// `base` with `blob` at `parts`, creating folders as needed; returns the new tree.
+fn tree_with(repo: &Repository, base: Option<&Tree<'_>>, parts: &[&str], blob: Oid) -> Result<Oid> {
+    let mut b = repo.treebuilder(base).map_err(git_err("tree builder"))?;
+    let (name, rest) = parts.split_first().expect("non-empty path");
+    if rest.is_empty() {
+        b.insert(name, blob, 0o100644)
+            .map_err(git_err(format!("adding {name}")))?;
+    } else {
+        let sub = match base.and_then(|t| t.get_name(name)) {
+            Some(e) if e.kind() == Some(ObjectType::Tree) => {
+                Some(repo.find_tree(e.id()).map_err(git_err(name))?)
+            }
+            Some(_) => {
+                return Err(Error::Usage(format!(
+                    "{name} is a file in the tree; the signature cannot go below it"
+                )))
+            }
+            None => None,
+        };
+        let id = tree_with(repo, sub.as_ref(), rest, blob)?;
+        b.insert(name, id, 0o040000)
+            .map_err(git_err(format!("adding {name}")))?;
+    }
+    b.write().map_err(git_err("writing tree"))
+}
+
+impl SignatureStore for CommitStore {
+    fn save(&self, bundle: &[u8]) -> Result<String> {
+        let repo = open(&self.git_dir)?;
+        let branch = self.branch(&repo)?;
+        self.check_worktree(&repo)?;
+        let parent = repo.find_commit(self.signed).map_err(git_err("commit"))?;
+        let parent_tree = parent.tree().map_err(git_err("tree"))?;
+        let blob = repo.blob(bundle).map_err(git_err("writing blob"))?;
+        let parts: Vec<&str> = self.path.split('/').collect();
+        let tree_id = tree_with(&repo, Some(&parent_tree), &parts, blob)?;
+        let tree = repo.find_tree(tree_id).map_err(git_err("tree"))?;
+        let who = committer(&repo)?;
+        let message = format!(
+            "Sign model {} at {}\n\nmsign signature of commit {} (tree {}), stored in {}.\n",
+            self.model_name,
+            &self.signed.to_string()[..12],
+            self.signed,
+            parent_tree.id(),
+            self.path
+        );
+        let new = repo
+            .commit(None, &who, &who, &message, &tree, &[&parent])
+            .map_err(git_err("creating commit"))?;
+        // Moves the branch only if nobody moved it meanwhile.
+        repo.reference_matching(
+            &branch,
+            new,
+            true,
+            self.signed,
+            &format!("msign: sign model at {}", self.signed),
+        )
+        .map_err(git_err(format!("updating {branch}")))?;
+        if let Some(wd) = repo.workdir() {
+            write_atomic(&wd.join(&self.path), bundle)?;
+            let mut index = repo.index().map_err(git_err("index"))?;
+            index
+                .add_path(Path::new(&self.path))
+                .map_err(git_err(format!("adding {} to the index", self.path)))?;
+            index.write().map_err(git_err("writing the index"))?;
+        }
+        Ok(format!(
+            "commit {} on {} ({})",
+            &new.to_string()[..12],
+            branch.trim_start_matches("refs/heads/"),
+            self.path
+        ))
+    }
+
+    fn load(&self) -> Result<Vec<u8>> {
+        let repo = open(&self.git_dir)?;
+        let head = repo
+            .head()
+            .and_then(|h| h.peel_to_tree())
+            .map_err(git_err("HEAD"))?;
+        TreeFileStore::new(&self.git_dir, head.id(), &self.path, "HEAD").load()
+    }
+
+    fn describe(&self) -> String {
+        format!("a new commit adding {}", self.path)
+    }
+}

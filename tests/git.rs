@@ -1,0 +1,888 @@
+//! Git integration with real git and git-lfs: signing revisions from the object database
+//! and LFS pointers, the stores (file, commit, notes), the reference on checkouts, and
+//! the pre-push hook on real pushes.
+
+mod common;
+use common::*;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A sandbox: its own HOME and global git config, a model repository with LFS weights
+/// pushed to a bare remote (LFS objects go to the remote's own `lfs/` store).
+struct Sandbox {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    key: PathBuf,
+    public: PathBuf,
+}
+
+const WEIGHTS: usize = 300_000;
+
+impl Sandbox {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("home")).unwrap();
+        let (key, public) = ec_keypair(&root, "prime256v1");
+        let s = Sandbox {
+            _tmp: tmp,
+            root,
+            key,
+            public,
+        };
+        s.git_ok(
+            &s.root,
+            &["config", "--global", "user.name", "Model Signer"],
+        );
+        s.git_ok(
+            &s.root,
+            &["config", "--global", "user.email", "signer@example.com"],
+        );
+        s.git_ok(
+            &s.root,
+            &["config", "--global", "init.defaultBranch", "main"],
+        );
+        s.git_ok(&s.root, &["lfs", "install"]);
+        s
+    }
+
+    fn env(&self, cmd: &mut Command) {
+        let bin = Path::new(env!("CARGO_BIN_EXE_msign")).parent().unwrap();
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        cmd.env("HOME", self.root.join("home"))
+            .env("GIT_CONFIG_GLOBAL", self.root.join("home/.gitconfig"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("PATH", path)
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_LFS_SKIP_SMUDGE");
+    }
+
+    fn git(&self, dir: &Path, args: &[&str]) -> Command {
+        let mut c = Command::new("git");
+        c.current_dir(dir).args(args);
+        self.env(&mut c);
+        c
+    }
+
+    fn git_ok(&self, dir: &Path, args: &[&str]) -> String {
+        String::from_utf8(run_ok(&mut self.git(dir, args)).stdout).unwrap()
+    }
+
+    fn gms(&self, dir: &Path) -> Command {
+        let mut c = git_model_sign();
+        c.current_dir(dir);
+        self.env(&mut c);
+        c
+    }
+
+    fn msign(&self, dir: &Path) -> Command {
+        let mut c = msign();
+        c.current_dir(dir);
+        self.env(&mut c);
+        c
+    }
+
+    fn p(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    /// `origin.git` (bare) holding a model repo `work` with LFS weights and small files.
+    fn model_repo(&self) -> PathBuf {
+        let work = self.p("work");
+        std::fs::create_dir_all(&work).unwrap();
+        self.git_ok(&self.root, &["init", "-q", "--bare", "origin.git"]);
+        self.git_ok(&work, &["init", "-q"]);
+        self.git_ok(&work, &["lfs", "track", "*.bin"]);
+        let weights: Vec<u8> = (0..WEIGHTS as u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::create_dir_all(work.join("weights")).unwrap();
+        std::fs::write(work.join("weights/model-1.bin"), &weights).unwrap();
+        std::fs::write(work.join("weights/model-2.bin"), b"second shard").unwrap();
+        std::fs::write(work.join("config.json"), b"{\"layers\": 2}\n").unwrap();
+        std::fs::write(work.join(".gitignore"), b"*.tmp\n").unwrap();
+        // Looks like a pointer but is not one (uppercase hex): hashed as content.
+        std::fs::write(
+            work.join("fake-pointer.txt"),
+            format!(
+                "version https://git-lfs.github.com/spec/v1\noid sha256:{}\nsize 5\n",
+                "AB".repeat(32)
+            ),
+        )
+        .unwrap();
+        std::fs::write(work.join("run.sh"), b"#!/bin/sh\necho hi\n").unwrap();
+        self.git_ok(&work, &["update-index", "--chmod=+x", "--add", "run.sh"]);
+        self.git_ok(&work, &["add", "."]);
+        self.git_ok(&work, &["commit", "-q", "-m", "model v1"]);
+        self.git_ok(&work, &["remote", "add", "origin", "../origin.git"]);
+        self.git_ok(&work, &["push", "-q", "origin", "main"]);
+        work
+    }
+
+    fn clone(&self, name: &str, skip_smudge: bool) -> PathBuf {
+        let mut c = self.git(&self.root, &["clone", "-q", "origin.git", name]);
+        if skip_smudge {
+            c.env("GIT_LFS_SKIP_SMUDGE", "1");
+        }
+        run_ok(&mut c);
+        self.root.join(name)
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn lfs_object_count(repo: &Path) -> usize {
+    fn count(d: &Path) -> usize {
+        let Ok(rd) = std::fs::read_dir(d) else {
+            return 0;
+        };
+        rd.flatten()
+            .map(|e| {
+                if e.file_type().unwrap().is_dir() {
+                    count(&e.path())
+                } else {
+                    1
+                }
+            })
+            .sum()
+    }
+    count(&repo.join(".git/lfs/objects"))
+}
+
+/// The manifest part of `digest --json` (everything but the model name).
+fn resources(json: &str) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(json).unwrap();
+    v.as_object_mut().unwrap().remove("model_name");
+    v.as_object_mut().unwrap().remove("name");
+    v
+}
+
+#[test]
+fn pointer_clone_signs_without_lfs_content_and_matches_a_checkout() {
+    let s = Sandbox::new();
+    s.model_repo();
+    let ptr = s.clone("ptr", true);
+    let full = s.clone("full", false);
+    let pointer_text = std::fs::read_to_string(ptr.join("weights/model-1.bin")).unwrap();
+    assert!(pointer_text.starts_with("version https://git-lfs.github.com/spec/v1"));
+    assert_eq!(
+        lfs_object_count(&ptr),
+        0,
+        "skip-smudge clone has no LFS objects"
+    );
+    assert_eq!(
+        std::fs::metadata(full.join("weights/model-1.bin"))
+            .unwrap()
+            .len(),
+        WEIGHTS as u64
+    );
+
+    // The git revision's manifest equals the checkout's, file for file.
+    let from_git = run_ok(
+        s.msign(&ptr)
+            .args(["--json", "digest", "--git-rev", "HEAD"]),
+    );
+    let from_checkout = run_ok(s.msign(&s.root).args(["--json", "digest", "full"]));
+    let (g, c) = (stdout(&from_git), stdout(&from_checkout));
+    assert!(
+        g.contains("weights/model-1.bin") && g.contains("fake-pointer.txt"),
+        "{g}"
+    );
+    assert!(!g.contains("\"name\": \".git"), "{g}");
+    assert_eq!(resources(&g), resources(&c));
+
+    // Signing from pointers needs no LFS object and fetches none.
+    let sig = s.p("ptr.sig");
+    run_ok(
+        s.gms(&ptr)
+            .args(["sign", "key", "--private-key"])
+            .arg(&s.key)
+            .arg("--signature")
+            .arg(&sig),
+    );
+    assert_eq!(lfs_object_count(&ptr), 0);
+
+    // The reference verifies the git-made signature on a checkout with the LFS content.
+    let out = run_ok(
+        reference_cli()
+            .args(["verify", "key"])
+            .arg(&full)
+            .arg("--signature")
+            .arg(&sig)
+            .arg("--public_key")
+            .arg(&s.public),
+    );
+    assert!(
+        stdout(&out).contains("Verification succeeded"),
+        "{}",
+        stdout(&out)
+    );
+
+    // msign sign --git-rev makes the same signature content.
+    let sig2 = s.p("msign.sig");
+    run_ok(
+        s.msign(&s.root)
+            .args(["sign", "key", "--git-rev", "HEAD", "-C"])
+            .arg(&ptr)
+            .arg("--private-key")
+            .arg(&s.key)
+            .arg("--signature")
+            .arg(&sig2),
+    );
+    run_ok(
+        reference_cli()
+            .args(["verify", "key"])
+            .arg(&full)
+            .arg("--signature")
+            .arg(&sig2)
+            .arg("--public_key")
+            .arg(&s.public),
+    );
+
+    // A tampered pointer fails: the same signature against a checkout whose weight changed.
+    std::fs::write(full.join("weights/model-2.bin"), b"second shard, edited").unwrap();
+    run_fails(
+        reference_cli()
+            .args(["verify", "key"])
+            .arg(&full)
+            .arg("--signature")
+            .arg(&sig)
+            .arg("--public_key")
+            .arg(&s.public),
+        1,
+    );
+}
+
+#[test]
+fn other_hashes_need_the_lfs_objects_and_check_them() {
+    let s = Sandbox::new();
+    s.model_repo();
+    let ptr = s.clone("ptr", true);
+    let full = s.clone("full", false);
+    let out = run_fails(
+        s.msign(&ptr)
+            .args(["digest", "--git-rev", "HEAD", "--hash-algorithm", "blake3"]),
+        3,
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("weights/model-1.bin") && err.contains("weights/model-2.bin"),
+        "{err}"
+    );
+    assert!(
+        err.contains("git lfs fetch") || err.contains("lfs fetch origin"),
+        "{err}"
+    );
+
+    s.git_ok(&ptr, &["lfs", "fetch", "origin", "HEAD"]);
+    assert_eq!(lfs_object_count(&ptr), 2);
+    for args in [
+        &["--hash-algorithm", "blake3"][..],
+        &["--hash-algorithm", "blake2"][..],
+        &["--serialization", "shards", "--shard-size", "65536"][..],
+    ] {
+        let g = run_ok(
+            s.msign(&ptr)
+                .args(["--json", "digest", "--git-rev", "HEAD"])
+                .args(args),
+        );
+        let c = run_ok(
+            s.msign(&s.root)
+                .args(["--json", "digest", "full"])
+                .args(args),
+        );
+        assert_eq!(resources(&stdout(&g)), resources(&stdout(&c)), "{args:?}");
+    }
+    // The work tree is not read: it still holds pointers.
+    assert!(std::fs::read_to_string(ptr.join("weights/model-1.bin"))
+        .unwrap()
+        .starts_with("version "));
+
+    // `lfs.storage` moves the store; msign follows it.
+    std::fs::rename(ptr.join(".git/lfs"), s.p("lfs-elsewhere")).unwrap();
+    run_fails(
+        s.msign(&ptr)
+            .args(["digest", "--git-rev", "HEAD", "--hash-algorithm", "blake3"]),
+        3,
+    );
+    s.git_ok(
+        &ptr,
+        &[
+            "config",
+            "lfs.storage",
+            s.p("lfs-elsewhere").to_str().unwrap(),
+        ],
+    );
+    run_ok(
+        s.msign(&ptr)
+            .args(["digest", "--git-rev", "HEAD", "--hash-algorithm", "blake3"]),
+    );
+    let ptr_objects = s.p("lfs-elsewhere/objects");
+
+    // A corrupted local LFS object is caught by its sha256.
+    let oid = stdout(&run_ok(&mut s.git(&full, &["lfs", "ls-files", "-l"])));
+    let line = oid.lines().find(|l| l.ends_with("model-1.bin")).unwrap();
+    let oid = line.split_whitespace().next().unwrap();
+    let obj = ptr_objects.join(&oid[0..2]).join(&oid[2..4]).join(oid);
+    let mut bytes = std::fs::read(&obj).unwrap();
+    bytes[10] ^= 1;
+    std::fs::write(&obj, &bytes).unwrap();
+    let out = run_fails(
+        s.msign(&ptr)
+            .args(["digest", "--git-rev", "HEAD", "--hash-algorithm", "blake3"]),
+        3,
+    );
+    assert!(
+        stderr(&out).contains("not the pointer's oid"),
+        "{}",
+        stderr(&out)
+    );
+    // sha256 file serialization takes the pointer's oid and does not need the object.
+    run_ok(s.msign(&ptr).args(["digest", "--git-rev", "HEAD"]));
+}
+
+#[test]
+fn reference_signature_of_a_checkout_verifies_against_the_revision() {
+    let s = Sandbox::new();
+    s.model_repo();
+    let full = s.clone("full", false);
+    let ptr = s.clone("ptr", true);
+    let sig = s.p("ref.sig");
+    run_ok(
+        reference_cli()
+            .args(["sign", "key"])
+            .arg(&full)
+            .arg("--signature")
+            .arg(&sig)
+            .arg("--private_key")
+            .arg(&s.key),
+    );
+    let out = run_ok(
+        s.gms(&ptr)
+            .args(["verify", "key", "HEAD", "--public-key"])
+            .arg(&s.public)
+            .arg("--signature")
+            .arg(&sig),
+    );
+    assert!(
+        stdout(&out).contains("Verification succeeded"),
+        "{}",
+        stdout(&out)
+    );
+    run_ok(
+        s.msign(&s.root)
+            .args(["verify", "key", "--git-rev", "main", "-C"])
+            .arg(&ptr)
+            .arg("--public-key")
+            .arg(&s.public)
+            .arg("--signature")
+            .arg(&sig),
+    );
+
+    // A changed blob in a later commit does not verify against the old signature.
+    std::fs::write(ptr.join("config.json"), b"{\"layers\": 3}\n").unwrap();
+    s.git_ok(&ptr, &["commit", "-q", "-am", "more layers"]);
+    let out = run_fails(
+        s.gms(&ptr)
+            .args(["verify", "key", "HEAD", "--public-key"])
+            .arg(&s.public)
+            .arg("--signature")
+            .arg(&sig),
+        1,
+    );
+    assert!(stderr(&out).contains("config.json"), "{}", stderr(&out));
+    // The work tree plays no part: the previous revision still verifies.
+    run_ok(
+        s.gms(&ptr)
+            .args(["verify", "key", "HEAD~1", "--public-key"])
+            .arg(&s.public)
+            .arg("--signature")
+            .arg(&sig),
+    );
+}
+
+#[test]
+fn notes_store_and_tampering() {
+    let s = Sandbox::new();
+    let work = s.model_repo();
+    let out = run_ok(
+        s.gms(&work)
+            .args(["sign", "key", "--store", "notes", "--private-key"])
+            .arg(&s.key),
+    );
+    assert!(stdout(&out).contains("git note"), "{}", stdout(&out));
+    let head = s.git_ok(&work, &["rev-parse", "HEAD"]).trim().to_string();
+    let notes = s.git_ok(&work, &["notes", "--ref", "model-signing", "list"]);
+    assert!(notes.contains(&head), "{notes}");
+    // The method can be left to the flags: `verify --public-key` is `verify key`.
+    let out = run_ok(
+        s.gms(&work)
+            .args(["--json", "verify", "--public-key"])
+            .arg(&s.public),
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["signature_kind"], "note");
+
+    // Tampered pointer: a new commit whose pointer names other content, with the note
+    // copied over, fails.
+    let pointer = std::fs::read_to_string(work.join("weights/model-2.bin")).unwrap();
+    assert!(!pointer.starts_with("version"), "work tree has content");
+    let blob = s.git_ok(&work, &["rev-parse", "HEAD:weights/model-2.bin"]);
+    let real_pointer = s.git_ok(&work, &["cat-file", "-p", blob.trim()]);
+    // Same size, other content: only the oid changes.
+    let oid_at = real_pointer.find("sha256:").unwrap() + 7;
+    let mut tampered = real_pointer.clone().into_bytes();
+    tampered[oid_at] = if tampered[oid_at] == b'0' { b'1' } else { b'0' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    assert_ne!(tampered, real_pointer);
+    let mut hash = s.git(&work, &["hash-object", "-w", "--stdin"]);
+    hash.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = hash.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(tampered.as_bytes())
+        .unwrap();
+    let new_blob = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    s.git_ok(
+        &work,
+        &[
+            "update-index",
+            "--cacheinfo",
+            &format!("100644,{},weights/model-2.bin", new_blob.trim()),
+        ],
+    );
+    let tree = s.git_ok(&work, &["write-tree"]);
+    let c2 = s.git_ok(
+        &work,
+        &[
+            "commit-tree",
+            tree.trim(),
+            "-p",
+            &head,
+            "-m",
+            "tampered pointer",
+        ],
+    );
+    s.git_ok(
+        &work,
+        &["notes", "--ref", "model-signing", "copy", &head, c2.trim()],
+    );
+    let out = run_fails(
+        s.gms(&work)
+            .args(["verify", "key", c2.trim(), "--public-key"])
+            .arg(&s.public),
+        1,
+    );
+    assert!(
+        stderr(&out).contains("weights/model-2.bin"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Tampered note: one changed byte of the signature is caught.
+    let note = s.git_ok(&work, &["notes", "--ref", "model-signing", "show", &head]);
+    let mut v: serde_json::Value = serde_json::from_str(&note).unwrap();
+    let sig = v["dsseEnvelope"]["signatures"][0]["sig"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let flipped = if sig.starts_with('M') {
+        sig.replacen('M', "N", 1)
+    } else {
+        format!("M{}", &sig[1..])
+    };
+    v["dsseEnvelope"]["signatures"][0]["sig"] = serde_json::Value::String(flipped);
+    s.git_ok(
+        &work,
+        &[
+            "notes",
+            "--ref",
+            "model-signing",
+            "add",
+            "-f",
+            "-m",
+            &v.to_string(),
+            &head,
+        ],
+    );
+    run_fails(
+        s.gms(&work)
+            .args(["verify", "key", "--public-key"])
+            .arg(&s.public),
+        1,
+    );
+    // Garbage in a note is a verification failure, not a crash.
+    s.git_ok(
+        &work,
+        &[
+            "notes",
+            "--ref",
+            "model-signing",
+            "add",
+            "-f",
+            "-m",
+            "{not json",
+            &head,
+        ],
+    );
+    run_fails(
+        s.gms(&work)
+            .args(["verify", "key", "--public-key"])
+            .arg(&s.public),
+        1,
+    );
+}
+
+#[test]
+fn commit_store_adds_a_self_verifying_commit() {
+    let s = Sandbox::new();
+    let work = s.model_repo();
+    let before = s.git_ok(&work, &["rev-parse", "HEAD"]).trim().to_string();
+    std::fs::write(work.join("notes.tmp"), b"untracked, ignored").unwrap();
+    let out = run_ok(
+        s.gms(&work)
+            .args(["sign", "key", "--store", "commit", "--private-key"])
+            .arg(&s.key),
+    );
+    assert!(stdout(&out).contains("commit"), "{}", stdout(&out));
+    let log = s.git_ok(&work, &["log", "-1", "--format=%B"]);
+    assert!(
+        log.contains(&before),
+        "message names the signed commit: {log}"
+    );
+    assert_eq!(s.git_ok(&work, &["rev-parse", "HEAD~1"]).trim(), before);
+    assert_eq!(
+        s.git_ok(&work, &["status", "--porcelain"]),
+        "",
+        "work tree stays clean"
+    );
+    assert!(work.join("model.sig").exists());
+    let changed = s.git_ok(&work, &["diff", "--name-only", "HEAD~1", "HEAD"]);
+    assert_eq!(changed.trim(), "model.sig");
+
+    let out = run_ok(
+        s.gms(&work)
+            .args(["--json", "verify", "key", "--public-key"])
+            .arg(&s.public),
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["signature_kind"], "tree");
+    // And the reference verifies the checkout with the committed signature file (it
+    // knows no .gitignore, so the ignored scratch file goes first).
+    std::fs::remove_file(work.join("notes.tmp")).unwrap();
+    run_ok(
+        reference_cli()
+            .args(["verify", "key"])
+            .arg(&work)
+            .arg("--signature")
+            .arg(work.join("model.sig"))
+            .arg("--public_key")
+            .arg(&s.public),
+    );
+    // Detached HEAD cannot take a commit.
+    s.git_ok(&work, &["checkout", "-q", "--detach"]);
+    let out = run_fails(
+        s.gms(&work)
+            .args(["sign", "key", "--store", "commit", "--private-key"])
+            .arg(&s.key),
+        2,
+    );
+    assert!(stderr(&out).contains("detached"), "{}", stderr(&out));
+}
+
+#[test]
+fn subfolder_symlinks_and_submodules() {
+    let s = Sandbox::new();
+    let work = s.model_repo();
+    std::fs::create_dir_all(work.join("models/bert")).unwrap();
+    std::fs::write(work.join("models/bert/w.bin"), b"bert weights").unwrap();
+    std::fs::write(work.join("models/bert/.msignignore"), b"*.log\n").unwrap();
+    std::fs::write(work.join("models/bert/train.log"), b"loss 0.1").unwrap();
+    s.git_ok(&work, &["add", "."]);
+    s.git_ok(&work, &["commit", "-q", "-m", "bert"]);
+    let g = run_ok(
+        s.gms(&work)
+            .args([
+                "--json",
+                "sign",
+                "key",
+                "--path",
+                "models/bert",
+                "--store",
+                "notes",
+                "--private-key",
+            ])
+            .arg(&s.key),
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&g)).unwrap();
+    assert_eq!(v["model_name"], "bert");
+    assert_eq!(
+        v["files"], 2,
+        "w.bin and .msignignore; train.log ignored: {v}"
+    );
+    let c = run_ok(s.msign(&work).args(["--json", "digest", "models/bert"]));
+    let gd = run_ok(
+        s.msign(&work)
+            .args(["--json", "digest", "--git-rev", "HEAD", "models/bert"]),
+    );
+    assert_eq!(resources(&stdout(&gd)), resources(&stdout(&c)));
+
+    // Symbolic links are refused unless allowed, then followed like on disk.
+    std::os::unix::fs::symlink("w.bin", work.join("models/bert/link.bin")).unwrap();
+    s.git_ok(&work, &["add", "."]);
+    s.git_ok(&work, &["commit", "-q", "-m", "link"]);
+    let out = run_fails(
+        s.msign(&work)
+            .args(["digest", "--git-rev", "HEAD", "models/bert"]),
+        3,
+    );
+    assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+    let gd = run_ok(s.msign(&work).args([
+        "--json",
+        "digest",
+        "--allow-symlinks",
+        "--git-rev",
+        "HEAD",
+        "models/bert",
+    ]));
+    let c = run_ok(
+        s.msign(&work)
+            .args(["--json", "digest", "--allow-symlinks", "models/bert"]),
+    );
+    assert_eq!(resources(&stdout(&gd)), resources(&stdout(&c)));
+    std::os::unix::fs::symlink("../../config.json", work.join("models/bert/out.json")).unwrap();
+    s.git_ok(&work, &["add", "."]);
+    s.git_ok(&work, &["commit", "-q", "-m", "escaping link"]);
+    let out = run_fails(
+        s.msign(&work).args([
+            "digest",
+            "--allow-symlinks",
+            "--git-rev",
+            "HEAD",
+            "models/bert",
+        ]),
+        3,
+    );
+    assert!(
+        stderr(&out).contains("outside the model"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A submodule (gitlink) is refused unless ignored.
+    let head = s.git_ok(&work, &["rev-parse", "HEAD"]);
+    s.git_ok(
+        &work,
+        &[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("160000,{},vendor", head.trim()),
+        ],
+    );
+    s.git_ok(&work, &["commit", "-q", "-m", "submodule"]);
+    let out = run_fails(
+        s.gms(&work)
+            .args(["sign", "key", "--exclude", "models", "--private-key"])
+            .arg(&s.key),
+        3,
+    );
+    assert!(stderr(&out).contains("submodule"), "{}", stderr(&out));
+    run_ok(s.msign(&work).args([
+        "digest",
+        "--git-rev",
+        "HEAD",
+        "--exclude",
+        "/vendor",
+        "--exclude",
+        "models",
+    ]));
+}
+
+#[test]
+fn pre_push_hook_blocks_unsigned_and_passes_signed_pushes() {
+    let s = Sandbox::new();
+    s.model_repo();
+    let dev = s.clone("dev", false);
+    // git lfs install put its own hook there; msign's hook replaces it and runs it too.
+    assert!(std::fs::read_to_string(dev.join(".git/hooks/pre-push"))
+        .unwrap()
+        .contains("git lfs pre-push"));
+    run_ok(s.msign(&dev).args(["hook", "install"]));
+    let hook = std::fs::read_to_string(dev.join(".git/hooks/pre-push")).unwrap();
+    assert_eq!(
+        hook,
+        std::fs::read_to_string(repo().join("hooks/pre-push")).unwrap()
+    );
+    s.git_ok(
+        &dev,
+        &["config", "msign.publicKey", s.public.to_str().unwrap()],
+    );
+    // A different hook is not clobbered without --force.
+    std::fs::write(dev.join(".git/hooks/pre-push"), "#!/bin/sh\necho mine\n").unwrap();
+    run_fails(s.msign(&dev).args(["hook", "install"]), 2);
+    run_ok(s.msign(&dev).args(["hook", "install", "--force"]));
+
+    std::fs::write(dev.join("weights/model-3.bin"), vec![3u8; 5000]).unwrap();
+    s.git_ok(&dev, &["add", "."]);
+    s.git_ok(&dev, &["commit", "-q", "-m", "third shard"]);
+    let head = s.git_ok(&dev, &["rev-parse", "HEAD"]).trim().to_string();
+    let out = run_fails(&mut s.git(&dev, &["push", "origin", "main"]), 1);
+    assert!(
+        stderr(&out).contains("refusing to push"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("third shard"), "{}", stderr(&out));
+    let remote_main = s.git_ok(&s.root.join("origin.git"), &["rev-parse", "main"]);
+    assert_ne!(remote_main.trim(), head, "the push was blocked");
+
+    // A note made with another key is no valid signature.
+    let other = s.p("other");
+    std::fs::create_dir_all(&other).unwrap();
+    let (other_key, _) = ec_keypair(&other, "prime256v1");
+    run_ok(
+        s.gms(&dev)
+            .args(["sign", "key", "--store", "notes", "--private-key"])
+            .arg(&other_key),
+    );
+    run_fails(&mut s.git(&dev, &["push", "origin", "main"]), 1);
+
+    run_ok(
+        s.gms(&dev)
+            .args(["sign", "key", "--store", "notes", "--private-key"])
+            .arg(&s.key),
+    );
+    let out = run_ok(&mut s.git(&dev, &["push", "origin", "main"]));
+    assert!(stderr(&out).contains("verified"), "{}", stderr(&out));
+    let remote_main = s.git_ok(&s.root.join("origin.git"), &["rev-parse", "main"]);
+    assert_eq!(remote_main.trim(), head);
+    // The LFS object went along (msign's hook runs git lfs pre-push).
+    let lfs_files = s.git_ok(&dev, &["lfs", "ls-files", "-l"]);
+    let oid = lfs_files
+        .lines()
+        .find(|l| l.ends_with("model-3.bin"))
+        .unwrap();
+    let oid = oid.split_whitespace().next().unwrap();
+    assert!(s
+        .root
+        .join("origin.git/lfs/objects")
+        .join(&oid[0..2])
+        .join(&oid[2..4])
+        .join(oid)
+        .exists());
+
+    // A model commit followed by a `--store commit` signature commit passes: the second
+    // commit's signature covers the first's identical model.
+    std::fs::write(dev.join("weights/model-4.bin"), vec![4u8; 4000]).unwrap();
+    s.git_ok(&dev, &["add", "."]);
+    s.git_ok(&dev, &["commit", "-q", "-m", "fourth shard"]);
+    run_ok(
+        s.gms(&dev)
+            .args(["sign", "key", "--store", "commit", "--private-key"])
+            .arg(&s.key),
+    );
+    let out = run_ok(&mut s.git(&dev, &["push", "origin", "main"]));
+    assert!(
+        stderr(&out).contains("HEAD:model.sig") || stderr(&out).contains("model.sig"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A commit that does not touch the model folder needs no signature.
+    s.git_ok(&dev, &["config", "msign.path", "weights"]);
+    std::fs::write(dev.join("config.json"), b"{}\n").unwrap();
+    s.git_ok(&dev, &["commit", "-q", "-am", "config only"]);
+    run_ok(&mut s.git(&dev, &["push", "origin", "main"]));
+}
+
+#[test]
+fn pre_push_hook_in_sign_mode_signs_and_pushes_notes() {
+    let s = Sandbox::new();
+    s.model_repo();
+    let dev = s.clone("dev", true);
+    // `sign` here is the value of --mode, not msign's sign subcommand.
+    run_ok(
+        s.msign(&s.root)
+            .args(["hook", "install", "--mode", "sign", "-C"])
+            .arg(&dev),
+    );
+    assert_eq!(s.git_ok(&dev, &["config", "msign.mode"]).trim(), "sign");
+    s.git_ok(&dev, &["config", "msign.key", s.key.to_str().unwrap()]);
+    s.git_ok(&dev, &["checkout", "-q", "-b", "feature"]);
+    std::fs::write(dev.join("config.json"), b"{\"layers\": 4}\n").unwrap();
+    s.git_ok(&dev, &["commit", "-q", "-am", "deeper"]);
+    let head = s.git_ok(&dev, &["rev-parse", "HEAD"]).trim().to_string();
+    run_ok(&mut s.git(&dev, &["push", "origin", "feature"]));
+    // What was pushed is what was committed; the note went along.
+    let origin = s.root.join("origin.git");
+    assert_eq!(s.git_ok(&origin, &["rev-parse", "feature"]).trim(), head);
+    let notes = s.git_ok(&origin, &["notes", "--ref", "model-signing", "list"]);
+    assert!(notes.contains(&head), "{notes}");
+    // A fresh clone verifies from the pushed note, without LFS content.
+    let check = s.clone("check", true);
+    s.git_ok(
+        &check,
+        &[
+            "fetch",
+            "-q",
+            "origin",
+            "refs/notes/model-signing:refs/notes/model-signing",
+        ],
+    );
+    let out = run_ok(
+        s.gms(&check)
+            .args(["verify", "key", "origin/feature", "--public-key"])
+            .arg(&s.public),
+    );
+    assert!(stdout(&out).contains("git note"), "{}", stdout(&out));
+}
+
+#[test]
+fn crafted_trees_are_refused_cleanly() {
+    let s = Sandbox::new();
+    let work = s.model_repo();
+    let blob = s.git_ok(&work, &["rev-parse", "HEAD:config.json"]);
+    let blob = hex::decode(blob.trim()).unwrap();
+    for names in [&["a/b"][..], &[".."][..], &["same", "same"][..]] {
+        let mut raw = Vec::new();
+        for n in names {
+            raw.extend_from_slice(format!("100644 {n}\0").as_bytes());
+            raw.extend_from_slice(&blob);
+        }
+        let mut c = s.git(
+            &work,
+            &["hash-object", "-t", "tree", "--literally", "-w", "--stdin"],
+        );
+        c.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(&raw).unwrap();
+        let tree = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+        assert_eq!(tree.trim().len(), 40, "{names:?}");
+        let commit = s.git_ok(&work, &["commit-tree", tree.trim(), "-m", "crafted"]);
+        let out = run_fails(
+            s.msign(&work).args(["digest", "--git-rev", commit.trim()]),
+            3,
+        );
+        assert!(
+            stderr(&out).contains("crafted tree"),
+            "{names:?}: {}",
+            stderr(&out)
+        );
+    }
+}
