@@ -30,6 +30,7 @@ pub mod hash;
 pub mod ignore;
 pub mod manifest;
 pub mod sign;
+pub mod sigstore;
 pub mod source;
 pub mod store;
 pub mod verify;

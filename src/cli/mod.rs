@@ -16,6 +16,7 @@ pub mod args;
 pub mod digest;
 pub mod progress;
 pub mod sign;
+pub mod sigstore;
 pub mod verify;
 
 /// Exit code: verification failed.
@@ -63,6 +64,9 @@ pub enum Command {
     Verify(verify::VerifyMethod),
     /// Print a model's digest (and with --json its whole manifest) without signing.
     Digest(digest::DigestArgs),
+    /// Sigstore tools: verify any bundle (`sigstore verify-bundle`).
+    #[command(subcommand)]
+    Sigstore(sigstore::SigstoreCommand),
 }
 
 /// Methods a `sign`/`verify` may name; anything else means the reference's default,
@@ -185,5 +189,6 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         Command::Sign(m) => sign::run(&ctx, m),
         Command::Verify(m) => verify::run(&ctx, m),
         Command::Digest(a) => digest::run(&ctx, a),
+        Command::Sigstore(c) => sigstore::run(&ctx, c),
     }
 }

@@ -92,6 +92,9 @@ pub enum VerifyMethod {
             value_name = "TRUST_CONFIG_PATH"
         )]
         trust_config: Option<PathBuf>,
+        /// A Sigstore trusted_root.json to trust instead of the embedded public-good root.
+        #[arg(long = "trusted-root", alias = "trusted_root", value_name = "TRUSTED_ROOT_PATH")]
+        trusted_root: Option<PathBuf>,
     },
 }
 
@@ -116,9 +119,10 @@ impl VerifyMethod {
                 }
                 Ok(VerifyingConfig::new(Box::new(CertificateVerifier::from_root_files(certificate_chain)?)))
             }
-            VerifyMethod::Sigstore { .. } => Err(Error::Usage(
-                "Sigstore verification is not available in this msign build yet; verify key or certificate signatures".into(),
-            )),
+            VerifyMethod::Sigstore { identity, identity_provider, use_staging, trust_config, trusted_root, .. } => {
+                let trust = crate::cli::sigstore::trusted_root(*use_staging, trust_config.as_deref(), trusted_root.as_deref())?;
+                Ok(VerifyingConfig::new(Box::new(crate::verify::sigstore::SigstoreVerifier::new(trust, identity, identity_provider))))
+            }
         }
     }
 }

@@ -1,0 +1,34 @@
+//! Sigstore's trust model, implemented check by check.
+//!
+//! A Sigstore bundle is trusted when its short-lived Fulcio certificate chains to a
+//! certificate authority of the trusted root ([`fulcio`]), carries a signed certificate
+//! timestamp from a trusted CT log ([`sct`]), names the expected identity and OIDC issuer
+//! ([`fulcio`]), and its signature was recorded in a trusted transparency log while the
+//! certificate was valid ([`tlog`], [`merkle`], [`checkpoint`]). Every check is a named
+//! function returning a [`crate::Error`] that says which one failed.
+//!
+//! The public-good trusted root ships inside the binary ([`TrustedRoot::public_good`]);
+//! private instances are described by a `trusted_root.json` or a ClientTrustConfig.
+
+pub mod checkpoint;
+pub(crate) mod der;
+pub mod fulcio;
+pub mod keys;
+pub mod merkle;
+pub mod sct;
+pub mod time;
+pub mod tlog;
+pub mod trust;
+pub mod verify;
+
+pub use trust::{CertificateAuthority, TransparencyLog, TrustedRoot};
+
+use crate::error::Error;
+
+pub(crate) fn invalid(msg: impl Into<String>) -> Error {
+    Error::InvalidSignature(msg.into())
+}
+
+pub(crate) fn malformed(msg: impl Into<String>) -> Error {
+    Error::MalformedSignature(msg.into())
+}
