@@ -117,9 +117,11 @@ fn check_statement_subject(payload_type: &str, payload: &[u8], digest: &[u8; 32]
         .map_err(|e| Error::MalformedSignature(format!("statement is not JSON: {e}")))?;
     let want = hex::encode(digest);
     let found = st["subject"].as_array().is_some_and(|subjects| {
-        subjects
-            .iter()
-            .any(|s| s["digest"]["sha256"].as_str().is_some_and(|d| d.eq_ignore_ascii_case(&want)))
+        subjects.iter().any(|s| {
+            s["digest"]["sha256"]
+                .as_str()
+                .is_some_and(|d| d.eq_ignore_ascii_case(&want))
+        })
     });
     if !found {
         return Err(Error::InvalidSignature(
@@ -134,10 +136,12 @@ fn verify_bundle_cmd(a: &VerifyBundleArgs) -> Result<String> {
     let policy = match (&a.key, &a.certificate_identity, &a.certificate_oidc_issuer) {
         (Some(k), _, _) => {
             let pem = fs::read(k).map_err(|e| Error::io(k, e))?;
-            Policy::Key(PKey::public_key_from_pem(&pem).map_err(|e| Error::KeyMaterial {
-                what: k.display().to_string(),
-                reason: format!("not a PEM public key ({e})"),
-            })?)
+            Policy::Key(
+                PKey::public_key_from_pem(&pem).map_err(|e| Error::KeyMaterial {
+                    what: k.display().to_string(),
+                    reason: format!("not a PEM public key ({e})"),
+                })?,
+            )
         }
         (None, Some(i), Some(o)) => Policy::Identity {
             identity: i.clone(),
@@ -163,7 +167,10 @@ fn verify_bundle_cmd(a: &VerifyBundleArgs) -> Result<String> {
             payload,
             ..
         } => check_statement_subject(payload_type, payload, &digest)?,
-        Signed::Message { digest: signed_digest, .. } => {
+        Signed::Message {
+            digest: signed_digest,
+            ..
+        } => {
             if signed_digest != &digest {
                 return Err(Error::InvalidSignature(
                     "the bundle signs another artifact (message digest differs)".into(),

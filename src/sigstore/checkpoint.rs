@@ -34,7 +34,10 @@ pub fn parse(note: &str) -> Result<Checkpoint> {
         .split_once("\n\n")
         .ok_or_else(|| malformed("checkpoint has no signature block"))?;
     let mut lines = body.split('\n');
-    let origin = lines.next().filter(|l| !l.is_empty()).ok_or_else(|| malformed("checkpoint has no origin"))?;
+    let origin = lines
+        .next()
+        .filter(|l| !l.is_empty())
+        .ok_or_else(|| malformed("checkpoint has no origin"))?;
     let size = lines
         .next()
         .and_then(|l| l.parse::<u64>().ok())
@@ -74,8 +77,16 @@ pub fn parse(note: &str) -> Result<Checkpoint> {
 
 /// Checks that the checkpoint is signed by `log`: a signature whose key hint is the log's
 /// (the first four bytes of its id) must verify over the note text with the log's key.
-pub fn verify_checkpoint_signature(cp: &Checkpoint, log: &TransparencyLog, hint: [u8; 4]) -> Result<()> {
-    let mut candidates = cp.signatures.iter().filter(|(_, h, _)| *h == hint).peekable();
+pub fn verify_checkpoint_signature(
+    cp: &Checkpoint,
+    log: &TransparencyLog,
+    hint: [u8; 4],
+) -> Result<()> {
+    let mut candidates = cp
+        .signatures
+        .iter()
+        .filter(|(_, h, _)| *h == hint)
+        .peekable();
     if candidates.peek().is_none() {
         return Err(invalid(
             "the checkpoint is not signed by the transparency log of this entry (no signature with its key hint)",
@@ -86,7 +97,9 @@ pub fn verify_checkpoint_signature(cp: &Checkpoint, log: &TransparencyLog, hint:
             return Ok(());
         }
     }
-    Err(invalid("the checkpoint signature does not verify with the transparency log's key"))
+    Err(invalid(
+        "the checkpoint signature does not verify with the transparency log's key",
+    ))
 }
 
 #[cfg(test)]

@@ -27,7 +27,10 @@ pub(crate) fn read(b: &[u8]) -> Result<(Tlv<'_>, &[u8])> {
             return Err(bad());
         }
         let bytes = b.get(2..2 + n).ok_or_else(bad)?;
-        (bytes.iter().fold(0usize, |a, &x| (a << 8) | x as usize), 2 + n)
+        (
+            bytes.iter().fold(0usize, |a, &x| (a << 8) | x as usize),
+            2 + n,
+        )
     };
     let end = hdr.checked_add(len).ok_or_else(bad)?;
     let whole = b.get(..end).ok_or_else(bad)?;
@@ -59,7 +62,11 @@ pub(crate) fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
     if n < 0x80 {
         out.push(n as u8);
     } else {
-        let bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|&x| x == 0).collect();
+        let bytes: Vec<u8> = n
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&x| x == 0)
+            .collect();
         out.push(0x80 | bytes.len() as u8);
         out.extend(bytes);
     }

@@ -28,13 +28,17 @@ pub fn verify_chain<'a>(
     trust: &'a TrustedRoot,
     at: i64,
 ) -> Result<(&'a CertificateAuthority, X509)> {
-    let mut last = String::from("no certificate authority of the trusted root was valid at signing time");
+    let mut last =
+        String::from("no certificate authority of the trusted root was valid at signing time");
     for ca in &trust.certificate_authorities {
         if !ca.valid_for.contains(at) {
             continue;
         }
         let mut b = X509StoreBuilder::new().map_err(ossl)?;
-        let root = ca.chain.last().expect("trusted root chains are never empty");
+        let root = ca
+            .chain
+            .last()
+            .expect("trusted root chains are never empty");
         b.add_cert(root.clone()).map_err(ossl)?;
         let mut param = X509VerifyParam::new().map_err(ossl)?;
         param.set_time(at as libc::time_t);
@@ -54,7 +58,11 @@ pub fn verify_chain<'a>(
             .map_err(ossl)?;
         match res {
             (true, _, Some(issuer)) => return Ok((ca, issuer)),
-            (_, why, _) => last = format!("the certificate does not chain to a trusted Fulcio CA at signing time: {why}"),
+            (_, why, _) => {
+                last = format!(
+                    "the certificate does not chain to a trusted Fulcio CA at signing time: {why}"
+                )
+            }
         }
     }
     Err(invalid(last))
@@ -79,7 +87,9 @@ pub fn check_code_signing(leaf: &X509Certificate<'_>) -> Result<()> {
         .extended_key_usage()
         .map_err(|e| malformed(format!("extended key usage unreadable: {e}")))?;
     if !eku.is_some_and(|e| e.value.code_signing) {
-        return Err(invalid("the signing certificate is not valid for code signing"));
+        return Err(invalid(
+            "the signing certificate is not valid for code signing",
+        ));
     }
     if leaf.is_ca() {
         return Err(invalid("the signing certificate is a CA certificate"));
@@ -110,7 +120,11 @@ pub fn check_identity(leaf: &X509Certificate<'_>, expected: &str) -> Result<()> 
     if !ids.iter().any(|i| i == expected) {
         return Err(invalid(format!(
             "the certificate identity is {}, not '{expected}'",
-            if ids.is_empty() { "empty".to_string() } else { ids.join(", ") }
+            if ids.is_empty() {
+                "empty".to_string()
+            } else {
+                ids.join(", ")
+            }
         )));
     }
     Ok(())
@@ -118,7 +132,11 @@ pub fn check_identity(leaf: &X509Certificate<'_>, expected: &str) -> Result<()> 
 
 /// The OIDC issuer recorded by Fulcio (v2 extension preferred, v1 as fallback).
 pub fn oidc_issuer(leaf: &X509Certificate<'_>) -> Result<Option<String>> {
-    let find = |oid: &str| leaf.extensions().iter().find(|e| e.oid.to_id_string() == oid);
+    let find = |oid: &str| {
+        leaf.extensions()
+            .iter()
+            .find(|e| e.oid.to_id_string() == oid)
+    };
     if let Some(e) = find(OIDC_ISSUER_V2) {
         let (t, _) = crate::sigstore::der::read(e.value)?;
         if t.tag != 0x0c {

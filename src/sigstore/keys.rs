@@ -36,7 +36,8 @@ fn digest_for(key: &PKeyRef<Public>) -> Option<MessageDigest> {
 
 /// True when `sig` is `key`'s signature over `msg`. Malformed signatures are just invalid.
 pub fn verify_signature(key: &PKeyRef<Public>, msg: &[u8], sig: &[u8]) -> Result<bool> {
-    let err = |e: openssl::error::ErrorStack| Error::Other(format!("verification could not run: {e}"));
+    let err =
+        |e: openssl::error::ErrorStack| Error::Other(format!("verification could not run: {e}"));
     match digest_for(key) {
         None => {
             let mut v = Verifier::new_without_digest(key).map_err(err)?;

@@ -38,7 +38,9 @@ pub fn root_from_inclusion_proof(
     let mut r = leaf;
     for p in proof {
         if s == 0 {
-            return Err(invalid("inclusion proof has more hashes than the tree has levels"));
+            return Err(invalid(
+                "inclusion proof has more hashes than the tree has levels",
+            ));
         }
         if f & 1 == 1 || f == s {
             r = node_hash(p, &r);
@@ -53,7 +55,9 @@ pub fn root_from_inclusion_proof(
         s >>= 1;
     }
     if s != 0 {
-        return Err(invalid("inclusion proof has fewer hashes than the tree has levels"));
+        return Err(invalid(
+            "inclusion proof has fewer hashes than the tree has levels",
+        ));
     }
     Ok(r)
 }
@@ -116,8 +120,12 @@ mod tests {
                 assert!(verify_inclusion(m as u64, n as u64, other, &p, &root).is_err());
                 if n > 1 {
                     let wrong = (m + 1) % n;
-                    assert!(verify_inclusion(wrong as u64, n as u64, leaves[m], &p, &root).is_err());
-                    assert!(verify_inclusion(m as u64, n as u64, leaves[m], &p[1..], &root).is_err());
+                    assert!(
+                        verify_inclusion(wrong as u64, n as u64, leaves[m], &p, &root).is_err()
+                    );
+                    assert!(
+                        verify_inclusion(m as u64, n as u64, leaves[m], &p[1..], &root).is_err()
+                    );
                 }
             }
             assert!(verify_inclusion(n as u64, n as u64, leaves[0], &[], &root).is_err());

@@ -58,7 +58,9 @@ pub fn embedded_scts(leaf: &X509Certificate<'_>) -> Result<Vec<Sct>> {
         .extensions()
         .iter()
         .find(|e| e.oid.to_id_string() == SCT_LIST_OID_STR)
-        .ok_or_else(|| invalid("the signing certificate carries no signed certificate timestamp"))?;
+        .ok_or_else(|| {
+            invalid("the signing certificate carries no signed certificate timestamp")
+        })?;
     // The extension value is an OCTET STRING around the TLS-encoded list.
     let (inner, _) = crate::sigstore::der::read(ext.value)?;
     if inner.tag != 0x04 {
@@ -122,13 +124,19 @@ pub fn verify_embedded_sct(
     let tbs = tbs_without_extension(leaf_der, SCT_LIST_OID)?;
     let mut why = String::from("no SCT names a trusted CT log");
     for sct in &scts {
-        let Some(log) = trust.ctlog(&sct.log_id) else { continue };
+        let Some(log) = trust.ctlog(&sct.log_id) else {
+            continue;
+        };
         let t = (sct.timestamp / 1000) as i64;
         if !log.valid_for.contains(t) {
             why = "the SCT's CT log key was not valid at the SCT's time".into();
             continue;
         }
-        if verify_signature(&log.key, &signed_data(sct, &issuer_key_hash, &tbs)?, &sct.signature)? {
+        if verify_signature(
+            &log.key,
+            &signed_data(sct, &issuer_key_hash, &tbs)?,
+            &sct.signature,
+        )? {
             return Ok(());
         }
         why = "the SCT signature does not verify with the CT log's key".into();

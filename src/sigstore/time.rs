@@ -48,7 +48,9 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
 }
 
 fn num_str(t: &str) -> Option<i64> {
-    t.bytes().all(|c| c.is_ascii_digit()).then(|| t.parse().ok())?
+    t.bytes()
+        .all(|c| c.is_ascii_digit())
+        .then(|| t.parse().ok())?
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
@@ -71,7 +73,10 @@ mod tests {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_rfc3339("2021-03-07T03:20:29Z"), Some(1615087229));
         assert_eq!(parse_rfc3339("2022-12-31T23:59:59.999Z"), Some(1672531199));
-        assert_eq!(parse_rfc3339("2022-04-13T20:06:15.000+02:00"), Some(1649880375 - 7200));
+        assert_eq!(
+            parse_rfc3339("2022-04-13T20:06:15.000+02:00"),
+            Some(1649880375 - 7200)
+        );
         assert_eq!(parse_rfc3339("2022-04-13"), None);
         assert_eq!(parse_rfc3339("2022-13-13T20:06:15Z"), None);
     }

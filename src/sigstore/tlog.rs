@@ -71,7 +71,10 @@ fn b64(v: &Value, what: &str) -> Result<Vec<u8>> {
 
 /// Reads an entry of `verificationMaterial.tlogEntries`.
 pub fn parse_entry(v: &Value) -> Result<TlogEntry> {
-    let get = |k: &str| v.get(k).ok_or_else(|| malformed(format!("tlog entry has no {k}")));
+    let get = |k: &str| {
+        v.get(k)
+            .ok_or_else(|| malformed(format!("tlog entry has no {k}")))
+    };
     let kv = get("kindVersion")?;
     let s = |x: Option<&Value>, what: &str| {
         x.and_then(Value::as_str)
@@ -99,7 +102,10 @@ pub fn parse_entry(v: &Value) -> Result<TlogEntry> {
                 })
                 .collect::<Result<Vec<[u8; 32]>>>()?;
             Some(InclusionProof {
-                log_index: int(p.get("logIndex").unwrap_or(&Value::Null), "inclusionProof.logIndex")? as u64,
+                log_index: int(
+                    p.get("logIndex").unwrap_or(&Value::Null),
+                    "inclusionProof.logIndex",
+                )? as u64,
                 root_hash: b64(p.get("rootHash").unwrap_or(&Value::Null), "rootHash")?,
                 tree_size: int(p.get("treeSize").unwrap_or(&Value::Null), "treeSize")? as u64,
                 hashes,
@@ -115,7 +121,10 @@ pub fn parse_entry(v: &Value) -> Result<TlogEntry> {
     let body_b64 = s(v.get("canonicalizedBody"), "canonicalizedBody")?;
     Ok(TlogEntry {
         log_index: int(get("logIndex")?, "logIndex")? as u64,
-        log_id: b64(get("logId")?.get("keyId").unwrap_or(&Value::Null), "logId.keyId")?,
+        log_id: b64(
+            get("logId")?.get("keyId").unwrap_or(&Value::Null),
+            "logId.keyId",
+        )?,
         kind: s(kv.get("kind"), "kind")?,
         version: s(kv.get("version"), "version")?,
         integrated_time: match v.get("integratedTime") {
@@ -186,7 +195,13 @@ pub fn verify_inclusion_proof(entry: &TlogEntry) -> Result<Checkpoint> {
         .as_slice()
         .try_into()
         .map_err(|_| malformed("checkpoint root hash is not 32 bytes"))?;
-    verify_inclusion(p.log_index, p.tree_size, leaf_hash(&entry.body), &p.hashes, &root)?;
+    verify_inclusion(
+        p.log_index,
+        p.tree_size,
+        leaf_hash(&entry.body),
+        &p.hashes,
+        &root,
+    )?;
     Ok(cp)
 }
 
@@ -216,7 +231,12 @@ fn same_certificate(pem_b64: &str, leaf_der: &[u8]) -> bool {
 
 /// Checks that a `dsse` v0.0.1 entry body records this envelope: the SHA-256 of the payload,
 /// the signature and the certificate (or key, PEM) that verifies it.
-pub fn check_dsse_body(entry: &TlogEntry, payload: &[u8], sig: &[u8], verifier_der: &[u8]) -> Result<()> {
+pub fn check_dsse_body(
+    entry: &TlogEntry,
+    payload: &[u8],
+    sig: &[u8],
+    verifier_der: &[u8],
+) -> Result<()> {
     if entry.kind != "dsse" || entry.version != "0.0.1" {
         return Err(invalid(format!(
             "tlog entry kind {} {} cannot record a DSSE envelope (expected dsse 0.0.1)",
@@ -226,13 +246,17 @@ pub fn check_dsse_body(entry: &TlogEntry, payload: &[u8], sig: &[u8], verifier_d
     let body: Value = serde_json::from_slice(&entry.body)
         .map_err(|e| malformed(format!("tlog entry body is not JSON: {e}")))?;
     if body["kind"] != "dsse" || body["apiVersion"] != "0.0.1" {
-        return Err(invalid("tlog entry body kind differs from the entry's kindVersion"));
+        return Err(invalid(
+            "tlog entry body kind differs from the entry's kindVersion",
+        ));
     }
     let spec = &body["spec"];
     if spec["payloadHash"]["algorithm"] != "sha256"
         || spec["payloadHash"]["value"] != hex::encode(Sha256::digest(payload)).as_str()
     {
-        return Err(invalid("the tlog entry records another payload than this envelope's"));
+        return Err(invalid(
+            "the tlog entry records another payload than this envelope's",
+        ));
     }
     let sigs = spec["signatures"]
         .as_array()
@@ -263,7 +287,12 @@ fn same_key(pem_b64: &str, spki_der: &[u8]) -> bool {
 
 /// Checks that a `hashedrekord` v0.0.1 entry body records this message signature: the
 /// artifact's SHA-256, the signature and the certificate (or key).
-pub fn check_hashedrekord_body(entry: &TlogEntry, digest: &[u8], sig: &[u8], verifier_der: &[u8]) -> Result<()> {
+pub fn check_hashedrekord_body(
+    entry: &TlogEntry,
+    digest: &[u8],
+    sig: &[u8],
+    verifier_der: &[u8],
+) -> Result<()> {
     if entry.kind != "hashedrekord" || entry.version != "0.0.1" {
         return Err(invalid(format!(
             "tlog entry kind {} {} cannot record a message signature (expected hashedrekord 0.0.1)",

@@ -99,6 +99,7 @@ struct RawLog {
 #[serde(rename_all = "camelCase")]
 struct RawKey {
     raw_bytes: String,
+    key_details: Option<String>,
     valid_for: Option<RawWindow>,
 }
 
@@ -139,7 +140,10 @@ fn window(w: Option<RawWindow>, what: &str) -> Result<Window> {
     let w = w.ok_or_else(|| bad(what, "no validFor"))?;
     let t = |s: &str| parse_rfc3339(s).ok_or_else(|| bad(what, format!("bad timestamp '{s}'")));
     Ok(Window {
-        start: t(w.start.as_deref().ok_or_else(|| bad(what, "no validFor.start"))?)?,
+        start: t(w
+            .start
+            .as_deref()
+            .ok_or_else(|| bad(what, "no validFor.start"))?)?,
         end: w.end.as_deref().map(t).transpose()?,
     })
 }
@@ -148,7 +152,18 @@ fn log(raw: RawLog, what: &str) -> Result<TransparencyLog> {
     let der = B64
         .decode(raw.public_key.raw_bytes.trim())
         .map_err(|e| bad(what, e))?;
-    let key = key_from_spki(&der, &format!("trusted root: {what} key"))?;
+    let key = if raw
+        .public_key
+        .key_details
+        .as_deref()
+        .is_some_and(|d| d.starts_with("PKCS1_RSA"))
+    {
+        openssl::rsa::Rsa::public_key_from_der_pkcs1(&der)
+            .and_then(PKey::from_rsa)
+            .map_err(|e| bad(what, e))?
+    } else {
+        key_from_spki(&der, &format!("trusted root: {what} key"))?
+    };
     let key_id = Sha256::digest(spki_der(&key)?).to_vec();
     if let Some(id) = raw.log_id {
         let named = B64.decode(id.key_id.trim()).map_err(|e| bad(what, e))?;
@@ -205,8 +220,7 @@ impl TrustedRoot {
 
     /// Parses a `trusted_root.json`, or a ClientTrustConfig holding one (`trustedRoot`).
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let v: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| bad("JSON", e))?;
+        let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| bad("JSON", e))?;
         let root = match v.get("trustedRoot") {
             Some(inner) => inner.clone(),
             None => v,
@@ -272,7 +286,11 @@ mod tests {
         let r = TrustedRoot::public_good().unwrap();
         assert!(r.tlogs.len() >= 2 && r.ctlogs.len() >= 2);
         assert!(r.certificate_authorities.len() >= 2);
-        let rekor = r.tlogs.iter().find(|l| l.base_url == "https://rekor.sigstore.dev").unwrap();
+        let rekor = r
+            .tlogs
+            .iter()
+            .find(|l| l.base_url == "https://rekor.sigstore.dev")
+            .unwrap();
         assert_eq!(
             B64.encode(&rekor.key_id),
             "wNI9atQGlz+VWfO6LRygH4QUfY/8W4RFwiT5i5WRgB0="

@@ -91,9 +91,13 @@ pub fn verify_content_signature(key: &PKey<Public>, signed: &Signed) -> Result<(
 }
 
 fn verify_prehashed(key: &PKey<Public>, digest: &[u8; 32], sig: &[u8]) -> Result<bool> {
-    let err = |e: openssl::error::ErrorStack| crate::Error::Other(format!("verification could not run: {e}"));
+    let err = |e: openssl::error::ErrorStack| {
+        crate::Error::Other(format!("verification could not run: {e}"))
+    };
     if key.id() != openssl::pkey::Id::EC {
-        return Err(malformed("message signatures are only supported with ECDSA keys"));
+        return Err(malformed(
+            "message signatures are only supported with ECDSA keys",
+        ));
     }
     let mut ctx = openssl::pkey_ctx::PkeyCtx::new(key).map_err(err)?;
     ctx.verify_init().map_err(err)?;
@@ -101,7 +105,12 @@ fn verify_prehashed(key: &PKey<Public>, digest: &[u8; 32], sig: &[u8]) -> Result
 }
 
 /// Verifies everything about `bundle` except what the signed content says.
-pub fn verify_bundle(trust: &TrustedRoot, bundle: &Bundle, signed: &Signed, policy: &Policy) -> Result<Verified> {
+pub fn verify_bundle(
+    trust: &TrustedRoot,
+    bundle: &Bundle,
+    signed: &Signed,
+    policy: &Policy,
+) -> Result<Verified> {
     let m = &bundle.verification_material;
     if m.tlog_entries.is_empty() {
         return Err(invalid(
@@ -109,7 +118,9 @@ pub fn verify_bundle(trust: &TrustedRoot, bundle: &Bundle, signed: &Signed, poli
         ));
     }
     if m.tlog_entries.len() > 1 {
-        return Err(malformed("the bundle has more than one transparency-log entry"));
+        return Err(malformed(
+            "the bundle has more than one transparency-log entry",
+        ));
     }
     let entry = tlog::parse_entry(&m.tlog_entries[0])?;
     let v01 = bundle.media_type == "application/vnd.dev.sigstore.bundle+json;version=0.1";
@@ -123,9 +134,17 @@ pub fn verify_bundle(trust: &TrustedRoot, bundle: &Bundle, signed: &Signed, poli
                 .map_err(|e| malformed(format!("bad signing certificate: {e}")))?;
             fulcio::check_identity(&parsed, identity)?;
             fulcio::check_issuer(&parsed, issuer)?;
-            let x = X509::from_der(&der).map_err(|e| malformed(format!("bad signing certificate: {e}")))?;
-            let key = x.public_key().map_err(|e| malformed(format!("signing certificate key: {e}")))?;
-            (key, der.clone(), format!("{identity} (issuer {issuer})"), Some(der))
+            let x = X509::from_der(&der)
+                .map_err(|e| malformed(format!("bad signing certificate: {e}")))?;
+            let key = x
+                .public_key()
+                .map_err(|e| malformed(format!("signing certificate key: {e}")))?;
+            (
+                key,
+                der.clone(),
+                format!("{identity} (issuer {issuer})"),
+                Some(der),
+            )
         }
         Policy::Key(key) => {
             let spki = spki_der(key)?;
@@ -137,8 +156,12 @@ pub fn verify_bundle(trust: &TrustedRoot, bundle: &Bundle, signed: &Signed, poli
 
     // The transparency log: the entry must be this signature and be in a trusted log.
     match signed {
-        Signed::Dsse { payload, sig, .. } => tlog::check_dsse_body(&entry, payload, sig, &verifier_der)?,
-        Signed::Message { digest, sig } => tlog::check_hashedrekord_body(&entry, digest, sig, &verifier_der)?,
+        Signed::Dsse { payload, sig, .. } => {
+            tlog::check_dsse_body(&entry, payload, sig, &verifier_der)?
+        }
+        Signed::Message { digest, sig } => {
+            tlog::check_hashedrekord_body(&entry, digest, sig, &verifier_der)?
+        }
     }
     let log = tlog::find_log(&entry, trust)?;
     tlog::check_log_validity(&entry, log)?;
@@ -153,7 +176,8 @@ pub fn verify_bundle(trust: &TrustedRoot, bundle: &Bundle, signed: &Signed, poli
     if let Some(der) = leaf_der {
         let (_, parsed) = X509Certificate::from_der(&der)
             .map_err(|e| malformed(format!("bad signing certificate: {e}")))?;
-        let x = X509::from_der(&der).map_err(|e| malformed(format!("bad signing certificate: {e}")))?;
+        let x =
+            X509::from_der(&der).map_err(|e| malformed(format!("bad signing certificate: {e}")))?;
         fulcio::check_time_in_certificate(&parsed, at)?;
         fulcio::check_code_signing(&parsed)?;
         let (_, issuer) = fulcio::verify_chain(&x, trust, at)?;
