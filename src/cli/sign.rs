@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::cli::args::{CertificateArgs, HashArgs, ModelArgs, PrivateKeyArgs};
 use crate::cli::progress::Bar;
 use crate::cli::{report_error, Ctx};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::sign::{CertificateSigner, KeySigner, Signer, SigningConfig};
 use crate::store::{FileStore, SignatureStore};
 
@@ -101,9 +101,17 @@ impl SignMethod {
                 &cert.signing_certificate,
                 &cert.certificate_chain,
             )?)),
-            SignMethod::Sigstore { .. } => Err(Error::Usage(
-                "Sigstore signing is not available in this msign build yet; sign with `msign sign key` or `msign sign certificate`".into(),
-            )),
+            SignMethod::Sigstore { use_staging, trust_config, use_ambient_credentials, identity_token, oauth_force_oob, client_id, client_secret, .. } => {
+                crate::cli::sigstore::signer(&crate::cli::sigstore::SignOptions {
+                    use_staging: *use_staging,
+                    trust_config: trust_config.as_deref(),
+                    use_ambient_credentials: *use_ambient_credentials,
+                    identity_token: identity_token.as_deref(),
+                    oauth_force_oob: *oauth_force_oob,
+                    client_id: client_id.as_deref(),
+                    client_secret: client_secret.as_deref(),
+                })
+            }
         }
     }
 }

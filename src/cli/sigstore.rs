@@ -180,3 +180,52 @@ fn verify_bundle_cmd(a: &VerifyBundleArgs) -> Result<String> {
     }
     Ok(verify_bundle(&trust, &bundle, &signed, &policy)?.signer)
 }
+
+/// The `sign sigstore` options that choose the identity and the instance.
+pub struct SignOptions<'a> {
+    /// `--use-staging`.
+    pub use_staging: bool,
+    /// `--trust-config`.
+    pub trust_config: Option<&'a Path>,
+    /// `--use-ambient-credentials`.
+    pub use_ambient_credentials: bool,
+    /// `--identity-token`.
+    pub identity_token: Option<&'a str>,
+    /// `--oauth-force-oob`.
+    pub oauth_force_oob: bool,
+    /// `--client-id`.
+    pub client_id: Option<&'a str>,
+    /// `--client-secret`.
+    pub client_secret: Option<&'a str>,
+}
+
+/// The Sigstore signer the options describe: the identity token first (flag, then the
+/// CI environment, then the interactive flow), then the instance.
+pub fn signer(o: &SignOptions<'_>) -> Result<Box<dyn crate::sign::Signer>> {
+    use crate::sigstore::oidc::IdentityToken;
+    use crate::sigstore::signing_config::Endpoints;
+    let trust = trusted_root(o.use_staging, o.trust_config, None)?;
+    let endpoints = match o.trust_config {
+        Some(p) => Endpoints::from_file(p)?,
+        None if o.use_staging => Endpoints::staging()?,
+        None => Endpoints::public_good()?,
+    };
+    let token = match o.identity_token {
+        Some(t) => IdentityToken::parse(t)?,
+        None => match IdentityToken::ambient()? {
+            Some(t) => t,
+            None if o.use_ambient_credentials => {
+                return Err(Error::Usage(
+                    "--use-ambient-credentials: no SIGSTORE_ID_TOKEN and no GitHub Actions OIDC variables (ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN) in the environment".into(),
+                ))
+            }
+            None => crate::sigstore::oauth::interactive(
+                endpoints.oidc.as_deref(),
+                o.client_id.unwrap_or("sigstore"),
+                o.client_secret.unwrap_or(""),
+                o.oauth_force_oob,
+            )?,
+        },
+    };
+    Ok(Box::new(crate::sign::sigstore::SigstoreSigner::new(token, endpoints, trust)))
+}

@@ -13,6 +13,7 @@ use crate::source::ModelSource;
 
 pub mod certificate;
 pub mod key;
+pub mod sigstore;
 
 pub use certificate::CertificateSigner;
 pub use key::KeySigner;

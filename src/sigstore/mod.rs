@@ -11,11 +11,15 @@
 //! private instances are described by a `trusted_root.json` or a ClientTrustConfig.
 
 pub mod checkpoint;
+pub mod client;
 pub(crate) mod der;
 pub mod fulcio;
 pub mod keys;
 pub mod merkle;
+pub mod oauth;
+pub mod oidc;
 pub mod sct;
+pub mod signing_config;
 pub mod time;
 pub mod tlog;
 pub mod trust;
