@@ -227,5 +227,7 @@ pub fn signer(o: &SignOptions<'_>) -> Result<Box<dyn crate::sign::Signer>> {
             )?,
         },
     };
-    Ok(Box::new(crate::sign::sigstore::SigstoreSigner::new(token, endpoints, trust)))
+    Ok(Box::new(crate::sign::sigstore::SigstoreSigner::new(
+        token, endpoints, trust,
+    )))
 }

@@ -32,7 +32,11 @@ fn ossl(e: openssl::error::ErrorStack) -> Error {
 impl SigstoreSigner {
     /// A signer for this identity, these services and this trusted root.
     pub fn new(token: IdentityToken, endpoints: Endpoints, trust: TrustedRoot) -> Self {
-        SigstoreSigner { token, endpoints, trust }
+        SigstoreSigner {
+            token,
+            endpoints,
+            trust,
+        }
     }
 
     fn sign_with(&self, key: &PKey<Private>, msg: &[u8]) -> Result<Vec<u8>> {
@@ -49,11 +53,14 @@ impl Signer for SigstoreSigner {
         let pub_pem = String::from_utf8(key.public_key_to_pem().map_err(ossl)?)
             .map_err(|_| Error::Other("public key PEM is not UTF-8".into()))?;
         let proof = self.sign_with(&key, self.token.proof_claim.as_bytes())?;
-        let leaf = client::fulcio_signing_cert(&self.endpoints.fulcio, &self.token.raw, &pub_pem, &proof)?;
+        let leaf =
+            client::fulcio_signing_cert(&self.endpoints.fulcio, &self.token.raw, &pub_pem, &proof)?;
         let cert = X509::from_der(&leaf).map_err(ossl)?;
         let cert_key = cert.public_key().map_err(ossl)?;
         if !cert_key.public_eq(&key) {
-            return Err(Error::Other("Fulcio certified another key than the one msign sent".into()));
+            return Err(Error::Other(
+                "Fulcio certified another key than the one msign sent".into(),
+            ));
         }
 
         let sig = self.sign_with(&key, &pae(PAYLOAD_TYPE, payload))?;
@@ -70,7 +77,11 @@ impl Signer for SigstoreSigner {
         }
         let envelope_json = serde_json::to_string(&bundle.dsse_envelope)
             .map_err(|e| Error::Other(format!("envelope: {e}")))?;
-        let entry = client::rekor_dsse_entry(&self.endpoints.rekor, &envelope_json, &cert.to_pem().map_err(ossl)?)?;
+        let entry = client::rekor_dsse_entry(
+            &self.endpoints.rekor,
+            &envelope_json,
+            &cert.to_pem().map_err(ossl)?,
+        )?;
         bundle.verification_material.tlog_entries = vec![entry];
 
         let (_, parsed) = X509Certificate::from_der(&leaf)

@@ -29,21 +29,34 @@ fn post_json(url: &str, body: &Value, what: &str) -> Result<Value> {
         Err(ureq::Error::Status(code, r)) => {
             let mut text = String::new();
             let _ = r.into_reader().take(2000).read_to_string(&mut text);
-            return Err(Error::Other(format!("{what} at {url} refused the request (HTTP {code}): {}", text.trim())));
+            return Err(Error::Other(format!(
+                "{what} at {url} refused the request (HTTP {code}): {}",
+                text.trim()
+            )));
         }
-        Err(e) => return Err(Error::Other(format!("{what} at {url} cannot be reached: {e}"))),
+        Err(e) => {
+            return Err(Error::Other(format!(
+                "{what} at {url} cannot be reached: {e}"
+            )))
+        }
     };
     let mut buf = Vec::new();
     resp.into_reader()
         .take(MAX_ANSWER)
         .read_to_end(&mut buf)
         .map_err(|e| Error::Other(format!("{what}: reading the answer failed: {e}")))?;
-    serde_json::from_slice(&buf).map_err(|e| Error::Other(format!("{what}: the answer is not JSON: {e}")))
+    serde_json::from_slice(&buf)
+        .map_err(|e| Error::Other(format!("{what}: the answer is not JSON: {e}")))
 }
 
 /// Asks Fulcio for a certificate for `public_key_pem`, proving possession with `proof`
 /// (the signature over the token's identity claim). Returns the leaf certificate (DER).
-pub fn fulcio_signing_cert(base: &str, token: &str, public_key_pem: &str, proof: &[u8]) -> Result<Vec<u8>> {
+pub fn fulcio_signing_cert(
+    base: &str,
+    token: &str,
+    public_key_pem: &str,
+    proof: &[u8],
+) -> Result<Vec<u8>> {
     let body = json!({
         "credentials": {"oidcIdentityToken": token},
         "publicKeyRequest": {
@@ -52,11 +65,12 @@ pub fn fulcio_signing_cert(base: &str, token: &str, public_key_pem: &str, proof:
         },
     });
     let v = post_json(&format!("{base}/api/v2/signingCert"), &body, "Fulcio")?;
-    let chain = v
-        .get("signedCertificateEmbeddedSct")
-        .ok_or_else(|| {
-            Error::Other("Fulcio returned no certificate with an embedded SCT (detached SCTs are not supported)".into())
-        })?["chain"]["certificates"]
+    let chain = v.get("signedCertificateEmbeddedSct").ok_or_else(|| {
+        Error::Other(
+            "Fulcio returned no certificate with an embedded SCT (detached SCTs are not supported)"
+                .into(),
+        )
+    })?["chain"]["certificates"]
         .as_array()
         .and_then(|c| c.first())
         .and_then(Value::as_str)

@@ -33,7 +33,9 @@ fn enc(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -71,18 +73,30 @@ fn query_param(query: &str, name: &str) -> Option<String> {
 }
 
 /// Runs the flow against `issuer` and returns the identity token.
-pub fn interactive(issuer: Option<&str>, client_id: &str, client_secret: &str, force_oob: bool) -> Result<IdentityToken> {
+pub fn interactive(
+    issuer: Option<&str>,
+    client_id: &str,
+    client_secret: &str,
+    force_oob: bool,
+) -> Result<IdentityToken> {
     let issuer = issuer.ok_or_else(|| {
         Error::Usage("no identity token: give --identity-token, set SIGSTORE_ID_TOKEN, or use a signing config with an OIDC issuer".into())
     })?;
     let disc: Value = agent()
-        .get(&format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/')))
+        .get(&format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        ))
         .call()
         .map_err(|e| other(format!("discovery at {issuer} failed: {e}")))?
         .into_json()
         .map_err(|e| other(format!("discovery answer is not JSON: {e}")))?;
-    let auth_ep = disc["authorization_endpoint"].as_str().ok_or_else(|| other("no authorization_endpoint"))?;
-    let token_ep = disc["token_endpoint"].as_str().ok_or_else(|| other("no token_endpoint"))?;
+    let auth_ep = disc["authorization_endpoint"]
+        .as_str()
+        .ok_or_else(|| other("no authorization_endpoint"))?;
+    let token_ep = disc["token_endpoint"]
+        .as_str()
+        .ok_or_else(|| other("no token_endpoint"))?;
 
     let verifier = random_token()?;
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
@@ -91,7 +105,10 @@ pub fn interactive(issuer: Option<&str>, client_id: &str, client_secret: &str, f
     let listener = if force_oob {
         None
     } else {
-        Some(TcpListener::bind("127.0.0.1:0").map_err(|e| other(format!("cannot listen on loopback: {e}")))?)
+        Some(
+            TcpListener::bind("127.0.0.1:0")
+                .map_err(|e| other(format!("cannot listen on loopback: {e}")))?,
+        )
     };
     let redirect = match &listener {
         Some(l) => format!(
@@ -119,7 +136,8 @@ pub fn interactive(issuer: Option<&str>, client_id: &str, client_secret: &str, f
     };
     let mut req = agent().post(token_ep);
     if !client_secret.is_empty() {
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{client_secret}"));
+        let basic = base64::engine::general_purpose::STANDARD
+            .encode(format!("{client_id}:{client_secret}"));
         req = req.set("Authorization", &format!("Basic {basic}"));
     }
     let resp: Value = req
@@ -133,7 +151,9 @@ pub fn interactive(issuer: Option<&str>, client_id: &str, client_secret: &str, f
         .map_err(|e| other(format!("token request failed: {e}")))?
         .into_json()
         .map_err(|e| other(format!("token answer is not JSON: {e}")))?;
-    let t = resp["id_token"].as_str().ok_or_else(|| other("the token answer has no id_token"))?;
+    let t = resp["id_token"]
+        .as_str()
+        .ok_or_else(|| other("the token answer has no id_token"))?;
     IdentityToken::parse(t)
 }
 
@@ -156,7 +176,8 @@ fn wait_for_code(l: &TcpListener, state: &str) -> Result<String> {
         let _ = BufReader::new((&s).take(8192)).read_line(&mut line);
         let target = line.split(' ').nth(1).unwrap_or("");
         let query = target.split_once('?').map(|(_, q)| q).unwrap_or("");
-        let ok = target.starts_with("/auth/callback") && query_param(query, "state").as_deref() == Some(state);
+        let ok = target.starts_with("/auth/callback")
+            && query_param(query, "state").as_deref() == Some(state);
         let code = query_param(query, "code").filter(|_| ok);
         let body = if code.is_some() {
             "Authenticated. You can close this page and return to msign."
@@ -182,7 +203,10 @@ mod tests {
 
     #[test]
     fn query_decoding() {
-        assert_eq!(query_param("a=1&code=x%2Fy+z&state=s", "code").as_deref(), Some("x/y z"));
+        assert_eq!(
+            query_param("a=1&code=x%2Fy+z&state=s", "code").as_deref(),
+            Some("x/y z")
+        );
         assert_eq!(query_param("a=1", "code"), None);
         assert_eq!(dec("%zz%4"), "%zz%4");
         assert_eq!(enc("http://a b"), "http%3A%2F%2Fa%20b");

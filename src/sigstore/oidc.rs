@@ -43,7 +43,10 @@ impl IdentityToken {
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .ok_or_else(|| bad("claims are not base64url JSON"))?;
-        let issuer = claims["iss"].as_str().ok_or_else(|| bad("no 'iss' claim"))?.to_string();
+        let issuer = claims["iss"]
+            .as_str()
+            .ok_or_else(|| bad("no 'iss' claim"))?
+            .to_string();
         if let Some(exp) = claims["exp"].as_i64() {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -53,7 +56,11 @@ impl IdentityToken {
                 return Err(bad("the token has expired; get a fresh one"));
             }
         }
-        let claim = if EMAIL_ISSUERS.contains(&issuer.as_str()) { "email" } else { "sub" };
+        let claim = if EMAIL_ISSUERS.contains(&issuer.as_str()) {
+            "email"
+        } else {
+            "sub"
+        };
         let proof_claim = claims[claim]
             .as_str()
             .ok_or_else(|| bad(format!("no '{claim}' claim")))?

@@ -36,8 +36,11 @@ fn pick(cfg: &Value, list: &str, major: i64, now: i64) -> Option<String> {
         let start = s["validFor"]["start"].as_str().and_then(parse_rfc3339)?;
         let end = s["validFor"]["end"].as_str().and_then(parse_rfc3339);
         let valid = start <= now && end.is_none_or(|e| now <= e);
-        (valid && s["majorApiVersion"].as_i64() == Some(major))
-            .then(|| s["url"].as_str().map(|u| u.trim_end_matches('/').to_string()))?
+        (valid && s["majorApiVersion"].as_i64() == Some(major)).then(|| {
+            s["url"]
+                .as_str()
+                .map(|u| u.trim_end_matches('/').to_string())
+        })?
     })
 }
 
@@ -51,7 +54,8 @@ impl Endpoints {
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
         Ok(Endpoints {
-            fulcio: pick(cfg, "caUrls", 1, now).ok_or_else(|| bad("no valid Fulcio (caUrls, API v1)"))?,
+            fulcio: pick(cfg, "caUrls", 1, now)
+                .ok_or_else(|| bad("no valid Fulcio (caUrls, API v1)"))?,
             rekor: pick(cfg, "rekorTlogUrls", 1, now)
                 .ok_or_else(|| bad("no valid Rekor v1 log (rekorTlogUrls, majorApiVersion 1)"))?,
             oidc: pick(cfg, "oidcUrls", 1, now),
