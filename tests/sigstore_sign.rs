@@ -453,3 +453,89 @@ fn instance_answers_that_do_not_verify_are_refused() {
     );
     assert!(!sig.exists());
 }
+
+#[test]
+fn managed_key_bundle_verifies_against_the_tlog() {
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::PKey;
+    let inst = Instance::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (key_path, pub_path) = ec_keypair(tmp.path(), "prime256v1");
+    let other_dir = tmp.path().join("other");
+    std::fs::create_dir(&other_dir).unwrap();
+    let (_, other_pub) = ec_keypair(&other_dir, "secp384r1");
+    let artifact = tmp.path().join("artifact.bin");
+    std::fs::write(&artifact, b"some artifact").unwrap();
+    let digest = hex::encode(openssl::sha::sha256(b"some artifact"));
+    let statement = serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "artifact.bin", "digest": {"sha256": digest}}],
+        "predicateType": "https://example.com/test/v1",
+        "predicate": {},
+    })
+    .to_string();
+    let pt = "application/vnd.in-toto+json";
+    let key = PKey::private_key_from_pem(&std::fs::read(&key_path).unwrap()).unwrap();
+    let mut signer = openssl::sign::Signer::new(MessageDigest::sha256(), &key).unwrap();
+    signer
+        .update(&msign::bundle::pae(pt, statement.as_bytes()))
+        .unwrap();
+    let sig = signer.sign_to_vec().unwrap();
+    let envelope = serde_json::json!({
+        "payload": B64.encode(&statement),
+        "payloadType": pt,
+        "signatures": [{"sig": B64.encode(&sig)}],
+    });
+    let pub_pem = std::fs::read(&pub_path).unwrap();
+    let entry =
+        msign::sigstore::client::rekor_dsse_entry(&inst.url, &envelope.to_string(), &pub_pem)
+            .unwrap();
+    let bundle = serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {"publicKey": {"hint": "managed"}, "tlogEntries": [entry]},
+        "dsseEnvelope": envelope,
+    });
+    let bundle_path = tmp.path().join("artifact.sigstore.json");
+    std::fs::write(&bundle_path, bundle.to_string()).unwrap();
+    let root = inst.dir.path().join("trusted_root.json");
+    let run = |key: &Path, artifact: &str| {
+        msign()
+            .args(["sigstore", "verify-bundle", "--bundle"])
+            .arg(&bundle_path)
+            .arg("--key")
+            .arg(key)
+            .arg("--trusted-root")
+            .arg(&root)
+            .arg(artifact)
+            .output()
+            .unwrap()
+    };
+    ok(
+        &run(&pub_path, artifact.to_str().unwrap()),
+        "msign verify-bundle --key",
+    );
+    ok(
+        &run(&pub_path, &format!("sha256:{digest}")),
+        "msign verify-bundle --key (digest)",
+    );
+    assert_eq!(
+        run(&other_pub, artifact.to_str().unwrap()).status.code(),
+        Some(1)
+    );
+    std::fs::write(&artifact, b"other artifact").unwrap();
+    assert_eq!(
+        run(&pub_path, artifact.to_str().unwrap()).status.code(),
+        Some(1)
+    );
+    // Against the public-good root this log is unknown.
+    let out = msign()
+        .args(["sigstore", "verify-bundle", "--bundle"])
+        .arg(&bundle_path)
+        .arg("--key")
+        .arg(&pub_path)
+        .arg(format!("sha256:{digest}"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not in the trusted root"));
+}

@@ -443,3 +443,43 @@ fn verify_bundle_usage_errors() {
     let out = verify_bundle(&sig, "sha256:00", &[]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn older_bundle_media_types_verify() {
+    // v0.2: the certificate travels as a one-element x509CertificateChain.
+    let (_t, m) = copy_fixture("v1.0.1");
+    edit_bundle(&m, |b| {
+        b["mediaType"] =
+            Value::String("application/vnd.dev.sigstore.bundle+json;version=0.2".into());
+        let cert = b["verificationMaterial"]["certificate"].take();
+        let vm = b["verificationMaterial"].as_object_mut().unwrap();
+        vm.remove("certificate");
+        vm.insert(
+            "x509CertificateChain".into(),
+            serde_json::json!({"certificates": [cert]}),
+        );
+    });
+    let out = verify(&m, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // v0.1 bundles may lack the inclusion proof: the signed entry timestamp carries them.
+    edit_bundle(&m, |b| {
+        b["mediaType"] =
+            Value::String("application/vnd.dev.sigstore.bundle+json;version=0.1".into());
+        tlog(b).as_object_mut().unwrap().remove("inclusionProof");
+    });
+    let out = verify(&m, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // ... but not the signed entry timestamp.
+    edit_bundle(&m, |b| {
+        tlog(b).as_object_mut().unwrap().remove("inclusionPromise");
+    });
+    assert_fails_with(&verify(&m, &[]), 1, "no signed entry timestamp");
+}

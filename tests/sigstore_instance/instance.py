@@ -175,13 +175,17 @@ def add_entry(req):
     content = req["spec"]["proposedContent"]
     env = json.loads(content["envelope"])
     verifier = content["verifiers"][0]
-    cert = x509.load_pem_x509_certificate(base64.b64decode(verifier))
+    pem = base64.b64decode(verifier)
+    try:
+        key = x509.load_pem_x509_certificate(pem).public_key()
+    except ValueError:  # a managed key instead of a Fulcio certificate
+        key = serialization.load_pem_public_key(pem)
     payload = base64.b64decode(env["payload"])
     pt = env["payloadType"].encode()
     pae = b"DSSEv1 %d %s %d %s" % (len(pt), pt, len(payload), payload)
     sigs = []
     for s in env["signatures"]:
-        cert.public_key().verify(base64.b64decode(s["sig"]), pae, ec.ECDSA(hashes.SHA256()))
+        key.verify(base64.b64decode(s["sig"]), pae, ec.ECDSA(hashes.SHA256()))
         sigs.append({"signature": s["sig"], "verifier": verifier})
     body = canonical({
         "apiVersion": "0.0.1", "kind": "dsse",
