@@ -21,6 +21,7 @@ pub mod oidc;
 pub mod sct;
 pub mod signing_config;
 pub mod time;
+pub mod timestamp;
 pub mod tlog;
 pub mod trust;
 pub mod verify;

@@ -319,3 +319,36 @@ pub fn check_hashedrekord_body(
     }
     Ok(())
 }
+
+/// Checks that a Rekor v2 `hashedrekord` 0.0.2 entry body records this digest (of the
+/// artifact, or of the DSSE PAE), this signature and this certificate or key.
+pub fn check_hashedrekord_v2_body(entry: &TlogEntry, digest: &[u8], sig: &[u8], verifier_der: &[u8]) -> Result<()> {
+    if entry.kind != "hashedrekord" || entry.version != "0.0.2" {
+        return Err(invalid(format!(
+            "tlog entry kind {} {} is not hashedrekord 0.0.2",
+            entry.kind, entry.version
+        )));
+    }
+    let body: Value = serde_json::from_slice(&entry.body)
+        .map_err(|e| malformed(format!("tlog entry body is not JSON: {e}")))?;
+    let spec = &body["spec"]["hashedRekordV002"];
+    let b64_is = |v: &Value, want: &[u8]| {
+        v.as_str()
+            .and_then(|s| B64.decode(s).ok())
+            .is_some_and(|d| d == want)
+    };
+    let verifier = &spec["signature"]["verifier"];
+    let ok = body["kind"] == "hashedrekord"
+        && body["apiVersion"] == "0.0.2"
+        && spec["data"]["algorithm"] == "SHA2_256"
+        && b64_is(&spec["data"]["digest"], digest)
+        && b64_is(&spec["signature"]["content"], sig)
+        && (b64_is(&verifier["x509Certificate"]["rawBytes"], verifier_der)
+            || b64_is(&verifier["publicKey"]["rawBytes"], verifier_der));
+    if !ok {
+        return Err(invalid(
+            "the tlog entry records another artifact, signature or certificate than this bundle's",
+        ));
+    }
+    Ok(())
+}

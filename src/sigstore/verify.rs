@@ -11,7 +11,8 @@ use crate::bundle::{pae, Bundle};
 use crate::error::Result;
 use crate::sigstore::keys::{spki_der, verify_signature};
 use crate::sigstore::trust::TrustedRoot;
-use crate::sigstore::{fulcio, invalid, malformed, sct, tlog};
+use crate::sigstore::{fulcio, invalid, malformed, sct, timestamp, tlog};
+use sha2::{Digest as _, Sha256};
 
 /// Who must have signed.
 #[derive(Debug, Clone)]
@@ -155,38 +156,90 @@ pub fn verify_bundle(
     verify_content_signature(&key, signed)?;
 
     // The transparency log: the entry must be this signature and be in a trusted log.
-    match signed {
-        Signed::Dsse { payload, sig, .. } => {
-            tlog::check_dsse_body(&entry, payload, sig, &verifier_der)?
+    let v2 = entry.version == "0.0.2";
+    match (signed, v2) {
+        (Signed::Dsse { payload, sig, .. }, false) => tlog::check_dsse_body(&entry, payload, sig, &verifier_der)?,
+        (Signed::Dsse { payload_type, payload, sig }, true) => {
+            let digest = Sha256::digest(pae(payload_type, payload));
+            tlog::check_hashedrekord_v2_body(&entry, &digest, sig, &verifier_der)?
         }
-        Signed::Message { digest, sig } => {
-            tlog::check_hashedrekord_body(&entry, digest, sig, &verifier_der)?
-        }
+        (Signed::Message { digest, sig }, false) => tlog::check_hashedrekord_body(&entry, digest, sig, &verifier_der)?,
+        (Signed::Message { digest, sig }, true) => tlog::check_hashedrekord_v2_body(&entry, digest, sig, &verifier_der)?,
     }
     let log = tlog::find_log(&entry, trust)?;
-    tlog::check_log_validity(&entry, log)?;
-    tlog::verify_set(&entry, log)?;
-    if entry.proof.is_some() || !v01 {
+
+    // Signing time: RFC 3161 timestamps, and for Rekor v1 the integrated time the SET signs.
+    let mut times = verified_timestamps(bundle, signed, trust)?;
+    if !v2 {
+        tlog::check_log_validity(&entry, log)?;
+        tlog::verify_set(&entry, log)?;
+        times.push(entry.integrated_time);
+    } else {
+        for &t in &times {
+            if !log.valid_for.contains(t) {
+                return Err(invalid(
+                    "the signing time is outside the transparency log key's validity in the trusted root",
+                ));
+            }
+        }
+    }
+    if times.is_empty() {
+        return Err(invalid(
+            "the bundle has no verified signing time (no signed entry timestamp and no RFC 3161 timestamp)",
+        ));
+    }
+    if entry.proof.is_some() || !v01 || v2 {
         let cp = tlog::verify_inclusion_proof(&entry)?;
         tlog::verify_entry_checkpoint(&cp, log)?;
     }
-    let at = entry.integrated_time;
+    let at = times[times.len() - 1];
 
-    // The certificate: issued by a trusted Fulcio, logged in CT, valid when logged.
+    // The certificate: issued by a trusted Fulcio, logged in CT, valid at every signing time.
     if let Some(der) = leaf_der {
         let (_, parsed) = X509Certificate::from_der(&der)
             .map_err(|e| malformed(format!("bad signing certificate: {e}")))?;
-        let x =
-            X509::from_der(&der).map_err(|e| malformed(format!("bad signing certificate: {e}")))?;
-        fulcio::check_time_in_certificate(&parsed, at)?;
+        let x = X509::from_der(&der).map_err(|e| malformed(format!("bad signing certificate: {e}")))?;
         fulcio::check_code_signing(&parsed)?;
-        let (_, issuer) = fulcio::verify_chain(&x, trust, at)?;
+        let mut issuer = None;
+        for &t in &times {
+            fulcio::check_time_in_certificate(&parsed, t)?;
+            issuer = Some(fulcio::verify_chain(&x, trust, t)?.1);
+        }
+        let issuer = issuer.expect("times is not empty");
         sct::verify_embedded_sct(&der, &parsed, &issuer, trust)?;
     }
     Ok(Verified {
         signer,
         integrated_time: at,
     })
+}
+
+/// Verifies the bundle's RFC 3161 timestamps (each over the signature) and returns their times.
+pub fn verified_timestamps(bundle: &Bundle, signed: &Signed, trust: &TrustedRoot) -> Result<Vec<i64>> {
+    let Some(tvd) = &bundle.verification_material.timestamp_verification_data else {
+        return Ok(Vec::new());
+    };
+    let list = match tvd.get("rfc3161Timestamps") {
+        None | Some(serde_json::Value::Null) => return Ok(Vec::new()),
+        Some(l) => l
+            .as_array()
+            .ok_or_else(|| malformed("rfc3161Timestamps is not a list"))?,
+    };
+    if list.len() > 32 {
+        return Err(malformed("too many RFC 3161 timestamps"));
+    }
+    let sig = match signed {
+        Signed::Dsse { sig, .. } | Signed::Message { sig, .. } => sig,
+    };
+    list.iter()
+        .map(|t| {
+            let der = t["signedTimestamp"]
+                .as_str()
+                .and_then(|s| B64.decode(s).ok())
+                .ok_or_else(|| malformed("signedTimestamp is not base64"))?;
+            timestamp::verify_timestamp(&der, sig, trust)
+        })
+        .collect()
 }
 
 /// The DSSE content of a bundle.
