@@ -539,3 +539,137 @@ fn managed_key_bundle_verifies_against_the_tlog() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not in the trusted root"));
 }
+
+/// One tampering of a bundle.
+type Edit = Box<dyn Fn(&mut Value)>;
+
+impl Instance {
+    /// The bundle re-logged in the instance's Rekor v2 log, with an RFC 3161 timestamp.
+    fn to_rekor_v2(&self, sig: &Path) -> Value {
+        ureq::post(&format!("{}/test/rekor-v2", self.url))
+            .send_bytes(&std::fs::read(sig).unwrap())
+            .unwrap()
+            .into_json()
+            .unwrap()
+    }
+}
+
+#[test]
+fn rekor_v2_bundles_with_tsa_timestamps() {
+    let inst = Instance::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let m = model(tmp.path());
+    let sig = tmp.path().join("model.sig");
+    inst.sign(&m, &sig);
+    let v2 = inst.to_rekor_v2(&sig);
+    let e = &v2["verificationMaterial"]["tlogEntries"][0];
+    assert_eq!(e["kindVersion"]["version"], "0.0.2");
+    assert!(e.get("inclusionPromise").is_none());
+    let v2_sig = tmp.path().join("v2.sig");
+    std::fs::write(&v2_sig, v2.to_string()).unwrap();
+    ok(&inst.msign_verify(&m, &v2_sig), "msign");
+    ok(&inst.reference_verify(&m, &v2_sig), "model_signing");
+
+    // A timestamp over another signature, from a second signing.
+    let sig2 = tmp.path().join("model2.sig");
+    inst.sign(&m, &sig2);
+    let other_ts =
+        inst.to_rekor_v2(&sig2)["verificationMaterial"]["timestampVerificationData"].clone();
+
+    let bad = tmp.path().join("bad.sig");
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "timestamps removed",
+            Box::new(|b: &mut Value| {
+                b["verificationMaterial"]["timestampVerificationData"] = serde_json::json!({})
+            }),
+            "no verified signing time",
+        ),
+        (
+            "timestamp signature",
+            Box::new(|b: &mut Value| {
+                let ts = &mut b["verificationMaterial"]["timestampVerificationData"]
+                    ["rfc3161Timestamps"][0]["signedTimestamp"];
+                let mut der = B64.decode(ts.as_str().unwrap()).unwrap();
+                let n = der.len();
+                der[n - 10] ^= 1;
+                *ts = Value::String(B64.encode(der));
+            }),
+            "not signed by a timestamp authority",
+        ),
+        (
+            "timestamp of another signature",
+            Box::new(move |b: &mut Value| {
+                b["verificationMaterial"]["timestampVerificationData"] = other_ts.clone()
+            }),
+            "message imprint differs",
+        ),
+        (
+            "checkpoint",
+            Box::new(|b: &mut Value| {
+                let e = &mut b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]
+                    ["checkpoint"]["envelope"];
+                let cp = e
+                    .as_str()
+                    .unwrap()
+                    .replacen("log2.msign.test\n", "log3.msign.test\n", 1);
+                *e = Value::String(cp);
+            }),
+            "checkpoint signature does not verify",
+        ),
+        (
+            "inclusion proof",
+            Box::new(|b: &mut Value| flip_b64(&mut tlog(b)["inclusionProof"]["hashes"][0], 5)),
+            "does not lead to the checkpoint's root hash",
+        ),
+        (
+            "entry body",
+            Box::new(|b: &mut Value| {
+                let body = String::from_utf8(
+                    B64.decode(tlog(b)["canonicalizedBody"].as_str().unwrap())
+                        .unwrap(),
+                )
+                .unwrap();
+                let body = body.replacen("SHA2_256", "SHA2_384", 1);
+                tlog(b)["canonicalizedBody"] = Value::String(B64.encode(body));
+            }),
+            "records another artifact",
+        ),
+    ];
+    for (name, f, needle) in cases {
+        let mut b = v2.clone();
+        f(&mut b);
+        std::fs::write(&bad, b.to_string()).unwrap();
+        let ours = inst.msign_verify(&m, &bad);
+        let err = String::from_utf8_lossy(&ours.stderr);
+        assert_eq!(
+            ours.status.code(),
+            Some(1),
+            "msign accepted a v2 bundle with a tampered {name}: {err}"
+        );
+        assert!(err.contains(needle), "{name}: expected '{needle}' in {err}");
+        assert!(
+            !inst.reference_verify(&m, &bad).status.success(),
+            "the reference accepted a tampered {name}"
+        );
+    }
+
+    // Without the TSA in the trusted root, the timestamp is not trusted.
+    let mut cfg: Value =
+        serde_json::from_slice(&std::fs::read(inst.trust_config()).unwrap()).unwrap();
+    cfg["trustedRoot"]["timestampAuthorities"] = serde_json::json!([]);
+    let no_tsa = tmp.path().join("no_tsa.json");
+    std::fs::write(&no_tsa, cfg.to_string()).unwrap();
+    let out = msign()
+        .args(["verify", "sigstore"])
+        .arg(&m)
+        .arg("--signature")
+        .arg(&v2_sig)
+        .arg("--trust-config")
+        .arg(&no_tsa)
+        .args(["--identity", USER, "--identity-provider", &inst.url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not signed by a timestamp authority"));
+}

@@ -116,12 +116,18 @@ fn ossl(e: openssl::error::ErrorStack) -> Error {
 
 /// Checks the token's CMS signature with the TSA's signing certificate and the chain of
 /// that certificate to the TSA's root at `at`.
-fn verify_with_authority(token: &[u8], tsa: &CertificateAuthority, at: i64, tst_der: &[u8]) -> Result<bool> {
+fn verify_with_authority(
+    token: &[u8],
+    tsa: &CertificateAuthority,
+    at: i64,
+    tst_der: &[u8],
+) -> Result<bool> {
     if tsa.chain.len() < 2 || !tsa.valid_for.contains(at) {
         return Ok(false);
     }
     let leaf = &tsa.chain[0];
-    let mut cms = CmsContentInfo::from_der(token).map_err(|e| malformed(format!("timestamp token: {e}")))?;
+    let mut cms =
+        CmsContentInfo::from_der(token).map_err(|e| malformed(format!("timestamp token: {e}")))?;
     let mut signer = Stack::new().map_err(ossl)?;
     signer.push(leaf.clone()).map_err(ossl)?;
     let empty = X509StoreBuilder::new().map_err(ossl)?.build();
@@ -129,11 +135,16 @@ fn verify_with_authority(token: &[u8], tsa: &CertificateAuthority, at: i64, tst_
     // The signer must be the trusted TSA certificate (NOINTERN); its chain is checked
     // below without OpenSSL's S/MIME purpose, which TSA certificates do not have.
     let flags = CMSOptions::NOINTERN | CMSOptions::NO_SIGNER_CERT_VERIFY | CMSOptions::BINARY;
-    if cms.verify(Some(&signer), Some(&empty), None, Some(&mut out), flags).is_err() || out != tst_der {
+    if cms
+        .verify(Some(&signer), Some(&empty), None, Some(&mut out), flags)
+        .is_err()
+        || out != tst_der
+    {
         return Ok(false);
     }
     let mut b = X509StoreBuilder::new().map_err(ossl)?;
-    b.add_cert(tsa.chain[tsa.chain.len() - 1].clone()).map_err(ossl)?;
+    b.add_cert(tsa.chain[tsa.chain.len() - 1].clone())
+        .map_err(ossl)?;
     let mut param = X509VerifyParam::new().map_err(ossl)?;
     param.set_time(at as libc::time_t);
     b.set_param(&param).map_err(ossl)?;
@@ -143,11 +154,18 @@ fn verify_with_authority(token: &[u8], tsa: &CertificateAuthority, at: i64, tst_
         inter.push(c.clone()).map_err(ossl)?;
     }
     let mut ctx = X509StoreContext::new().map_err(ossl)?;
-    let chained = ctx.init(&store, leaf, &inter, |c| c.verify_cert()).map_err(ossl)?;
+    let chained = ctx
+        .init(&store, leaf, &inter, |c| c.verify_cert())
+        .map_err(ossl)?;
     let der = leaf.to_der().map_err(ossl)?;
     let eku_ok = X509Certificate::from_der(&der)
         .ok()
-        .and_then(|(_, c)| c.extended_key_usage().ok().flatten().map(|e| e.value.time_stamping))
+        .and_then(|(_, c)| {
+            c.extended_key_usage()
+                .ok()
+                .flatten()
+                .map(|e| e.value.time_stamping)
+        })
         .unwrap_or(false);
     Ok(chained && eku_ok)
 }
@@ -160,7 +178,9 @@ pub fn verify_timestamp(der: &[u8], signature: &[u8], trust: &TrustedRoot) -> Re
     let md = digest_for_oid(&info.imprint_alg)
         .ok_or_else(|| malformed("timestamp imprint uses an unsupported hash"))?;
     if hash(md, signature).map_err(ossl)?.as_ref() != info.imprint.as_slice() {
-        return Err(invalid("the timestamp is for another signature (message imprint differs)"));
+        return Err(invalid(
+            "the timestamp is for another signature (message imprint differs)",
+        ));
     }
     for tsa in &trust.timestamp_authorities {
         if verify_with_authority(token, tsa, info.gen_time, &tst_der)? {

@@ -322,7 +322,12 @@ pub fn check_hashedrekord_body(
 
 /// Checks that a Rekor v2 `hashedrekord` 0.0.2 entry body records this digest (of the
 /// artifact, or of the DSSE PAE), this signature and this certificate or key.
-pub fn check_hashedrekord_v2_body(entry: &TlogEntry, digest: &[u8], sig: &[u8], verifier_der: &[u8]) -> Result<()> {
+pub fn check_hashedrekord_v2_body(
+    entry: &TlogEntry,
+    digest: &[u8],
+    sig: &[u8],
+    verifier_der: &[u8],
+) -> Result<()> {
     if entry.kind != "hashedrekord" || entry.version != "0.0.2" {
         return Err(invalid(format!(
             "tlog entry kind {} {} is not hashedrekord 0.0.2",

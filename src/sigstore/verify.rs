@@ -158,13 +158,26 @@ pub fn verify_bundle(
     // The transparency log: the entry must be this signature and be in a trusted log.
     let v2 = entry.version == "0.0.2";
     match (signed, v2) {
-        (Signed::Dsse { payload, sig, .. }, false) => tlog::check_dsse_body(&entry, payload, sig, &verifier_der)?,
-        (Signed::Dsse { payload_type, payload, sig }, true) => {
+        (Signed::Dsse { payload, sig, .. }, false) => {
+            tlog::check_dsse_body(&entry, payload, sig, &verifier_der)?
+        }
+        (
+            Signed::Dsse {
+                payload_type,
+                payload,
+                sig,
+            },
+            true,
+        ) => {
             let digest = Sha256::digest(pae(payload_type, payload));
             tlog::check_hashedrekord_v2_body(&entry, &digest, sig, &verifier_der)?
         }
-        (Signed::Message { digest, sig }, false) => tlog::check_hashedrekord_body(&entry, digest, sig, &verifier_der)?,
-        (Signed::Message { digest, sig }, true) => tlog::check_hashedrekord_v2_body(&entry, digest, sig, &verifier_der)?,
+        (Signed::Message { digest, sig }, false) => {
+            tlog::check_hashedrekord_body(&entry, digest, sig, &verifier_der)?
+        }
+        (Signed::Message { digest, sig }, true) => {
+            tlog::check_hashedrekord_v2_body(&entry, digest, sig, &verifier_der)?
+        }
     }
     let log = tlog::find_log(&entry, trust)?;
 
@@ -198,7 +211,8 @@ pub fn verify_bundle(
     if let Some(der) = leaf_der {
         let (_, parsed) = X509Certificate::from_der(&der)
             .map_err(|e| malformed(format!("bad signing certificate: {e}")))?;
-        let x = X509::from_der(&der).map_err(|e| malformed(format!("bad signing certificate: {e}")))?;
+        let x =
+            X509::from_der(&der).map_err(|e| malformed(format!("bad signing certificate: {e}")))?;
         fulcio::check_code_signing(&parsed)?;
         let mut issuer = None;
         for &t in &times {
@@ -215,7 +229,11 @@ pub fn verify_bundle(
 }
 
 /// Verifies the bundle's RFC 3161 timestamps (each over the signature) and returns their times.
-pub fn verified_timestamps(bundle: &Bundle, signed: &Signed, trust: &TrustedRoot) -> Result<Vec<i64>> {
+pub fn verified_timestamps(
+    bundle: &Bundle,
+    signed: &Signed,
+    trust: &TrustedRoot,
+) -> Result<Vec<i64>> {
     let Some(tvd) = &bundle.verification_material.timestamp_verification_data else {
         return Ok(Vec::new());
     };

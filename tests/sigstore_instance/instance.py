@@ -82,6 +82,30 @@ def ca_cert(subject_cn, key, issuer_cn, issuer_key, path_len):
 
 
 root_cert = ca_cert("test-fulcio-root", root_key, "test-fulcio-root", root_key, 1)
+
+# Rekor v2: an Ed25519 log whose id is its signed-note key id.
+from cryptography.hazmat.primitives.asymmetric import ed25519
+rekor2_key = ed25519.Ed25519PrivateKey.generate()
+V2_ORIGIN = "log2.msign.test"
+V2_ID = hashlib.sha256(V2_ORIGIN.encode() + b"\n\x01" + rekor2_key.public_key().public_bytes(
+    serialization.Encoding.Raw, serialization.PublicFormat.Raw)).digest()
+
+# A timestamp authority: a root and a signing certificate with the timeStamping EKU.
+tsa_root_key = ec.generate_private_key(ec.SECP384R1())
+tsa_key = ec.generate_private_key(ec.SECP256R1())
+tsa_root = ca_cert("test-tsa-root", tsa_root_key, "test-tsa-root", tsa_root_key, 0)
+tsa_cert = (
+    x509.CertificateBuilder()
+    .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test-tsa")]))
+    .issuer_name(tsa_root.subject)
+    .public_key(tsa_key.public_key())
+    .serial_number(x509.random_serial_number())
+    .not_valid_before(NOW - datetime.timedelta(days=1))
+    .not_valid_after(NOW + datetime.timedelta(days=30))
+    .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+    .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+    .sign(tsa_root_key, hashes.SHA384())
+)
 inter_cert = ca_cert("test-fulcio-intermediate", inter_key, "test-fulcio-root", root_key, 0)
 
 
@@ -114,6 +138,67 @@ class Log:
 
 
 LOG = Log()
+LOG2 = Log()
+
+
+def timestamp(message):
+    """An RFC 3161 TimeStampResp over SHA-256(message), made by `openssl ts -reply`."""
+    d = os.path.join(OUT, "tsa")
+    os.makedirs(d, exist_ok=True)
+    with LOG2.lock:
+        if not os.path.exists(os.path.join(d, "tsa.cnf")):
+            with open(os.path.join(d, "tsa.pem"), "wb") as f:
+                f.write(tsa_cert.public_bytes(serialization.Encoding.PEM))
+            with open(os.path.join(d, "tsa.key"), "wb") as f:
+                f.write(tsa_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption()))
+            with open(os.path.join(d, "tsa.cnf"), "w") as f:
+                f.write(f"[ tsa ]\ndefault_tsa = t\n[ t ]\nserial = {d}/serial\nsigner_digest = sha256\n"
+                        "default_policy = 1.2.3.4.1\ndigests = sha256\naccuracy = secs:1\nordering = no\n"
+                        "tsa_name = no\ness_cert_id_chain = no\ness_cert_id_alg = sha256\n")
+        import subprocess
+        digest = hashlib.sha256(message).hexdigest()
+        q, r = os.path.join(d, "q.tsq"), os.path.join(d, "r.tsr")
+        subprocess.run(["openssl", "ts", "-query", "-digest", digest, "-sha256", "-no_nonce", "-cert", "-out", q], check=True, capture_output=True)
+        subprocess.run(["openssl", "ts", "-reply", "-config", os.path.join(d, "tsa.cnf"), "-queryfile", q,
+                        "-signer", os.path.join(d, "tsa.pem"), "-inkey", os.path.join(d, "tsa.key"), "-out", r],
+                       check=True, capture_output=True)
+        with open(r, "rb") as f:
+            return f.read()
+
+
+def to_rekor_v2(bundle):
+    """Re-logs a bundle's signature in the Rekor v2 log (hashedrekord 0.0.2 over the DSSE
+    PAE, checkpoint-only proof) and replaces its time source with an RFC 3161 timestamp."""
+    env = bundle["dsseEnvelope"]
+    payload = base64.b64decode(env["payload"])
+    pt = env["payloadType"].encode()
+    pae = b"DSSEv1 %d %s %d %s" % (len(pt), pt, len(payload), payload)
+    sig = base64.b64decode(env["signatures"][0]["sig"])
+    cert_der = base64.b64decode(bundle["verificationMaterial"]["certificate"]["rawBytes"])
+    body = canonical({"apiVersion": "0.0.2", "kind": "hashedrekord", "spec": {"hashedRekordV002": {
+        "data": {"algorithm": "SHA2_256", "digest": b64(hashlib.sha256(pae).digest())},
+        "signature": {"content": b64(sig), "verifier": {
+            "keyDetails": "PKIX_ECDSA_P256_SHA_256", "x509Certificate": {"rawBytes": b64(cert_der)}}}}}})
+    with LOG2.lock:
+        while len(LOG2.leaves) < 3:
+            LOG2.leaves.append(hashlib.sha256(b"\x00" + os.urandom(16)).digest())
+        LOG2.leaves.append(hashlib.sha256(b"\x00" + body).digest())
+        index = len(LOG2.leaves) - 1
+        leaves = list(LOG2.leaves)
+    root = LOG2.root(leaves)
+    note = f"{V2_ORIGIN}\n{len(leaves)}\n{b64(root)}\n"
+    cp = note + "\n\u2014 " + V2_ORIGIN + " " + b64(V2_ID[:4] + rekor2_key.sign(note.encode())) + "\n"
+    bundle["verificationMaterial"]["tlogEntries"] = [{
+        "logIndex": str(index), "logId": {"keyId": b64(V2_ID)},
+        "kindVersion": {"kind": "hashedrekord", "version": "0.0.2"},
+        "inclusionProof": {"logIndex": str(index), "rootHash": b64(root), "treeSize": str(len(leaves)),
+                           "hashes": [b64(h) for h in LOG2.proof(leaves, index)], "checkpoint": {"envelope": cp}},
+        "canonicalizedBody": b64(body),
+    }]
+    bundle["verificationMaterial"]["timestampVerificationData"] = {
+        "rfc3161Timestamps": [{"signedTimestamp": b64(timestamp(sig))}]}
+    return bundle
 ORIGIN = "rekor.msign.test - 4242"
 
 
@@ -270,6 +355,8 @@ class Handler(BaseHTTPRequestHandler):
                     r["publicKeyRequest"]["proofOfPossession"]))
             if self.path == "/api/v1/log/entries":
                 return self.reply(201, add_entry(json.loads(raw)))
+            if self.path == "/test/rekor-v2":
+                return self.reply(200, to_rekor_v2(json.loads(raw)))
             if self.path == "/token":
                 f = dict(urllib.parse.parse_qsl(raw.decode()))
                 challenge, redirect = CODES.pop(f["code"])
@@ -296,14 +383,21 @@ trusted_root = {
     "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
     "tlogs": [{"baseUrl": ISSUER, "hashAlgorithm": "SHA2_256",
                "publicKey": {"rawBytes": b64(spki(rekor_key)), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": {"start": start}},
-               "logId": {"keyId": b64(REKOR_ID)}}],
+               "logId": {"keyId": b64(REKOR_ID)}},
+              {"baseUrl": ISSUER + "/v2", "hashAlgorithm": "SHA2_256",
+               "publicKey": {"rawBytes": b64(rekor2_key.public_key().public_bytes(serialization.Encoding.DER,
+                             serialization.PublicFormat.SubjectPublicKeyInfo)), "keyDetails": "PKIX_ED25519",
+                             "validFor": {"start": start}},
+               "logId": {"keyId": b64(V2_ID)}}],
     "certificateAuthorities": [{"subject": {"organization": "msign-test", "commonName": "test-fulcio-root"}, "uri": ISSUER,
                                 "certChain": {"certificates": [{"rawBytes": b64(c.public_bytes(serialization.Encoding.DER))} for c in (inter_cert, root_cert)]},
                                 "validFor": {"start": start}}],
     "ctlogs": [{"baseUrl": ISSUER, "hashAlgorithm": "SHA2_256",
                 "publicKey": {"rawBytes": b64(spki(ct_key)), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": {"start": start}},
                 "logId": {"keyId": b64(CT_ID)}}],
-    "timestampAuthorities": [],
+    "timestampAuthorities": [{"subject": {"organization": "msign-test", "commonName": "test-tsa"}, "uri": ISSUER + "/tsa",
+                              "certChain": {"certificates": [{"rawBytes": b64(c.public_bytes(serialization.Encoding.DER))} for c in (tsa_cert, tsa_root)]},
+                              "validFor": {"start": start}}],
 }
 svc = lambda: [{"url": ISSUER, "majorApiVersion": 1, "validFor": {"start": start}, "operator": "msign-test"}]
 signing_config = {"mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
