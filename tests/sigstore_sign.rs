@@ -673,3 +673,95 @@ fn rekor_v2_bundles_with_tsa_timestamps() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not signed by a timestamp authority"));
 }
+
+#[test]
+fn message_signature_bundle_with_fulcio_certificate() {
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::hash::MessageDigest;
+    use openssl::nid::Nid;
+    use openssl::pkey::PKey;
+    let inst = Instance::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let artifact = tmp.path().join("artifact.txt");
+    std::fs::write(&artifact, b"hello sigstore").unwrap();
+    let digest = openssl::sha::sha256(b"hello sigstore");
+
+    let key = PKey::from_ec_key(
+        EcKey::generate(&EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let sign = |msg: &[u8]| {
+        let mut s = openssl::sign::Signer::new(MessageDigest::sha256(), &key).unwrap();
+        s.update(msg).unwrap();
+        s.sign_to_vec().unwrap()
+    };
+    let pem = String::from_utf8(key.public_key_to_pem().unwrap()).unwrap();
+    let leaf = msign::sigstore::client::fulcio_signing_cert(
+        &inst.url,
+        &inst.token(USER),
+        &pem,
+        &sign(USER.as_bytes()),
+    )
+    .unwrap();
+    let cert_pem = openssl::x509::X509::from_der(&leaf)
+        .unwrap()
+        .to_pem()
+        .unwrap();
+    let sig = sign(b"hello sigstore");
+    let entry =
+        msign::sigstore::client::rekor_hashedrekord_entry(&inst.url, &digest, &sig, &cert_pem)
+            .unwrap();
+    let bundle = serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {"certificate": {"rawBytes": B64.encode(&leaf)}, "tlogEntries": [entry]},
+        "messageSignature": {
+            "messageDigest": {"algorithm": "SHA2_256", "digest": B64.encode(digest)},
+            "signature": B64.encode(&sig),
+        },
+    });
+    let bundle_path = tmp.path().join("artifact.sigstore.json");
+    std::fs::write(&bundle_path, bundle.to_string()).unwrap();
+    let root = inst.dir.path().join("trusted_root.json");
+    let run = |artifact: &str, identity: &str| {
+        msign()
+            .args(["sigstore", "verify-bundle", "--bundle"])
+            .arg(&bundle_path)
+            .args([
+                "--certificate-identity",
+                identity,
+                "--certificate-oidc-issuer",
+                &inst.url,
+            ])
+            .arg("--trusted-root")
+            .arg(&root)
+            .arg(artifact)
+            .output()
+            .unwrap()
+    };
+    ok(
+        &run(artifact.to_str().unwrap(), USER),
+        "verify-bundle (file)",
+    );
+    ok(
+        &run(&format!("sha256:{}", hex::encode(digest)), USER),
+        "verify-bundle (digest)",
+    );
+    assert_eq!(
+        run(artifact.to_str().unwrap(), "bob@example.com")
+            .status
+            .code(),
+        Some(1)
+    );
+    // Another artifact: the message digest differs.
+    let out = run(&format!("sha256:{}", "ab".repeat(32)), USER);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("message digest differs"));
+    // The bundle's digest and the artifact changed together: the signature no longer verifies.
+    let mut b = bundle.clone();
+    let other = openssl::sha::sha256(b"other");
+    b["messageSignature"]["messageDigest"]["digest"] = Value::String(B64.encode(other));
+    std::fs::write(&bundle_path, b.to_string()).unwrap();
+    let out = run(&format!("sha256:{}", hex::encode(other)), USER);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("signed content was changed"));
+}

@@ -96,15 +96,44 @@ fn num(v: &Value, what: &str) -> Result<String> {
 /// Records a DSSE envelope in Rekor (kind `dsse` 0.0.1) and returns the bundle's
 /// `tlogEntries` element for it.
 pub fn rekor_dsse_entry(base: &str, envelope_json: &str, cert_pem: &[u8]) -> Result<Value> {
-    let body = json!({
-        "apiVersion": "0.0.1",
-        "kind": "dsse",
-        "spec": {"proposedContent": {
-            "envelope": envelope_json,
-            "verifiers": [B64.encode(cert_pem)],
-        }},
-    });
-    let v = post_json(&format!("{base}/api/v1/log/entries"), &body, "Rekor")?;
+    rekor_create_entry(
+        base,
+        &json!({
+            "apiVersion": "0.0.1",
+            "kind": "dsse",
+            "spec": {"proposedContent": {
+                "envelope": envelope_json,
+                "verifiers": [B64.encode(cert_pem)],
+            }},
+        }),
+    )
+}
+
+/// Records a signature over an artifact's SHA-256 in Rekor (kind `hashedrekord` 0.0.1)
+/// and returns the bundle's `tlogEntries` element for it.
+pub fn rekor_hashedrekord_entry(
+    base: &str,
+    digest: &[u8],
+    sig: &[u8],
+    cert_pem: &[u8],
+) -> Result<Value> {
+    rekor_create_entry(
+        base,
+        &json!({
+            "apiVersion": "0.0.1",
+            "kind": "hashedrekord",
+            "spec": {
+                "data": {"hash": {"algorithm": "sha256", "value": hex::encode(digest)}},
+                "signature": {"content": B64.encode(sig), "publicKey": {"content": B64.encode(cert_pem)}},
+            },
+        }),
+    )
+}
+
+/// Posts a proposed entry (Rekor v1 API) and converts the answer into a bundle's
+/// `tlogEntries` element.
+pub fn rekor_create_entry(base: &str, request: &Value) -> Result<Value> {
+    let v = post_json(&format!("{base}/api/v1/log/entries"), request, "Rekor")?;
     let (_, e) = v
         .as_object()
         .and_then(|o| o.iter().next())
@@ -125,7 +154,7 @@ pub fn rekor_dsse_entry(base: &str, envelope_json: &str, cert_pem: &[u8]) -> Res
     Ok(json!({
         "logIndex": num(&e["logIndex"], "logIndex")?,
         "logId": {"keyId": hex_to_b64(&e["logID"], "logID")?},
-        "kindVersion": {"kind": "dsse", "version": "0.0.1"},
+        "kindVersion": {"kind": request["kind"], "version": request["apiVersion"]},
         "integratedTime": num(&e["integratedTime"], "integratedTime")?,
         "inclusionPromise": {"signedEntryTimestamp": text(&ver["signedEntryTimestamp"], "signedEntryTimestamp")?},
         "inclusionProof": {

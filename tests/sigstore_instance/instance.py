@@ -254,9 +254,27 @@ def der_len(n):
     return bytes([0x80 | len(b)]) + b
 
 
+def load_verifier_key(pem):
+    try:
+        return x509.load_pem_x509_certificate(pem).public_key()
+    except ValueError:  # a managed key instead of a Fulcio certificate
+        return serialization.load_pem_public_key(pem)
+
+
+def hashedrekord_body(req):
+    spec = req["spec"]
+    digest = bytes.fromhex(spec["data"]["hash"]["value"])
+    key = load_verifier_key(base64.b64decode(spec["signature"]["publicKey"]["content"]))
+    from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+    key.verify(base64.b64decode(spec["signature"]["content"]), digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+    return canonical({"apiVersion": "0.0.1", "kind": "hashedrekord", "spec": spec})
+
+
 def add_entry(req):
+    if req.get("kind") == "hashedrekord" and req.get("apiVersion") == "0.0.1":
+        return log_body(hashedrekord_body(req))
     if req.get("kind") != "dsse" or req.get("apiVersion") != "0.0.1":
-        raise ValueError("only dsse 0.0.1 entries")
+        raise ValueError("only dsse and hashedrekord 0.0.1 entries")
     content = req["spec"]["proposedContent"]
     env = json.loads(content["envelope"])
     verifier = content["verifiers"][0]
@@ -280,6 +298,10 @@ def add_entry(req):
             "signatures": sigs,
         },
     })
+    return log_body(body)
+
+
+def log_body(body):
     with LOG.lock:
         # A few earlier entries so that proofs have several levels.
         while len(LOG.leaves) < 5:
