@@ -765,3 +765,54 @@ fn message_signature_bundle_with_fulcio_certificate() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("signed content was changed"));
 }
+
+#[test]
+fn timestamp_authority_window_and_chain_are_checked() {
+    let inst = Instance::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let m = model(tmp.path());
+    let sig = tmp.path().join("model.sig");
+    inst.sign(&m, &sig);
+    let v2_sig = tmp.path().join("v2.sig");
+    std::fs::write(&v2_sig, inst.to_rekor_v2(&sig).to_string()).unwrap();
+    let cfg: Value = serde_json::from_slice(&std::fs::read(inst.trust_config()).unwrap()).unwrap();
+    let verify_with = |edit: &dyn Fn(&mut Value)| {
+        let mut c = cfg.clone();
+        edit(&mut c["trustedRoot"]);
+        let p = tmp.path().join("cfg.json");
+        std::fs::write(&p, c.to_string()).unwrap();
+        msign()
+            .args(["verify", "sigstore"])
+            .arg(&m)
+            .arg("--signature")
+            .arg(&v2_sig)
+            .arg("--trust-config")
+            .arg(&p)
+            .args(["--identity", USER, "--identity-provider", &inst.url])
+            .output()
+            .unwrap()
+    };
+    ok(&verify_with(&|_| {}), "msign (unchanged root)");
+    // The TSA was trusted only long ago.
+    let out = verify_with(&|r| {
+        r["timestampAuthorities"][0]["validFor"] =
+            serde_json::json!({"start": "2020-01-01T00:00:00Z", "end": "2021-01-01T00:00:00Z"})
+    });
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not signed by a timestamp authority"));
+    // The TSA's signing certificate under another root: the chain does not hold.
+    let out = verify_with(&|r| {
+        let fulcio_root = r["certificateAuthorities"][0]["certChain"]["certificates"][1].clone();
+        r["timestampAuthorities"][0]["certChain"]["certificates"][1] = fulcio_root;
+    });
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not signed by a timestamp authority"));
+    // The Rekor v2 log key was not yet trusted at the timestamp's time.
+    let out = verify_with(&|r| {
+        r["tlogs"][1]["publicKey"]["validFor"]["start"] =
+            Value::String("2099-01-01T00:00:00Z".into())
+    });
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("outside the transparency log key's validity"));
+}

@@ -54,7 +54,7 @@ pub fn token_of(der: &[u8]) -> Result<&[u8]> {
 
 fn generalized_time(s: &[u8]) -> Option<i64> {
     let s = std::str::from_utf8(s).ok()?;
-    if s.len() < 15 || !s.ends_with('Z') {
+    if !s.is_ascii() || s.len() < 15 || !s.ends_with('Z') {
         return None;
     }
     let frac = &s[14..s.len() - 1];
@@ -201,5 +201,6 @@ mod tests {
         assert_eq!(generalized_time(b"19700101000010Z"), Some(10));
         assert_eq!(generalized_time(b"19700101000010.5Z"), Some(10));
         assert_eq!(generalized_time(b"19700101000010"), None);
+        assert_eq!(generalized_time("1970010100001é0Z".as_bytes()), None);
     }
 }
