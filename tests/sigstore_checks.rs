@@ -148,3 +148,104 @@ fn signed_entry_timestamp_and_checkpoint_use_the_log_key() {
     moved.log_index += 1;
     assert!(tlog::verify_set(&moved, log).is_err());
 }
+
+/// Every truncation and many bit flips of each binary field of a real bundle are rejected
+/// with an error, never a panic.
+#[test]
+fn hostile_mutations_are_errors_not_panics() {
+    use msign::sigstore::verify::{verify_bundle, Policy};
+    let trust = TrustedRoot::public_good().unwrap();
+    let policy = Policy::Identity {
+        identity: "stefanb@us.ibm.com".into(),
+        issuer: "https://sigstore.verify.ibm.com/oauth2".into(),
+    };
+    let path = reference_fixtures().join("v1.1.0-sigstore/model.sig");
+    let original: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let check = |v: &serde_json::Value| {
+        let b: Bundle = match serde_json::from_value(v.clone()) {
+            Ok(b) => b,
+            Err(_) => return,
+        };
+        let signed = match dsse_content(&b) {
+            Ok(s) => s,
+            Err(_) => return,
+        };
+        assert!(
+            verify_bundle(&trust, &b, &signed, &policy).is_err(),
+            "accepted: {}",
+            serde_json::to_string(
+                &v["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]
+            )
+            .unwrap()
+        );
+    };
+    let fields: Vec<Vec<&str>> = vec![
+        vec!["verificationMaterial", "certificate", "rawBytes"],
+        vec![
+            "verificationMaterial",
+            "tlogEntries",
+            "0",
+            "canonicalizedBody",
+        ],
+        vec![
+            "verificationMaterial",
+            "tlogEntries",
+            "0",
+            "inclusionPromise",
+            "signedEntryTimestamp",
+        ],
+        vec![
+            "verificationMaterial",
+            "tlogEntries",
+            "0",
+            "inclusionProof",
+            "rootHash",
+        ],
+        vec!["verificationMaterial", "tlogEntries", "0", "logId", "keyId"],
+        vec!["dsseEnvelope", "signatures", "0", "sig"],
+    ];
+    for f in &fields {
+        let mut probe = original.clone();
+        let bytes = B64
+            .decode(field_mut(&mut probe, f).as_str().unwrap())
+            .unwrap();
+        let step = (bytes.len() / 40).max(1);
+        for cut in (0..bytes.len()).step_by(step) {
+            let mut v = original.clone();
+            *field_mut(&mut v, f) = serde_json::Value::String(B64.encode(&bytes[..cut]));
+            check(&v);
+            let mut flipped = bytes.clone();
+            flipped[cut] ^= 0x80;
+            let mut v = original.clone();
+            *field_mut(&mut v, f) = serde_json::Value::String(B64.encode(&flipped));
+            check(&v);
+        }
+    }
+    // Checkpoint text: every truncation (except of the final newline alone, which the
+    // signature does not cover).
+    let cp = original["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]
+        ["envelope"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for cut in 0..cp.len() - 1 {
+        if !cp.is_char_boundary(cut) {
+            continue;
+        }
+        let mut v = original.clone();
+        v["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]["envelope"] =
+            serde_json::Value::String(cp[..cut].to_string());
+        check(&v);
+    }
+}
+
+fn field_mut<'a>(mut cur: &'a mut serde_json::Value, path: &[&str]) -> &'a mut serde_json::Value {
+    for p in path {
+        cur = match p.parse::<usize>() {
+            Ok(i) => &mut cur[i],
+            Err(_) => &mut cur[*p],
+        };
+    }
+    cur
+}
