@@ -483,3 +483,25 @@ fn older_bundle_media_types_verify() {
     });
     assert_fails_with(&verify(&m, &[]), 1, "no signed entry timestamp");
 }
+
+#[test]
+fn verifies_from_inside_the_folder() {
+    for (v, extra) in [
+        ("v1.0.0", vec![]),
+        ("v1.1.0", vec!["--ignore-paths", "ignore-me"]),
+    ] {
+        let (_t, m) = copy_fixture(v);
+        let out = msign()
+            .current_dir(&m)
+            .args(["verify", "sigstore", ".", "--signature", "model.sig"])
+            .args(["--identity", IDENTITY, "--identity_provider", ISSUER])
+            .args(&extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{v}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
