@@ -92,38 +92,19 @@ impl SignMethod {
         }
     }
 
+    #[rustfmt::skip]
     fn signer(&self) -> Result<Box<dyn Signer>> {
         match self {
-            SignMethod::Key { key, .. } => Ok(Box::new(KeySigner::from_pem_file(
+            SignMethod::Key { key, .. } => Ok(Box::new(KeySigner::from_pem_file(&key.private_key, key.password.as_deref())?)),
+            SignMethod::Certificate { key, cert, .. } => Ok(Box::new(CertificateSigner::from_files(
                 &key.private_key,
                 key.password.as_deref(),
+                &cert.signing_certificate,
+                &cert.certificate_chain,
             )?)),
-            SignMethod::Certificate { key, cert, .. } => {
-                Ok(Box::new(CertificateSigner::from_files(
-                    &key.private_key,
-                    key.password.as_deref(),
-                    &cert.signing_certificate,
-                    &cert.certificate_chain,
-                )?))
+            SignMethod::Sigstore { use_staging, trust_config, use_ambient_credentials, identity_token, oauth_force_oob, client_id, client_secret, .. } => {
+                crate::cli::sigstore::signer(&crate::cli::sigstore::SignOptions { use_staging: *use_staging, trust_config: trust_config.as_deref(), use_ambient_credentials: *use_ambient_credentials, identity_token: identity_token.as_deref(), oauth_force_oob: *oauth_force_oob, client_id: client_id.as_deref(), client_secret: client_secret.as_deref() })
             }
-            SignMethod::Sigstore {
-                use_staging,
-                trust_config,
-                use_ambient_credentials,
-                identity_token,
-                oauth_force_oob,
-                client_id,
-                client_secret,
-                ..
-            } => crate::cli::sigstore::signer(&crate::cli::sigstore::SignOptions {
-                use_staging: *use_staging,
-                trust_config: trust_config.as_deref(),
-                use_ambient_credentials: *use_ambient_credentials,
-                identity_token: identity_token.as_deref(),
-                oauth_force_oob: *oauth_force_oob,
-                client_id: client_id.as_deref(),
-                client_secret: client_secret.as_deref(),
-            }),
         }
     }
 }

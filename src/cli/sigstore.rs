@@ -231,3 +231,17 @@ pub fn signer(o: &SignOptions<'_>) -> Result<Box<dyn crate::sign::Signer>> {
         token, endpoints, trust,
     )))
 }
+
+/// The verifying configuration of `verify sigstore`.
+pub fn verifying_config(
+    identity: &str,
+    issuer: &str,
+    use_staging: bool,
+    trust_config: Option<&Path>,
+    trusted_root_file: Option<&Path>,
+) -> Result<crate::verify::VerifyingConfig> {
+    let trust = trusted_root(use_staging, trust_config, trusted_root_file)?;
+    Ok(crate::verify::VerifyingConfig::new(Box::new(
+        crate::verify::sigstore::SigstoreVerifier::new(trust, identity, issuer),
+    )))
+}
