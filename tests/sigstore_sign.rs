@@ -137,6 +137,20 @@ fn signs_over_http_and_both_verify() {
     assert_eq!(e["kindVersion"]["kind"], "dsse");
     assert!(e["inclusionProof"]["checkpoint"]["envelope"].is_string());
     assert!(e["inclusionPromise"]["signedEntryTimestamp"].is_string());
+    // The signing config names a TSA: the signature is timestamped, as sigstore-python does.
+    let stamps = b["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]
+        .as_array()
+        .expect("RFC 3161 timestamps");
+    assert_eq!(stamps.len(), 1);
+    // A Rekor v1 entry still needs its signed entry timestamp, timestamp or not.
+    let mut no_set = b.clone();
+    no_set["verificationMaterial"]["tlogEntries"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("inclusionPromise");
+    let no_set_path = tmp.path().join("no_set.sig");
+    std::fs::write(&no_set_path, no_set.to_string()).unwrap();
+    assert_eq!(inst.msign_verify(&m, &no_set_path).status.code(), Some(1));
     // The wrong identity is refused by both.
     let out = msign()
         .args(["verify", "sigstore"])

@@ -1,8 +1,11 @@
 //! Keyless signing with Sigstore: an ephemeral P-256 key, a Fulcio certificate binding it to
-//! an OIDC identity, a DSSE signature, a Rekor `dsse` entry, all in a v0.3 bundle. The bundle
-//! is verified against the trusted root before it is returned, so a misbehaving instance
-//! cannot make msign write a signature nobody can verify.
+//! an OIDC identity, a DSSE signature, RFC 3161 timestamps over it when the signing config
+//! names timestamp authorities (as sigstore-python does), a Rekor `dsse` entry, all in a v0.3
+//! bundle. The bundle is verified against the trusted root before it is returned, so a
+//! misbehaving instance cannot make msign write a signature nobody can verify.
 
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
 use openssl::ec::{EcGroup, EcKey};
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
@@ -74,6 +77,19 @@ impl Signer for SigstoreSigner {
         );
         if let Some(env) = bundle.dsse_envelope.as_mut() {
             env.signatures[0].keyid = None;
+        }
+        if !self.endpoints.tsa.is_empty() {
+            let stamps = self
+                .endpoints
+                .tsa
+                .iter()
+                .map(|u| {
+                    client::tsa_timestamp(u, &sig)
+                        .map(|d| serde_json::json!({"signedTimestamp": B64.encode(d)}))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            bundle.verification_material.timestamp_verification_data =
+                Some(serde_json::json!({ "rfc3161Timestamps": stamps }));
         }
         let envelope_json = serde_json::to_string(&bundle.dsse_envelope)
             .map_err(|e| Error::Other(format!("envelope: {e}")))?;

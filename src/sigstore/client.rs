@@ -167,3 +167,66 @@ pub fn rekor_create_entry(base: &str, request: &Value) -> Result<Value> {
         "canonicalizedBody": text(&e["body"], "body")?,
     }))
 }
+
+/// Asks a timestamp authority for an RFC 3161 timestamp over SHA-256(`signature`) and
+/// returns the TimeStampResp (DER). The answer is checked for a granted status and the
+/// right message imprint here, and cryptographically with the bundle.
+pub fn tsa_timestamp(url: &str, signature: &[u8]) -> Result<Vec<u8>> {
+    use crate::sigstore::der::encode;
+    const SHA256_OID: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
+    let digest = openssl::sha::sha256(signature);
+    let mut nonce = [0u8; 8];
+    openssl::rand::rand_bytes(&mut nonce).map_err(|e| Error::Other(format!("randomness: {e}")))?;
+    nonce[0] &= 0x7f;
+    let alg = encode(
+        0x30,
+        &[encode(0x06, SHA256_OID), encode(0x05, &[])].concat(),
+    );
+    let imprint = encode(0x30, &[alg, encode(0x04, &digest)].concat());
+    let req = encode(
+        0x30,
+        &[
+            encode(0x02, &[1]),
+            imprint,
+            encode(0x02, &nonce),
+            encode(0x01, &[0xff]),
+        ]
+        .concat(),
+    );
+    let resp = match agent()
+        .post(url)
+        .set("Content-Type", "application/timestamp-query")
+        .send_bytes(&req)
+    {
+        Ok(r) => r,
+        Err(ureq::Error::Status(code, _)) => {
+            return Err(Error::Other(format!(
+                "timestamp authority at {url} refused the request (HTTP {code})"
+            )))
+        }
+        Err(e) => {
+            return Err(Error::Other(format!(
+                "timestamp authority at {url} cannot be reached: {e}"
+            )))
+        }
+    };
+    let mut der = Vec::new();
+    resp.into_reader()
+        .take(MAX_ANSWER)
+        .read_to_end(&mut der)
+        .map_err(|e| {
+            Error::Other(format!(
+                "timestamp authority: reading the answer failed: {e}"
+            ))
+        })?;
+    let token = crate::sigstore::timestamp::token_of(&der)
+        .map_err(|e| Error::Other(format!("timestamp authority at {url}: {e}")))?;
+    let (info, _) = crate::sigstore::timestamp::tst_info(token)
+        .map_err(|e| Error::Other(format!("timestamp authority at {url}: {e}")))?;
+    if info.imprint != digest {
+        return Err(Error::Other(format!(
+            "timestamp authority at {url} timestamped something else"
+        )));
+    }
+    Ok(der)
+}

@@ -21,6 +21,8 @@ pub struct Endpoints {
     pub rekor: String,
     /// OIDC issuer for the interactive flow.
     pub oidc: Option<String>,
+    /// RFC 3161 timestamp authorities to ask for a timestamp over the signature.
+    pub tsa: Vec<String>,
 }
 
 fn bad(why: impl Into<String>) -> Error {
@@ -59,6 +61,7 @@ impl Endpoints {
             rekor: pick(cfg, "rekorTlogUrls", 1, now)
                 .ok_or_else(|| bad("no valid Rekor v1 log (rekorTlogUrls, majorApiVersion 1)"))?,
             oidc: pick(cfg, "oidcUrls", 1, now),
+            tsa: pick(cfg, "tsaUrls", 1, now).into_iter().collect(),
         })
     }
 

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -139,32 +140,52 @@ class Log:
 
 LOG = Log()
 LOG2 = Log()
+TSA_LOCK = threading.Lock()
+
+
+TSA_DIR = os.path.join(OUT, "tsa")
+
+
+def tsa_files():
+    """The TSA's certificate, key and `openssl ts` configuration, written once."""
+    os.makedirs(TSA_DIR, exist_ok=True)
+    if os.path.exists(os.path.join(TSA_DIR, "tsa.cnf")):
+        return
+    with open(os.path.join(TSA_DIR, "tsa.pem"), "wb") as f:
+        f.write(tsa_cert.public_bytes(serialization.Encoding.PEM))
+    with open(os.path.join(TSA_DIR, "tsa.key"), "wb") as f:
+        f.write(tsa_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+    with open(os.path.join(TSA_DIR, "tsa.cnf"), "w") as f:
+        f.write(f"[ tsa ]\ndefault_tsa = t\n[ t ]\nserial = {TSA_DIR}/serial\nsigner_digest = sha256\n"
+                "default_policy = 1.2.3.4.1\ndigests = sha256\naccuracy = secs:1\nordering = no\n"
+                "tsa_name = no\ness_cert_id_chain = no\ness_cert_id_alg = sha256\n")
+
+
+def ts_reply(query):
+    """The TSA: answers a DER TimeStampReq with a TimeStampResp (DER), by `openssl ts -reply`."""
+    with TSA_LOCK:
+        tsa_files()
+        q, r = os.path.join(TSA_DIR, "req.tsq"), os.path.join(TSA_DIR, "r.tsr")
+        with open(q, "wb") as f:
+            f.write(query)
+        subprocess.run(["openssl", "ts", "-reply", "-config", os.path.join(TSA_DIR, "tsa.cnf"), "-queryfile", q,
+                        "-signer", os.path.join(TSA_DIR, "tsa.pem"), "-inkey", os.path.join(TSA_DIR, "tsa.key"),
+                        "-out", r], check=True, capture_output=True)
+        with open(r, "rb") as f:
+            return f.read()
 
 
 def timestamp(message):
-    """An RFC 3161 TimeStampResp over SHA-256(message), made by `openssl ts -reply`."""
-    d = os.path.join(OUT, "tsa")
-    os.makedirs(d, exist_ok=True)
-    with LOG2.lock:
-        if not os.path.exists(os.path.join(d, "tsa.cnf")):
-            with open(os.path.join(d, "tsa.pem"), "wb") as f:
-                f.write(tsa_cert.public_bytes(serialization.Encoding.PEM))
-            with open(os.path.join(d, "tsa.key"), "wb") as f:
-                f.write(tsa_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                              serialization.NoEncryption()))
-            with open(os.path.join(d, "tsa.cnf"), "w") as f:
-                f.write(f"[ tsa ]\ndefault_tsa = t\n[ t ]\nserial = {d}/serial\nsigner_digest = sha256\n"
-                        "default_policy = 1.2.3.4.1\ndigests = sha256\naccuracy = secs:1\nordering = no\n"
-                        "tsa_name = no\ness_cert_id_chain = no\ness_cert_id_alg = sha256\n")
-        import subprocess
-        digest = hashlib.sha256(message).hexdigest()
-        q, r = os.path.join(d, "q.tsq"), os.path.join(d, "r.tsr")
-        subprocess.run(["openssl", "ts", "-query", "-digest", digest, "-sha256", "-no_nonce", "-cert", "-out", q], check=True, capture_output=True)
-        subprocess.run(["openssl", "ts", "-reply", "-config", os.path.join(d, "tsa.cnf"), "-queryfile", q,
-                        "-signer", os.path.join(d, "tsa.pem"), "-inkey", os.path.join(d, "tsa.key"), "-out", r],
-                       check=True, capture_output=True)
-        with open(r, "rb") as f:
-            return f.read()
+    """An RFC 3161 TimeStampResp over SHA-256(message)."""
+    with TSA_LOCK:
+        tsa_files()
+        q = os.path.join(TSA_DIR, "q.tsq")
+        subprocess.run(["openssl", "ts", "-query", "-digest", hashlib.sha256(message).hexdigest(), "-sha256",
+                        "-no_nonce", "-cert", "-out", q], check=True, capture_output=True)
+        with open(q, "rb") as f:
+            query = f.read()
+    return ts_reply(query)
 
 
 def to_rekor_v2(bundle):
@@ -346,6 +367,13 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def reply_der(self, data):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/timestamp-reply")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def do_GET(self):
         u = urllib.parse.urlparse(self.path)
         q = dict(urllib.parse.parse_qsl(u.query))
@@ -377,6 +405,8 @@ class Handler(BaseHTTPRequestHandler):
                     r["publicKeyRequest"]["proofOfPossession"]))
             if self.path == "/api/v1/log/entries":
                 return self.reply(201, add_entry(json.loads(raw)))
+            if self.path == "/tsa":
+                return self.reply_der(ts_reply(raw))
             if self.path == "/test/rekor-v2":
                 return self.reply(200, to_rekor_v2(json.loads(raw)))
             if self.path == "/token":
@@ -423,7 +453,8 @@ trusted_root = {
 }
 svc = lambda: [{"url": ISSUER, "majorApiVersion": 1, "validFor": {"start": start}, "operator": "msign-test"}]
 signing_config = {"mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
-                  "caUrls": svc(), "oidcUrls": svc(), "rekorTlogUrls": svc(), "tsaUrls": [],
+                  "caUrls": svc(), "oidcUrls": svc(), "rekorTlogUrls": svc(),
+                  "tsaUrls": [dict(svc()[0], url=ISSUER + "/tsa")],
                   "rekorTlogConfig": {"selector": "ANY"}, "tsaConfig": {"selector": "ANY"}}
 with open(os.path.join(OUT, "trust_config.json"), "w") as f:
     json.dump({"mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
