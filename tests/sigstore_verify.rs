@@ -505,3 +505,20 @@ fn verifies_from_inside_the_folder() {
         );
     }
 }
+
+#[test]
+fn staging_root_does_not_trust_public_good_signatures() {
+    let (_t, m) = copy_fixture("v1.0.1");
+    assert_fails_with(
+        &verify(&m, &["--use_staging"]),
+        1,
+        "is not in the trusted root",
+    );
+    // A trust file and --use-staging together is a usage error.
+    let root = write_root(_t.path(), &trusted_root_json());
+    let out = verify(
+        &m,
+        &["--use-staging", "--trusted-root", root.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
