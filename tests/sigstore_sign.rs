@@ -830,3 +830,40 @@ fn timestamp_authority_window_and_chain_are_checked() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("outside the transparency log key's validity"));
 }
+
+#[test]
+fn reference_signs_against_the_instance_and_msign_verifies() {
+    let inst = Instance::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let m = model(tmp.path());
+    let sig = tmp.path().join("model.sig");
+    let out = reference_cli()
+        .args(["sign", "sigstore"])
+        .arg(&m)
+        .arg("--signature")
+        .arg(&sig)
+        .arg("--trust_config")
+        .arg(inst.trust_config())
+        .args(["--identity_token", &inst.token(USER)])
+        .output()
+        .unwrap();
+    ok(&out, "model_signing sign");
+    let b: Value = serde_json::from_slice(&std::fs::read(&sig).unwrap()).unwrap();
+    assert!(
+        b["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]
+            ["signedTimestamp"]
+            .is_string()
+    );
+    ok(&inst.msign_verify(&m, &sig), "msign");
+    // Its timestamp is checked too: one over another signature is refused.
+    let sig2 = tmp.path().join("msign.sig");
+    inst.sign(&m, &sig2);
+    let theirs: Value = serde_json::from_slice(&std::fs::read(&sig2).unwrap()).unwrap();
+    let mut mixed = b.clone();
+    mixed["verificationMaterial"]["timestampVerificationData"] =
+        theirs["verificationMaterial"]["timestampVerificationData"].clone();
+    std::fs::write(&sig, mixed.to_string()).unwrap();
+    let out = inst.msign_verify(&m, &sig);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("message imprint differs"));
+}

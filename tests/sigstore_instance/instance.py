@@ -227,10 +227,25 @@ def sign(key, data):
     return key.sign(data, ec.ECDSA(hashes.SHA256()))
 
 
-def issue_certificate(token, pem, proof):
+def signing_cert_request(r, authorization):
+    """Both forms of Fulcio's v2 request: a public key with a signed `sub` (msign), or a
+    CSR with the token in the Authorization header (sigstore-python)."""
+    if "certificateSigningRequest" in r:
+        token = authorization.removeprefix("Bearer ").strip()
+        claims = jwt.decode(token, oidc_key.public_key(), algorithms=["ES256"], audience="sigstore", issuer=ISSUER)
+        csr = x509.load_pem_x509_csr(base64.b64decode(r["certificateSigningRequest"]))
+        if not csr.is_signature_valid:
+            raise ValueError("CSR signature invalid")
+        return issue_certificate(claims, csr.public_key())
+    token = r["credentials"]["oidcIdentityToken"]
     claims = jwt.decode(token, oidc_key.public_key(), algorithms=["ES256"], audience="sigstore", issuer=ISSUER)
-    pub = serialization.load_pem_public_key(pem.encode())
-    pub.verify(base64.b64decode(proof), claims["sub"].encode(), ec.ECDSA(hashes.SHA256()))
+    pub = serialization.load_pem_public_key(r["publicKeyRequest"]["publicKey"]["content"].encode())
+    pub.verify(base64.b64decode(r["publicKeyRequest"]["proofOfPossession"]), claims["sub"].encode(),
+               ec.ECDSA(hashes.SHA256()))
+    return issue_certificate(claims, pub)
+
+
+def issue_certificate(claims, pub):
     email = claims.get("email", claims["sub"])
     issuer_v2 = b"\x0c" + bytes([len(ISSUER)]) + ISSUER.encode()
     builder = (
@@ -398,11 +413,7 @@ class Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(n)
         try:
             if self.path == "/api/v2/signingCert":
-                r = json.loads(raw)
-                return self.reply(200, issue_certificate(
-                    r["credentials"]["oidcIdentityToken"],
-                    r["publicKeyRequest"]["publicKey"]["content"],
-                    r["publicKeyRequest"]["proofOfPossession"]))
+                return self.reply(200, signing_cert_request(json.loads(raw), self.headers.get("Authorization", "")))
             if self.path == "/api/v1/log/entries":
                 return self.reply(201, add_entry(json.loads(raw)))
             if self.path == "/tsa":
