@@ -168,6 +168,7 @@ fn hint_for(e: &Error) -> Option<&'static str> {
     match e {
         Error::ModelMismatch(_) => Some("the model changed after signing, or it was signed with other ignore rules (--ignore-paths)"),
         Error::InvalidSignature(m) if m.contains("another key") => Some("check --public-key: it must pair with the key that signed"),
+        Error::InvalidSignature(m) if m.contains("not in the trusted root") => Some("signed on another Sigstore instance? give its --trust-config or --trusted-root, or --use-staging"),
         _ => None,
     }
 }
