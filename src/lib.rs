@@ -31,6 +31,7 @@ pub mod hub;
 pub mod ignore;
 pub mod manifest;
 pub mod sign;
+pub mod sigstore;
 pub mod source;
 pub mod store;
 pub mod verify;

@@ -21,6 +21,7 @@ pub mod hub;
 pub mod pkcs11;
 pub mod progress;
 pub mod sign;
+pub mod sigstore;
 pub mod verify;
 
 /// Exit code: verification failed.
@@ -74,6 +75,9 @@ pub enum Command {
     /// The git pre-push hook: install it into a repository, or run it.
     #[command(subcommand)]
     Hook(hook::HookCommand),
+    /// Sigstore tools: verify any bundle (`sigstore verify-bundle`).
+    #[command(subcommand)]
+    Sigstore(sigstore::SigstoreCommand),
 }
 
 /// Methods a `sign`/`verify` may name; anything else means the reference's default,
@@ -182,6 +186,7 @@ fn hint_for(e: &Error) -> Option<&'static str> {
     match e {
         Error::ModelMismatch(_) => Some("the model changed after signing, or it was signed with other ignore rules (--ignore-paths)"),
         Error::InvalidSignature(m) if m.contains("another key") => Some("check --public-key: it must pair with the key that signed"),
+        Error::InvalidSignature(m) if m.contains("not in the trusted root") => Some("signed on another Sigstore instance? give its --trust-config or --trusted-root, or --use-staging"),
         _ => None,
     }
 }
@@ -205,5 +210,6 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         Command::Digest(a) => digest::run(&ctx, a),
         Command::Hub(c) => hub::run(&ctx, c),
         Command::Hook(h) => hook::run(&ctx, h),
+        Command::Sigstore(c) => sigstore::run(&ctx, c),
     }
 }

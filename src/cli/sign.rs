@@ -11,7 +11,7 @@ use crate::cli::args::{CertificateArgs, HashArgs, ModelArgs, PrivateKeyArgs};
 use crate::cli::pkcs11::Pkcs11Args;
 use crate::cli::progress::Bar;
 use crate::cli::{report_error, Ctx};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::sign::{CertificateSigner, KeySigner, Signer, SigningConfig};
 use crate::store::{FileStore, SignatureStore};
 
@@ -115,20 +115,40 @@ impl SignMethod {
 
     fn signer(&self) -> Result<Box<dyn Signer>> {
         match self {
-            SignMethod::Key { key, .. } => Ok(Box::new(KeySigner::from_pem_file(&key.private_key, key.password.as_deref())?)),
-            SignMethod::Certificate { key, cert, .. } => Ok(Box::new(CertificateSigner::from_files(
+            SignMethod::Key { key, .. } => Ok(Box::new(KeySigner::from_pem_file(
                 &key.private_key,
                 key.password.as_deref(),
-                &cert.signing_certificate,
-                &cert.certificate_chain,
             )?)),
+            SignMethod::Certificate { key, cert, .. } => {
+                Ok(Box::new(CertificateSigner::from_files(
+                    &key.private_key,
+                    key.password.as_deref(),
+                    &cert.signing_certificate,
+                    &cert.certificate_chain,
+                )?))
+            }
             SignMethod::Pkcs11Key { pkcs11, .. } => Ok(Box::new(pkcs11.key_signer()?)),
             SignMethod::Pkcs11Certificate { pkcs11, cert, .. } => {
                 Ok(Box::new(pkcs11.certificate_signer(cert)?))
             }
-            SignMethod::Sigstore { .. } => Err(Error::Usage(
-                "Sigstore signing is not available in this msign build yet; sign with `msign sign key` or `msign sign certificate`".into(),
-            )),
+            SignMethod::Sigstore {
+                use_staging,
+                trust_config,
+                use_ambient_credentials,
+                identity_token,
+                oauth_force_oob,
+                client_id,
+                client_secret,
+                ..
+            } => crate::cli::sigstore::signer(&crate::cli::sigstore::SignOptions {
+                use_staging: *use_staging,
+                trust_config: trust_config.as_deref(),
+                use_ambient_credentials: *use_ambient_credentials,
+                identity_token: identity_token.as_deref(),
+                oauth_force_oob: *oauth_force_oob,
+                client_id: client_id.as_deref(),
+                client_secret: client_secret.as_deref(),
+            }),
         }
     }
 }

@@ -92,6 +92,13 @@ pub enum VerifyMethod {
             value_name = "TRUST_CONFIG_PATH"
         )]
         trust_config: Option<PathBuf>,
+        /// A Sigstore trusted_root.json to trust instead of the embedded public-good root.
+        #[arg(
+            long = "trusted-root",
+            alias = "trusted_root",
+            value_name = "TRUSTED_ROOT_PATH"
+        )]
+        trusted_root: Option<PathBuf>,
     },
 }
 
@@ -106,19 +113,48 @@ impl VerifyMethod {
 
     fn config(&self) -> Result<VerifyingConfig> {
         match self {
-            VerifyMethod::Key { public_key, .. } => Ok(VerifyingConfig::new(Box::new(KeyVerifier::from_pem_file(public_key)?))),
-            VerifyMethod::Certificate { certificate_chain, log_fingerprints, .. } => {
+            VerifyMethod::Key { public_key, .. } => Ok(VerifyingConfig::new(Box::new(
+                KeyVerifier::from_pem_file(public_key)?,
+            ))),
+            VerifyMethod::Certificate {
+                certificate_chain,
+                log_fingerprints,
+                ..
+            } => {
                 if *log_fingerprints {
                     for c in crate::sign::certificate::load_certificates(certificate_chain)? {
-                        let fp = c.digest(openssl::hash::MessageDigest::sha256()).map_err(|e| Error::Other(e.to_string()))?;
-                        eprintln!("[  init  ] sha256 Fingerprint: {}", hex::encode_upper(fp).as_bytes().chunks(2).map(|c| std::str::from_utf8(c).unwrap_or("")).collect::<Vec<_>>().join(":"));
+                        let fp = c
+                            .digest(openssl::hash::MessageDigest::sha256())
+                            .map_err(|e| Error::Other(e.to_string()))?;
+                        eprintln!(
+                            "[  init  ] sha256 Fingerprint: {}",
+                            hex::encode_upper(fp)
+                                .as_bytes()
+                                .chunks(2)
+                                .map(|c| std::str::from_utf8(c).unwrap_or(""))
+                                .collect::<Vec<_>>()
+                                .join(":")
+                        );
                     }
                 }
-                Ok(VerifyingConfig::new(Box::new(CertificateVerifier::from_root_files(certificate_chain)?)))
+                Ok(VerifyingConfig::new(Box::new(
+                    CertificateVerifier::from_root_files(certificate_chain)?,
+                )))
             }
-            VerifyMethod::Sigstore { .. } => Err(Error::Usage(
-                "Sigstore verification is not available in this msign build yet; verify key or certificate signatures".into(),
-            )),
+            VerifyMethod::Sigstore {
+                identity,
+                identity_provider,
+                use_staging,
+                trust_config,
+                trusted_root,
+                ..
+            } => crate::cli::sigstore::verifying_config(
+                identity,
+                identity_provider,
+                *use_staging,
+                trust_config.as_deref(),
+                trusted_root.as_deref(),
+            ),
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::source::ModelSource;
 pub mod certificate;
 pub mod key;
 pub mod pkcs11;
+pub mod sigstore;
 
 pub use certificate::CertificateSigner;
 pub use key::KeySigner;

@@ -16,6 +16,7 @@ use crate::source::ModelSource;
 
 pub mod certificate;
 pub mod key;
+pub mod sigstore;
 
 pub use certificate::CertificateVerifier;
 pub use key::KeyVerifier;

@@ -1,0 +1,247 @@
+//! `msign sigstore ...`: Sigstore tools that are not about models, and the trust-root
+//! choice shared by `sign sigstore` and `verify sigstore`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use openssl::pkey::PKey;
+use serde_json::json;
+use sha2::{Digest as _, Sha256};
+
+use crate::bundle::Bundle;
+use crate::cli::{report_error, Ctx};
+use crate::error::{Error, Result};
+use crate::sigstore::verify::{dsse_content, message_content, verify_bundle, Policy, Signed};
+use crate::sigstore::TrustedRoot;
+
+/// The trusted root to verify against: `--trusted-root`, else the trust config's, else
+/// the embedded staging or public-good root.
+pub fn trusted_root(
+    use_staging: bool,
+    trust_config: Option<&Path>,
+    trusted_root: Option<&Path>,
+) -> Result<TrustedRoot> {
+    match (trusted_root, trust_config) {
+        (Some(_), Some(_)) => Err(Error::Usage(
+            "give either --trusted-root or --trust-config, not both".into(),
+        )),
+        (Some(p), None) | (None, Some(p)) => {
+            if use_staging {
+                return Err(Error::Usage(
+                    "--use-staging selects a built-in trust root; it cannot be combined with a trust file".into(),
+                ));
+            }
+            TrustedRoot::from_file(p)
+        }
+        (None, None) if use_staging => TrustedRoot::staging(),
+        (None, None) => TrustedRoot::public_good(),
+    }
+}
+
+/// Sigstore tools.
+#[derive(Debug, Subcommand)]
+pub enum SigstoreCommand {
+    /// Verify any Sigstore bundle for a file or a digest (the conformance-test command form).
+    VerifyBundle(VerifyBundleArgs),
+}
+
+/// `msign sigstore verify-bundle`.
+#[derive(Debug, Args)]
+pub struct VerifyBundleArgs {
+    /// The bundle (JSON).
+    #[arg(long)]
+    bundle: PathBuf,
+    /// A managed public key (PEM) instead of a certificate identity.
+    #[arg(long, conflicts_with_all = ["certificate_identity", "certificate_oidc_issuer"])]
+    key: Option<PathBuf>,
+    /// Expected identity (SAN) of the signing certificate.
+    #[arg(long = "certificate-identity", requires = "certificate_oidc_issuer")]
+    certificate_identity: Option<String>,
+    /// Expected OIDC issuer of the signing certificate.
+    #[arg(long = "certificate-oidc-issuer", requires = "certificate_identity")]
+    certificate_oidc_issuer: Option<String>,
+    /// A trusted_root.json (or ClientTrustConfig); the embedded public-good root otherwise.
+    #[arg(long = "trusted-root")]
+    trusted_root: Option<PathBuf>,
+    /// Use the embedded staging root.
+    #[arg(long = "staging")]
+    staging: bool,
+    /// The artifact: a path, or `sha256:<hex>`.
+    file_or_digest: String,
+}
+
+/// Runs `msign sigstore ...`.
+pub fn run(ctx: &Ctx, cmd: SigstoreCommand) -> ExitCode {
+    match cmd {
+        SigstoreCommand::VerifyBundle(a) => {
+            let extra = json!({"bundle": a.bundle, "artifact": a.file_or_digest});
+            match verify_bundle_cmd(&a) {
+                Ok(signer) => {
+                    if ctx.json {
+                        println!("{}", json!({"status": "verified", "signer": signer}));
+                    } else if !ctx.quiet {
+                        println!("OK: bundle verified, signed by {signer}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report_error(ctx, &e, extra),
+            }
+        }
+    }
+}
+
+fn artifact_digest(arg: &str) -> Result<[u8; 32]> {
+    if let Some(h) = arg.strip_prefix("sha256:") {
+        return hex::decode(h)
+            .ok()
+            .and_then(|d| d.try_into().ok())
+            .ok_or_else(|| Error::Usage(format!("'{arg}' is not sha256:<64 hex digits>")));
+    }
+    let path = Path::new(arg);
+    let mut f = fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).map_err(|e| Error::io(path, e))?;
+    Ok(h.finalize().into())
+}
+
+/// For DSSE bundles, the artifact must be a subject of the in-toto statement.
+fn check_statement_subject(payload_type: &str, payload: &[u8], digest: &[u8; 32]) -> Result<()> {
+    if payload_type != crate::bundle::PAYLOAD_TYPE {
+        return Err(Error::InvalidSignature(format!(
+            "the envelope holds '{payload_type}', not an in-toto statement naming the artifact"
+        )));
+    }
+    let st: serde_json::Value = serde_json::from_slice(payload)
+        .map_err(|e| Error::MalformedSignature(format!("statement is not JSON: {e}")))?;
+    let want = hex::encode(digest);
+    let found = st["subject"].as_array().is_some_and(|subjects| {
+        subjects.iter().any(|s| {
+            s["digest"]["sha256"]
+                .as_str()
+                .is_some_and(|d| d.eq_ignore_ascii_case(&want))
+        })
+    });
+    if !found {
+        return Err(Error::InvalidSignature(
+            "the artifact's digest is not a subject of the signed statement".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn verify_bundle_cmd(a: &VerifyBundleArgs) -> Result<String> {
+    let trust = trusted_root(a.staging, None, a.trusted_root.as_deref())?;
+    let policy = match (&a.key, &a.certificate_identity, &a.certificate_oidc_issuer) {
+        (Some(k), _, _) => {
+            let pem = fs::read(k).map_err(|e| Error::io(k, e))?;
+            Policy::Key(
+                PKey::public_key_from_pem(&pem).map_err(|e| Error::KeyMaterial {
+                    what: k.display().to_string(),
+                    reason: format!("not a PEM public key ({e})"),
+                })?,
+            )
+        }
+        (None, Some(i), Some(o)) => Policy::Identity {
+            identity: i.clone(),
+            issuer: o.clone(),
+        },
+        _ => {
+            return Err(Error::Usage(
+                "give --key, or --certificate-identity with --certificate-oidc-issuer".into(),
+            ))
+        }
+    };
+    let bytes = fs::read(&a.bundle).map_err(|e| Error::io(&a.bundle, e))?;
+    let bundle = Bundle::from_json(&bytes)?;
+    let digest = artifact_digest(&a.file_or_digest)?;
+    let signed = if bundle.dsse_envelope.is_some() {
+        dsse_content(&bundle)?
+    } else {
+        message_content(&bundle)?
+    };
+    match &signed {
+        Signed::Dsse {
+            payload_type,
+            payload,
+            ..
+        } => check_statement_subject(payload_type, payload, &digest)?,
+        Signed::Message {
+            digest: signed_digest,
+            ..
+        } => {
+            if signed_digest != &digest {
+                return Err(Error::InvalidSignature(
+                    "the bundle signs another artifact (message digest differs)".into(),
+                ));
+            }
+        }
+    }
+    Ok(verify_bundle(&trust, &bundle, &signed, &policy)?.signer)
+}
+
+/// The `sign sigstore` options that choose the identity and the instance.
+pub struct SignOptions<'a> {
+    /// `--use-staging`.
+    pub use_staging: bool,
+    /// `--trust-config`.
+    pub trust_config: Option<&'a Path>,
+    /// `--use-ambient-credentials`.
+    pub use_ambient_credentials: bool,
+    /// `--identity-token`.
+    pub identity_token: Option<&'a str>,
+    /// `--oauth-force-oob`.
+    pub oauth_force_oob: bool,
+    /// `--client-id`.
+    pub client_id: Option<&'a str>,
+    /// `--client-secret`.
+    pub client_secret: Option<&'a str>,
+}
+
+/// The Sigstore signer the options describe: the identity token first (flag, then the
+/// CI environment, then the interactive flow), then the instance.
+pub fn signer(o: &SignOptions<'_>) -> Result<Box<dyn crate::sign::Signer>> {
+    use crate::sigstore::oidc::IdentityToken;
+    use crate::sigstore::signing_config::Endpoints;
+    let trust = trusted_root(o.use_staging, o.trust_config, None)?;
+    let endpoints = match o.trust_config {
+        Some(p) => Endpoints::from_file(p)?,
+        None if o.use_staging => Endpoints::staging()?,
+        None => Endpoints::public_good()?,
+    };
+    let token = match o.identity_token {
+        Some(t) => IdentityToken::parse(t)?,
+        None => match IdentityToken::ambient()? {
+            Some(t) => t,
+            None if o.use_ambient_credentials => {
+                return Err(Error::Usage(
+                    "--use-ambient-credentials: no SIGSTORE_ID_TOKEN and no GitHub Actions OIDC variables (ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN) in the environment".into(),
+                ))
+            }
+            None => crate::sigstore::oauth::interactive(
+                endpoints.oidc.as_deref(),
+                o.client_id.unwrap_or("sigstore"),
+                o.client_secret.unwrap_or(""),
+                o.oauth_force_oob,
+            )?,
+        },
+    };
+    Ok(Box::new(crate::sign::sigstore::SigstoreSigner::new(
+        token, endpoints, trust,
+    )))
+}
+
+/// The verifying configuration of `verify sigstore`.
+pub fn verifying_config(
+    identity: &str,
+    issuer: &str,
+    use_staging: bool,
+    trust_config: Option<&Path>,
+    trusted_root_file: Option<&Path>,
+) -> Result<crate::verify::VerifyingConfig> {
+    let trust = trusted_root(use_staging, trust_config, trusted_root_file)?;
+    Ok(crate::verify::VerifyingConfig::new(Box::new(
+        crate::verify::sigstore::SigstoreVerifier::new(trust, identity, issuer),
+    )))
+}

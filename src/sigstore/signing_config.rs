@@ -1,0 +1,83 @@
+//! Where to sign: the SigningConfig (media type
+//! `application/vnd.dev.sigstore.signingconfig.v0.2+json`) of a ClientTrustConfig, or the
+//! embedded public-good / staging one.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::sigstore::time::parse_rfc3339;
+
+const PUBLIC_GOOD: &str = include_str!("signing_config.json");
+const STAGING: &str = include_str!("signing_config_staging.json");
+
+/// The services a signer talks to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// Fulcio base URL.
+    pub fulcio: String,
+    /// Rekor (v1 API) base URL.
+    pub rekor: String,
+    /// OIDC issuer for the interactive flow.
+    pub oidc: Option<String>,
+    /// RFC 3161 timestamp authorities to ask for a timestamp over the signature.
+    pub tsa: Vec<String>,
+}
+
+fn bad(why: impl Into<String>) -> Error {
+    Error::KeyMaterial {
+        what: "signing config".into(),
+        reason: why.into(),
+    }
+}
+
+/// The first service of `list` with API major version `major`, valid now.
+fn pick(cfg: &Value, list: &str, major: i64, now: i64) -> Option<String> {
+    cfg[list].as_array()?.iter().find_map(|s| {
+        let start = s["validFor"]["start"].as_str().and_then(parse_rfc3339)?;
+        let end = s["validFor"]["end"].as_str().and_then(parse_rfc3339);
+        let valid = start <= now && end.is_none_or(|e| now <= e);
+        (valid && s["majorApiVersion"].as_i64() == Some(major)).then(|| {
+            s["url"]
+                .as_str()
+                .map(|u| u.trim_end_matches('/').to_string())
+        })?
+    })
+}
+
+impl Endpoints {
+    /// From a SigningConfig JSON, or a ClientTrustConfig holding one (`signingConfig`).
+    pub fn from_json(bytes: &[u8]) -> Result<Self> {
+        let v: Value = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        let cfg = v.get("signingConfig").unwrap_or(&v);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        Ok(Endpoints {
+            fulcio: pick(cfg, "caUrls", 1, now)
+                .ok_or_else(|| bad("no valid Fulcio (caUrls, API v1)"))?,
+            rekor: pick(cfg, "rekorTlogUrls", 1, now)
+                .ok_or_else(|| bad("no valid Rekor v1 log (rekorTlogUrls, majorApiVersion 1)"))?,
+            oidc: pick(cfg, "oidcUrls", 1, now),
+            tsa: pick(cfg, "tsaUrls", 1, now).into_iter().collect(),
+        })
+    }
+
+    /// From a ClientTrustConfig file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Self::from_json(&bytes)
+    }
+
+    /// The public-good instance.
+    pub fn public_good() -> Result<Self> {
+        Self::from_json(PUBLIC_GOOD.as_bytes())
+    }
+
+    /// The staging instance.
+    pub fn staging() -> Result<Self> {
+        Self::from_json(STAGING.as_bytes())
+    }
+}
