@@ -29,6 +29,7 @@ pub mod error;
 pub mod hash;
 pub mod ignore;
 pub mod manifest;
+pub mod manifest_json;
 pub mod sign;
 pub mod source;
 pub mod store;

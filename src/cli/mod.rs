@@ -14,7 +14,9 @@ use crate::error::Error;
 
 pub mod args;
 pub mod digest;
+pub mod manifest;
 pub mod progress;
+pub mod reuse;
 pub mod sign;
 pub mod verify;
 
@@ -63,6 +65,9 @@ pub enum Command {
     Verify(verify::VerifyMethod),
     /// Print a model's digest (and with --json its whole manifest) without signing.
     Digest(digest::DigestArgs),
+    /// Work with manifest files (`msign digest --json` output): merge parts hashed elsewhere.
+    #[command(subcommand)]
+    Manifest(manifest::ManifestCommand),
 }
 
 /// Methods a `sign`/`verify` may name; anything else means the reference's default,
@@ -185,5 +190,6 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         Command::Sign(m) => sign::run(&ctx, m),
         Command::Verify(m) => verify::run(&ctx, m),
         Command::Digest(a) => digest::run(&ctx, a),
+        Command::Manifest(m) => manifest::run(&ctx, m),
     }
 }
