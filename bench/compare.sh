@@ -42,7 +42,8 @@ log() { echo "# $*" >&2; }
 
 # ---------- synthetic models ----------
 rand() { # FILE BYTES: incompressible content, fast
-  openssl enc -aes-128-ctr -pass pass:"$1" -nosalt -pbkdf2 -in /dev/zero 2>/dev/null | head -c "$2" > "$1"
+  { openssl enc -aes-128-ctr -pass pass:"$1" -nosalt -pbkdf2 -in /dev/zero 2>/dev/null || true; } | head -c "$2" > "$1"
+  [ "$(stat -c %s "$1")" = "$2" ] || { echo "could not create $1" >&2; exit 1; }
 }
 log "creating models in $work"
 openssl ecparam -name prime256v1 -genkey -noout -out "$work/key.pem"
@@ -68,78 +69,79 @@ log "openssl one-core sha256: $(awk -v s="$sha_core" 'BEGIN{printf "%.2f", s/1e9
 
 # ---------- timing helpers ----------
 now() { date +%s.%N; }
-# best_of CMD...: runs CMD $RUNS times, prints "seconds rss_mb" of the fastest run.
+# best_of CMD...: runs CMD $RUNS times, prints "seconds rss_mb cpu_seconds" of the fastest.
 best_of() {
-  local best="" rss=0 t0 t1 dt m
+  local best="" rss=0 cpu=0 t0 t1 dt m c
   for _ in $(seq "$RUNS"); do
     t0=$(now)
-    /usr/bin/time -f "%M" -o "$work/.rss" "$@" >/dev/null 2>"$work/.err" || { cat "$work/.err" >&2; return 1; }
+    /usr/bin/time -f "%M %U %S" -o "$work/.rss" "$@" >/dev/null 2>"$work/.err" || { cat "$work/.err" >&2; return 1; }
     t1=$(now)
     dt=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", b-a}')
-    m=$(tail -1 "$work/.rss")
-    if [ -z "$best" ] || awk -v a="$dt" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$dt; rss=$m; fi
+    m=$(tail -1 "$work/.rss" | cut -d' ' -f1)
+    c=$(tail -1 "$work/.rss" | awk '{print $2 + $3}')
+    if [ -z "$best" ] || awk -v a="$dt" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$dt; rss=$m; cpu=$c; fi
   done
-  echo "$best $((rss / 1024))"
+  echo "$best $((rss / 1024)) $cpu"
 }
 bytes_of() { du -sb --apparent-size "$1" | cut -f1; }
 
-printf '%-34s | %8s | %8s | %7s | %10s | %10s | %8s | %s\n' \
-  case "msign s" "ref s" speedup "msign GB/s" "limit GB/s" "of limit" "msign peak RSS MB"
-# line NAME BYTES MSIGN_S REF_S LIMIT_BPS RSS
+printf '%-34s | %8s | %8s | %7s | %10s | %10s | %8s | %9s | %s\n' \
+  case "msign s" "ref s" speedup "msign GB/s" "limit GB/s" "of limit" "msign cpu" "msign peak RSS MB"
+# line NAME BYTES MSIGN_S REF_S LIMIT_BPS RSS CPU_S
+# "msign cpu": CPU seconds msign used (user + system), all threads; compare with the bytes
+# over one core's hash speed to see the work beyond hashing, whatever the machine's load.
 line() {
-  awk -v n="$1" -v b="$2" -v m="$3" -v r="$4" -v l="$5" -v rss="$6" 'BEGIN{
+  awk -v n="$1" -v b="$2" -v m="$3" -v r="$4" -v l="$5" -v rss="$6" -v cpu="${7:-0}" 'BEGIN{
     tp = b / m / 1e9;
     sp = (r == "-") ? "-" : sprintf("%.1fx", r / m);
     lim = (l == "-") ? "-" : sprintf("%.2f", l / 1e9);
     frac = (l == "-") ? "-" : sprintf("%.0f%%", 100 * b / m / l);
-    printf "%-34s | %8.3f | %8s | %7s | %10.2f | %10s | %8s | %s\n", n, m, r, sp, tp, lim, frac, rss }'
+    printf "%-34s | %8.3f | %8s | %7s | %10.2f | %10s | %8s | %8.2fs | %s\n", n, m, r, sp, tp, lim, frac, cpu, rss }'
 }
 
-ref_sign() { "$REF_CLI" sign key "$1" --private_key "$work/key.pem" --signature "$work/ref.sig"; }
-msign_sign() { "$MSIGN" --quiet sign key "$@" --private-key "$work/key.pem" --signature "$work/msign.sig" --no-cache; }
+REF_SIGN=("$REF_CLI" sign key --private_key "$work/key.pem" --signature "$work/ref.sig")
+MS=("$MSIGN" --quiet sign key --private-key "$work/key.pem" --signature "$work/msign.sig" --no-cache)
 # The reference's CLI has no flag for shards or blake3: its Python API hashes those cases.
-ref_hash_api() { # MODEL METHOD ALG
-  "$REF_PYTHON" -c '
+REF_API=("$REF_PYTHON" -c '
 import sys, model_signing
 p, method, alg = sys.argv[1:]
 c = model_signing.hashing.Config()
 c = c.use_shard_serialization(hashing_algorithm=alg) if method == "shards" else c.use_file_serialization(hashing_algorithm=alg)
-c.hash(p)' "$1" "$2" "$3"
-}
+c.hash(p)')
 
 case_run() { # NAME MODEL LIMIT_BPS REF_CMD... -- MSIGN_ARGS...
   local name=$1 model=$2 limit=$3; shift 3
   local ref=() ; while [ "$1" != "--" ]; do ref+=("$1"); shift; done; shift
   cat "$model" >/dev/null 2>&1 || find "$model" -type f -exec cat {} + >/dev/null
-  read -r ms rss < <(best_of msign_sign "$model" "$@")
+  read -r ms rss cpu < <(best_of "${MS[@]}" "$model" "$@")
   local rs="-"
   if [ "${#ref[@]}" -gt 0 ]; then read -r rs _ < <(RUNS=1 best_of "${ref[@]}"); fi
-  line "$name" "$(bytes_of "$model")" "$ms" "$rs" "$limit" "$rss"
+  line "$name" "$(bytes_of "$model")" "$ms" "$rs" "$limit" "$rss" "$cpu"
 }
 
 two=$(awk -v s="$sha_core" 'BEGIN{print 2*s}')
 big=$work/big/weights.bin
 
-case_run "3GiB-file sha256 files (1 core)" "$big" "$sha_core" ref_sign "$big" --
-case_run "3GiB-file sha256 shards (2 cores)" "$big" "$two" ref_hash_api "$big" shards sha256 -- --shard-size 1000000000
+case_run "3GiB-file sha256 files (1 core)" "$big" "$sha_core" "${REF_SIGN[@]}" "$big" --
+case_run "3GiB-file sha256 shards (2 cores)" "$big" "$two" "${REF_API[@]}" "$big" shards sha256 -- --shard-size 1000000000
 b3_limit="-"
 if [ -n "$B3SUM" ]; then
-  read -r b3s _ < <(best_of "$B3SUM" --no-names "$big")
+  read -r b3s _ b3cpu < <(best_of "$B3SUM" --no-names "$big")
   b3_limit=$(awk -v b="$(bytes_of "$big")" -v t="$b3s" 'BEGIN{print b/t}')
 fi
-case_run "3GiB-file blake3 (vs b3sum)" "$big" "$b3_limit" ref_hash_api "$big" files blake3 -- --hash-algorithm blake3
-case_run "3GiB-file blake2b files (1 core)" "$big" "-" ref_hash_api "$big" files blake2b -- --hash-algorithm blake2
-case_run "1.3GB 3 big+5 small sha256" "$work/m13" "$two" ref_sign "$work/m13" --
-case_run "3000 files 4-64KiB sign" "$work/small3000" "$two" ref_sign "$work/small3000" --
-case_run "8-file small model sign" "$work/small8" "$two" ref_sign "$work/small8" --
+case_run "3GiB-file blake3 (vs b3sum)" "$big" "$b3_limit" "${REF_API[@]}" "$big" files blake3 -- --hash-algorithm blake3
+case_run "3GiB-file blake2b files (1 core)" "$big" "-" "${REF_API[@]}" "$big" files blake2b -- --hash-algorithm blake2
+case_run "1.3GB 3 big+5 small sha256" "$work/m13" "$two" "${REF_SIGN[@]}" "$work/m13" --
+case_run "3000 files 4-64KiB sign" "$work/small3000" "$two" "${REF_SIGN[@]}" "$work/small3000" --
+case_run "8-file small model sign" "$work/small8" "$two" "${REF_SIGN[@]}" "$work/small8" --
 
 # ---------- peak memory on an 8 GiB model (sparse files: same code path, no disk space) ----------
 mkdir -p "$work/m8g"
 for i in 1 2; do truncate -s 4G "$work/m8g/w$i.bin"; done
-read -r ms rss < <(RUNS=1 best_of msign_sign "$work/m8g")
-line "8GiB model sha256 (peak RSS)" "$(bytes_of "$work/m8g")" "$ms" "-" "$two" "$rss"
-read -r ms rss < <(RUNS=1 best_of msign_sign "$work/m8g" --hash-algorithm blake3)
-line "8GiB model blake3 (peak RSS)" "$(bytes_of "$work/m8g")" "$ms" "-" "-" "$rss"
+read -r ms rss cpu < <(RUNS=1 best_of "${MS[@]}" "$work/m8g")
+line "8GiB model sha256 (peak RSS)" "$(bytes_of "$work/m8g")" "$ms" "-" "$two" "$rss" "$cpu"
+read -r ms rss cpu < <(RUNS=1 best_of "${MS[@]}" "$work/m8g" --hash-algorithm blake3)
+line "8GiB model blake3 (peak RSS)" "$(bytes_of "$work/m8g")" "$ms" "-" "-" "$rss" "$cpu"
 
 # ---------- incremental re-signing: 10 GB model, one small file edited ----------
 mkdir -p "$work/m10g"
@@ -150,8 +152,8 @@ cache=$work/cache
 sleep 3 # the racy-timestamp margin: entries written in the same tick as a file are not trusted
 "$MSIGN" --quiet sign key "$work/m10g" --private-key "$work/key.pem" --signature "$work/m10g.sig" --reuse "$cache"
 echo '{"v": 2}' > "$work/m10g/README.md"
-read -r ms rss < <(RUNS=1 best_of "$MSIGN" --quiet sign key "$work/m10g" --private-key "$work/key.pem" --signature "$work/m10g.sig" --reuse "$cache")
-line "10GB model, 1 file edited, re-sign" "$(bytes_of "$work/m10g")" "$ms" "-" "-" "$rss"
+read -r ms rss cpu < <(RUNS=1 best_of "$MSIGN" --quiet sign key "$work/m10g" --private-key "$work/key.pem" --signature "$work/m10g.sig" --reuse "$cache")
+line "10GB model, 1 file edited, re-sign" "$(bytes_of "$work/m10g")" "$ms" "-" "-" "$rss" "$cpu"
 
 # ---------- cold cache: msign vs dd on the 1.3 GB model ----------
 drop() { # evict the model's pages: drop_caches if permitted, else per-file fadvise(DONTNEED)
@@ -164,7 +166,7 @@ if (echo 3 > /proc/sys/vm/drop_caches) 2>/dev/null; then how="drop_caches"; else
 drop; t0=$(now); cat "$work"/m13/* | dd of=/dev/null bs=16M status=none; t1=$(now)
 dd_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')
 dd_bps=$(awk -v b="$(bytes_of "$work/m13")" -v t="$dd_s" 'BEGIN{print b/t}')
-drop; read -r ms rss < <(RUNS=1 best_of msign_sign "$work/m13")
-line "1.3GB cold cache (limit: dd)" "$(bytes_of "$work/m13")" "$ms" "-" "$dd_bps" "$rss"
+drop; read -r ms rss cpu < <(RUNS=1 best_of "${MS[@]}" "$work/m13")
+line "1.3GB cold cache (limit: dd)" "$(bytes_of "$work/m13")" "$ms" "-" "$dd_bps" "$rss" "$cpu"
 
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); one-core sha256 (openssl speed) $(awk -v s="$sha_core" 'BEGIN{printf "%.2f", s/1e9}') GB/s; b3sum ${b3_limit:+$(awk -v s="$b3_limit" 'BEGIN{ if (s=="-") print "n/a"; else printf "%.2f GB/s", s/1e9}')}; cold cache via $how; load average $(cut -d' ' -f1-3 /proc/loadavg)"

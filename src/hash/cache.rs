@@ -31,7 +31,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::manifest::{Manifest, ResourceKey};
-use crate::store::file::write_atomic;
 
 /// Times within this distance of the moment an entry was recorded are not trusted. Covers
 /// coarse filesystem timestamps (2 s on FAT, 1 s on some network filesystems).
@@ -234,12 +233,27 @@ impl DigestCache {
         for (name, (file, dirty)) in files.iter() {
             if *dirty {
                 let bytes = serde_json::to_vec(file).map_err(|e| Error::Other(e.to_string()))?;
-                // tempfile creates the temporary with mode 0600, which the rename keeps.
-                write_atomic(&self.dir.join(name), &bytes)?;
+                write_unsynced(&self.dir, name, &bytes)?;
             }
         }
         Ok(())
     }
+}
+
+/// Temporary file + rename, without the `fsync` a signature gets: a cache file lost or
+/// emptied by a crash is just an empty cache, and syncing would cost more than hashing a
+/// small model. tempfile creates the file with mode 0600, which the rename keeps.
+fn write_unsynced(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".msign-cache-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io(tmp.path().to_path_buf(), e))?;
+    tmp.persist(dir.join(name))
+        .map_err(|e| Error::io(dir.join(name), e.error))?;
+    Ok(())
 }
 
 /// The manifest of a previous, verified signature and when its file was written.

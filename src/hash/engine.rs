@@ -359,7 +359,9 @@ fn schedule(units: &[Unit<'_>], shared: &mut Shared, current: Option<Job>) -> Op
         best_parked.map(|(i, _)| shared.parked.swap_remove(i))
     };
     if chosen.is_some() {
-        if let Some(cur) = current {
+        if let Some(mut cur) = current {
+            // A parked chain keeps no mapped window: memory stays two windows per worker.
+            cur.next = None;
             shared.parked.push(cur);
         }
         chosen
