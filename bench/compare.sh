@@ -130,7 +130,7 @@ if [ -n "$B3SUM" ]; then
   b3_limit=$(awk -v b="$(bytes_of "$big")" -v t="$b3s" 'BEGIN{print b/t}')
 fi
 case_run "3GiB-file blake3 (vs b3sum)" "$big" "$b3_limit" "${REF_API[@]}" "$big" files blake3 -- --hash-algorithm blake3
-case_run "3GiB-file blake2b files (1 core)" "$big" "-" "${REF_API[@]}" "$big" files blake2b -- --hash-algorithm blake2
+case_run "3GiB-file blake2b files (1 core)" "$big" "-" "${REF_API[@]}" "$big" files blake2 -- --hash-algorithm blake2
 case_run "1.3GB 3 big+5 small sha256" "$work/m13" "$two" "${REF_SIGN[@]}" "$work/m13" --
 case_run "3000 files 4-64KiB sign" "$work/small3000" "$two" "${REF_SIGN[@]}" "$work/small3000" --
 case_run "8-file small model sign" "$work/small8" "$two" "${REF_SIGN[@]}" "$work/small8" --
