@@ -434,8 +434,10 @@ fn step(
         match &u.entry.content {
             Content::File(path) => {
                 let file = File::open(path).map_err(|e| Error::io(path, e))?;
-                let meta = file.metadata().map_err(|e| Error::io(path, e))?;
-                job.mappable &= meta.is_file();
+                if job.mappable {
+                    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+                    job.mappable = meta.is_file();
+                }
                 job.file = Some(file);
             }
             _ => return hash_other(u, ser.hash, progress).map(Some),
@@ -449,6 +451,8 @@ fn step(
         path: path.to_path_buf(),
     };
     let len = (u.end - job.pos).min(WINDOW);
+    let last = job.pos + len == u.end && u.end == u.entry.size;
+    let mut size_checked = false;
     let window = match job.next.take() {
         Some(w) => Some(w),
         None if job.mappable => Window::map(file, job.pos, len as usize, true),
@@ -469,7 +473,10 @@ fn step(
             job.next = next.flatten();
             job.mappable = job.next.is_some() || next_len == 0;
         }
-        None => read_range(file, path, job.pos, job.pos + len, &mut job.hasher)?,
+        None => {
+            read_range(file, path, job.pos, job.pos + len, last, &mut job.hasher)?;
+            size_checked = last;
+        }
     }
     progress.advance(len);
     job.pos += len;
@@ -477,7 +484,7 @@ fn step(
         return Ok(None);
     }
     // The last unit of a file must end at its end: growth after listing is a change too.
-    if u.end == u.entry.size {
+    if last && !size_checked {
         let now = file.metadata().map_err(|e| Error::io(path, e))?.len();
         if now != u.entry.size {
             return Err(changed());
@@ -488,29 +495,50 @@ fn step(
     Ok(Some(hasher.finalize()))
 }
 
-/// Positioned reads of `[start, end)` into the worker's buffer.
-fn read_range(file: &File, path: &Path, start: u64, end: u64, hasher: &mut Hasher) -> Result<()> {
+/// Positioned reads of `[start, end)` into the worker's buffer. With `at_eof`, `end` must be
+/// the end of the file: the last read asks for one byte more, so growth is seen without a
+/// separate `stat` (which costs as much as reading a small file).
+fn read_range(
+    file: &File,
+    path: &Path,
+    start: u64,
+    end: u64,
+    at_eof: bool,
+    hasher: &mut Hasher,
+) -> Result<()> {
+    let changed = || Error::ChangedWhileHashing {
+        path: path.to_path_buf(),
+    };
     BUF.with(|b| -> Result<()> {
         let mut buf = b.borrow_mut();
-        let want = READ_BUF.min((end - start) as usize).max(1);
+        let want = READ_BUF.min((end - start) as usize) + 1;
         if buf.len() < want {
             buf.resize(want, 0);
         }
         let mut pos = start;
-        while pos < end {
-            let n = ((end - pos) as usize).min(buf.len());
+        loop {
+            let left = (end - pos) as usize;
+            let probe = at_eof && left < buf.len();
+            if left == 0 && !probe {
+                return Ok(());
+            }
+            let n = if probe {
+                left + 1
+            } else {
+                left.min(buf.len() - 1)
+            };
             let got = file
                 .read_at(&mut buf[..n], pos)
                 .map_err(|e| Error::io(path, e))?;
+            if got > left {
+                return Err(changed());
+            }
             if got == 0 {
-                return Err(Error::ChangedWhileHashing {
-                    path: path.to_path_buf(),
-                });
+                return if left == 0 { Ok(()) } else { Err(changed()) };
             }
             hasher.update(&buf[..got]);
             pos += got as u64;
         }
-        Ok(())
     })
 }
 
