@@ -310,3 +310,62 @@ impl PreviousSignature {
         Some(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stamp(mtime_ns: i128) -> FileStamp {
+        FileStamp {
+            dev: 1,
+            ino: 42,
+            size: 10,
+            mtime_ns,
+            ctime_ns: mtime_ns,
+        }
+    }
+
+    #[test]
+    fn racy_and_mismatched_entries_are_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DigestCache::at(dir.path().join("c"));
+        let d: FileDigests = vec![(0, 10, vec![7; 32])];
+        let now = now_ns();
+        // Changed within the margin before the entry was written: not trusted.
+        cache.record(&stamp(now - RACY_MARGIN_NS / 2), "sha256", &d);
+        assert!(cache
+            .lookup(&stamp(now - RACY_MARGIN_NS / 2), "sha256")
+            .is_none());
+        // Settled long before: trusted, for the same label and stamp only.
+        let old = now - 10 * RACY_MARGIN_NS;
+        cache.record(&stamp(old), "sha256", &d);
+        assert_eq!(cache.lookup(&stamp(old), "sha256"), Some(d.clone()));
+        assert!(cache.lookup(&stamp(old), "blake3").is_none());
+        assert!(cache.lookup(&stamp(old + 1), "sha256").is_none());
+        let mut other_ctime = stamp(old);
+        other_ctime.ctime_ns += 1;
+        assert!(cache.lookup(&other_ctime, "sha256").is_none());
+        cache.save().unwrap();
+        // Read back from disk by a fresh cache.
+        let again = DigestCache::at(dir.path().join("c"));
+        assert_eq!(again.lookup(&stamp(old), "sha256"), Some(d));
+    }
+
+    #[test]
+    fn cache_files_writable_by_others_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DigestCache::at(dir.path());
+        let old = now_ns() - 10 * RACY_MARGIN_NS;
+        cache.record(&stamp(old), "sha256", &vec![(0, 10, vec![7; 32])]);
+        cache.save().unwrap();
+        let file = dir.path().join(DigestCache::file_name(1, "sha256"));
+        assert_eq!(
+            fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(DigestCache::at(dir.path())
+            .lookup(&stamp(old), "sha256")
+            .is_none());
+    }
+}

@@ -588,3 +588,46 @@ fn hash_other(u: &Unit<'_>, alg: HashAlgorithm, progress: &dyn Progress) -> Resu
     }
     Ok(hasher.finalize())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(data: &[u8], end: u64, at_eof: bool) -> Result<Vec<u8>> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, data).unwrap();
+        let f = File::open(&p).unwrap();
+        let mut h = Hasher::new(HashAlgorithm::Sha256);
+        read_range(&f, &p, 0, end, at_eof, &mut h)?;
+        Ok(h.finalize())
+    }
+
+    #[test]
+    fn positioned_reads_see_growth_and_shrinkage() {
+        let data = vec![5u8; 3 * READ_BUF + 7];
+        let n = data.len() as u64;
+        let whole = read(&data, n, true).unwrap();
+        assert_eq!(
+            whole,
+            crate::hash::algorithm::hash_bytes(HashAlgorithm::Sha256, &data)
+        );
+        // The file is longer than listed: the probe byte finds it.
+        assert!(matches!(
+            read(&data, n - 1, true),
+            Err(Error::ChangedWhileHashing { .. })
+        ));
+        assert!(matches!(
+            read(&data, 0, true),
+            Err(Error::ChangedWhileHashing { .. })
+        ));
+        // A range inside the file (a shard that is not the last) is no growth.
+        assert!(read(&data, n - 1, false).is_ok());
+        // Shorter than listed.
+        assert!(matches!(
+            read(&data, n + 1, true),
+            Err(Error::ChangedWhileHashing { .. })
+        ));
+        assert!(read(&[], 0, true).is_ok());
+    }
+}
