@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// The engine's window and thresholds (src/hash/engine.rs); sizes around them are tested.
+/// The engine's window (16 MiB = 2 windows is the BLAKE3 window) and thresholds
+/// (src/hash/engine.rs); sizes around them are tested.
 const WINDOW: u64 = 8 << 20;
 const MMAP_MIN: u64 = 256 << 10;
 const READ_BUF: u64 = 1 << 20;

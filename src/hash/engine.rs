@@ -7,9 +7,10 @@
 //! file-times, not 2). Units are started largest first.
 //!
 //! Local files are read through bounded memory maps ([`super::window`]): no copy, and the
-//! next window of a chain is mapped and its page tables filled on another core (a
-//! `rayon::join`) while the current one is hashed, so one big file is hashed at one core's
-//! full speed. Small files, files that cannot be mapped and other content are read with
+//! next window of a chain is mapped and its page tables filled on another core (by a
+//! short-lived thread, which sleeps rather than spins when the disk is slow) while the
+//! current one is hashed, so one big file is hashed at one core's full speed. BLAKE3 takes
+//! one larger window at a time and spreads it, page faults included, over the rayon pool. Small files, files that cannot be mapped and other content are read with
 //! positioned reads into one reusable buffer per worker. Memory stays bounded: at most two
 //! windows per chain in flight.
 
@@ -34,6 +35,18 @@ const READ_BUF: usize = 1 << 20;
 /// Bytes per mapped window. Two windows per chain and one chain per core stay well below
 /// the 64 MB resident-memory budget.
 const WINDOW: u64 = 8 << 20;
+/// BLAKE3 windows: no second window is in flight (BLAKE3 spreads the page faults over its
+/// threads instead), so one window can be larger, and BLAKE3's parallel split gains from it.
+const BLAKE3_WINDOW: u64 = 16 << 20;
+
+fn window_len(alg: HashAlgorithm) -> u64 {
+    if alg == HashAlgorithm::Blake3 {
+        BLAKE3_WINDOW
+    } else {
+        WINDOW
+    }
+}
+
 /// Below this, a unit is read in one positioned read: mapping costs more than copying.
 const MMAP_MIN: u64 = 256 << 10;
 /// A worker leaves its chain for another only if that one has this much more work left;
@@ -450,28 +463,47 @@ fn step(
     let changed = || Error::ChangedWhileHashing {
         path: path.to_path_buf(),
     };
-    let len = (u.end - job.pos).min(WINDOW);
+    let len = (u.end - job.pos).min(window_len(ser.hash));
     let last = job.pos + len == u.end && u.end == u.entry.size;
     let mut size_checked = false;
     let window = match job.next.take() {
         Some(w) => Some(w),
-        None if job.mappable => Window::map(file, job.pos, len as usize, true),
+        None if job.mappable => Window::map(
+            file,
+            job.pos,
+            len as usize,
+            ser.hash != HashAlgorithm::Blake3,
+        ),
         None => None,
     };
     match window {
         Some(w) => {
             let after = job.pos + len;
-            let next_len = (u.end - after).min(WINDOW);
+            let next_len = (u.end - after).min(window_len(ser.hash));
             let hasher = &mut job.hasher;
-            let (_, next) = rayon::join(
-                || hasher.update(w.bytes()),
-                || (next_len > 0).then(|| Window::map(file, after, next_len as usize, true)),
-            );
+            let prefetch = || {
+                (next_len > 0)
+                    .then(|| Window::map(file, after, next_len as usize, true))
+                    .flatten()
+            };
+            let next = if ser.hash == HashAlgorithm::Blake3 {
+                // BLAKE3 spreads the window over the rayon pool, and the page faults with it.
+                hasher.update(w.bytes());
+                None
+            } else {
+                // A plain thread, not a rayon job: on a cold cache the populate blocks on the
+                // disk, and a rayon worker waiting for it would spin instead of sleeping.
+                std::thread::scope(|s| {
+                    let pre = s.spawn(prefetch);
+                    hasher.update(w.bytes());
+                    pre.join().ok().flatten()
+                })
+            };
             if w.faulted() {
                 return Err(changed());
             }
-            job.next = next.flatten();
-            job.mappable = job.next.is_some() || next_len == 0;
+            job.mappable = next.is_some() || next_len == 0 || ser.hash == HashAlgorithm::Blake3;
+            job.next = next;
         }
         None => {
             read_range(file, path, job.pos, job.pos + len, last, &mut job.hasher)?;
