@@ -30,6 +30,7 @@ pub mod hash;
 pub mod hub;
 pub mod ignore;
 pub mod manifest;
+pub mod manifest_json;
 pub mod sign;
 pub mod sigstore;
 pub mod source;

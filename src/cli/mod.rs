@@ -18,8 +18,10 @@ pub mod git;
 pub mod gitcmd;
 pub mod hook;
 pub mod hub;
+pub mod manifest;
 pub mod pkcs11;
 pub mod progress;
+pub mod reuse;
 pub mod sign;
 pub mod sigstore;
 pub mod verify;
@@ -78,6 +80,9 @@ pub enum Command {
     /// Sigstore tools: verify any bundle (`sigstore verify-bundle`).
     #[command(subcommand)]
     Sigstore(sigstore::SigstoreCommand),
+    /// Work with manifest files (`msign digest --json` output): merge parts hashed elsewhere.
+    #[command(subcommand)]
+    Manifest(manifest::ManifestCommand),
 }
 
 /// Methods a `sign`/`verify` may name; anything else means the reference's default,
@@ -98,7 +103,10 @@ pub fn with_default_method(args: Vec<OsString>) -> Vec<OsString> {
     let pos = out
         .iter()
         .position(|a| {
-            ["sign", "verify", "digest", "hook", "hub", "help"].contains(&a.to_str().unwrap_or(""))
+            [
+                "sign", "verify", "digest", "hook", "hub", "manifest", "sigstore", "help",
+            ]
+            .contains(&a.to_str().unwrap_or(""))
         })
         .filter(|&i| out[i] == "sign" || out[i] == "verify");
     if let Some(i) = pos {
@@ -211,5 +219,6 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         Command::Hub(c) => hub::run(&ctx, c),
         Command::Hook(h) => hook::run(&ctx, h),
         Command::Sigstore(c) => sigstore::run(&ctx, c),
+        Command::Manifest(m) => manifest::run(&ctx, m),
     }
 }

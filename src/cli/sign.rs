@@ -27,6 +27,9 @@ pub struct SignCommon {
     /// Where to write the signature. Written atomically; left out of the model when inside it.
     #[arg(long, value_name = "SIGNATURE_PATH", default_value = "model.sig")]
     signature: PathBuf,
+
+    #[command(flatten)]
+    reuse: crate::cli::reuse::ReuseArgs,
 }
 
 /// Signing methods. Without one, `sign MODEL` uses Sigstore, as model_signing does.
@@ -113,6 +116,18 @@ impl SignMethod {
         }
     }
 
+    /// The private key file and password, for methods that have one.
+    fn private_key(&self) -> Option<(&std::path::Path, Option<&str>)> {
+        match self {
+            SignMethod::Key { key, .. } | SignMethod::Certificate { key, .. } => {
+                Some((key.private_key.as_path(), key.password.as_deref()))
+            }
+            SignMethod::Sigstore { .. }
+            | SignMethod::Pkcs11Key { .. }
+            | SignMethod::Pkcs11Certificate { .. } => None,
+        }
+    }
+
     fn signer(&self) -> Result<Box<dyn Signer>> {
         match self {
             SignMethod::Key { key, .. } => Ok(Box::new(KeySigner::from_pem_file(
@@ -177,10 +192,13 @@ fn sign(ctx: &Ctx, method: &SignMethod, common: &SignCommon) -> Result<serde_jso
     let method_name = signer.method();
     let source = common.model.source(common.model.allow_symlinks)?;
     let bar = Bar::new("hashing", ctx.quiet || ctx.json);
-    let signed = SigningConfig::new()
-        .set_hashing_config(hashing)
-        .use_signer(signer)
-        .sign(source.as_ref(), &bar)?;
+    let signed = match &common.reuse.from_manifest {
+        Some(path) => crate::cli::reuse::sign_precomputed(path, signer)?,
+        None => SigningConfig::new()
+            .set_hashing_config(common.reuse.apply(hashing, method.private_key())?)
+            .use_signer(signer)
+            .sign(source.as_ref(), &bar)?,
+    };
     for w in &signed.hashed.warnings {
         ctx.warn(w);
     }
@@ -188,6 +206,12 @@ fn sign(ctx: &Ctx, method: &SignMethod, common: &SignCommon) -> Result<serde_jso
     let written = store.save(&signed.bundle.to_json())?;
     let m = &signed.hashed.manifest;
     let digest = format!("sha256:{}", hex::encode(m.root_digest()));
+    if !ctx.json && !ctx.quiet && signed.hashed.reused_files > 0 {
+        println!(
+            "{} file(s) unchanged: digests reused, not re-hashed",
+            signed.hashed.reused_files
+        );
+    }
     if !ctx.json && !ctx.quiet {
         println!(
             "Signing succeeded: {} file(s) ({}) of '{}' signed with {method_name} -> {written}",
@@ -205,6 +229,7 @@ fn sign(ctx: &Ctx, method: &SignMethod, common: &SignCommon) -> Result<serde_jso
         "files": m.file_count(),
         "resources": m.resources.len(),
         "bytes": signed.hashed.bytes,
+        "reused_files": signed.hashed.reused_files,
         "digest": digest,
         "warnings": signed.hashed.warnings,
     }))

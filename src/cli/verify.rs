@@ -40,6 +40,11 @@ pub struct VerifyCommon {
         alias = "no_ignore_unsigned_files"
     )]
     no_ignore_unsigned_files: bool,
+
+    /// Skip re-hashing files whose entry in the local digest cache ($XDG_CACHE_HOME/msign)
+    /// matches their device, inode, size and times; hashed files are recorded there.
+    #[arg(long)]
+    cache: bool,
 }
 
 /// Verification methods.
@@ -201,7 +206,14 @@ fn verify(ctx: &Ctx, method: &VerifyMethod, common: &VerifyCommon) -> Result<ser
         .add_ignore_rules(&rules)?
         .set_ignore_git_paths(common.model.ignore_git())
         .set_ignore_unsigned_files(common.ignore_unsigned_files && !common.no_ignore_unsigned_files)
-        .set_allow_symlinks(common.model.allow_symlinks);
+        .set_allow_symlinks(common.model.allow_symlinks)
+        .set_digest_cache(if common.cache {
+            Some(std::sync::Arc::new(
+                crate::hash::cache::DigestCache::user_default()?,
+            ))
+        } else {
+            None
+        });
     let signed = config.verify_signature(&sig_bytes)?;
     let hashing = config.hashing_for(&signed.manifest)?;
     let source = common.model.source(hashing.allow_symlinks())?;
@@ -211,6 +223,12 @@ fn verify(ctx: &Ctx, method: &VerifyMethod, common: &VerifyCommon) -> Result<ser
         ctx.warn(w);
     }
     let m = &verified.manifest;
+    if !ctx.json && !ctx.quiet && common.cache {
+        println!(
+            "{} file(s) unchanged since cached: not re-hashed",
+            verified.hashed.reused_files
+        );
+    }
     if !ctx.json && !ctx.quiet {
         println!(
             "Verification succeeded: {} file(s) ({}) match the signature by {}",
@@ -228,6 +246,7 @@ fn verify(ctx: &Ctx, method: &VerifyMethod, common: &VerifyCommon) -> Result<ser
         "files": m.file_count(),
         "resources": m.resources.len(),
         "bytes": verified.hashed.bytes,
+        "cached_files": verified.hashed.reused_files,
         "digest": format!("sha256:{}", hex::encode(m.root_digest())),
         "warnings": verified.warnings,
     }))

@@ -4,14 +4,18 @@
 //! or shards), a hash algorithm, ignore rules and the symlink policy.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::hash::cache::{DigestCache, PreviousSignature};
 use crate::ignore::{IgnoreRules, IGNORE_FILE};
 use crate::manifest::{HashAlgorithm, Manifest, Method, ModelPath, Serialization};
 use crate::source::ModelSource;
 
 pub(crate) mod algorithm;
+pub mod cache;
 mod engine;
+mod window;
 
 /// Receives progress while content is hashed. Implementations must be cheap: `advance`
 /// is called from every worker thread for every buffer.
@@ -41,6 +45,8 @@ pub struct Hashed {
     pub warnings: Vec<String>,
     /// Bytes covered by the manifest.
     pub bytes: u64,
+    /// Files whose digests came from the digest cache or a previous signature, not hashed.
+    pub reused_files: usize,
 }
 
 /// How to hash a model. Defaults match `model_signing`: file serialization, SHA-256,
@@ -54,6 +60,8 @@ pub struct HashingConfig {
     ignore_git_paths: bool,
     use_ignore_file: bool,
     only: Option<BTreeSet<ModelPath>>,
+    cache: Option<Arc<DigestCache>>,
+    previous: Option<Arc<PreviousSignature>>,
 }
 
 impl Default for HashingConfig {
@@ -73,6 +81,8 @@ impl HashingConfig {
             ignore_git_paths: true,
             use_ignore_file: false,
             only: None,
+            cache: None,
+            previous: None,
         }
     }
 
@@ -145,6 +155,18 @@ impl HashingConfig {
         self
     }
 
+    /// Take digests of unchanged files from this cache, and record new ones in it.
+    pub fn set_digest_cache(mut self, cache: Option<Arc<DigestCache>>) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// Take digests of files unchanged since this (verified) signature was written.
+    pub fn set_previous_signature(mut self, previous: Option<Arc<PreviousSignature>>) -> Self {
+        self.previous = previous;
+        self
+    }
+
     /// A configuration that reproduces a signed statement's serialization.
     pub fn from_serialization(ser: &Serialization) -> Result<Self> {
         let rules = IgnoreRules::from_recorded(ser.ignore_paths.iter().map(String::as_str))?;
@@ -195,15 +217,22 @@ impl HashingConfig {
             allow_symlinks: self.allow_symlinks,
             ignore_paths: rules.recorded(),
         };
-        let resources = engine::hash_entries(&listing.entries, &serialization, progress)?;
+        let reuse = engine::Reuse {
+            cache: self.cache.as_deref(),
+            previous: self.previous.as_deref(),
+        };
+        let digests = engine::hash_entries(&listing.entries, &serialization, progress, reuse)?;
+        let mut warnings = listing.warnings;
+        warnings.extend(digests.warnings);
         Ok(Hashed {
             bytes: listing.entries.iter().map(|e| e.size).sum(),
             manifest: Manifest {
                 model_name: source.model_name(),
                 serialization,
-                resources,
+                resources: digests.resources,
             },
-            warnings: listing.warnings,
+            warnings,
+            reused_files: digests.reused_files,
         })
     }
 }

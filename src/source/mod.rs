@@ -51,6 +51,16 @@ pub enum Content {
     },
 }
 
+impl Content {
+    /// The local file behind this content, if it is one (checked or not).
+    pub fn local_file(&self) -> Option<&std::path::Path> {
+        match self {
+            Content::File(p) | Content::CheckedFile { path: p, .. } => Some(p),
+            _ => None,
+        }
+    }
+}
+
 impl std::fmt::Debug for Content {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -16,6 +16,7 @@ use crate::source::ModelSource;
 
 pub mod certificate;
 pub mod key;
+pub mod own;
 pub mod sigstore;
 
 pub use certificate::CertificateVerifier;
@@ -196,6 +197,7 @@ pub struct VerifyingConfig {
     ignore_git_paths: bool,
     ignore_unsigned_files: bool,
     allow_symlinks: bool,
+    cache: Option<std::sync::Arc<crate::hash::cache::DigestCache>>,
 }
 
 impl VerifyingConfig {
@@ -208,7 +210,17 @@ impl VerifyingConfig {
             ignore_git_paths: true,
             ignore_unsigned_files: false,
             allow_symlinks: false,
+            cache: None,
         }
+    }
+
+    /// Skip re-hashing files whose digest cache entry matches (and record new ones).
+    pub fn set_digest_cache(
+        mut self,
+        cache: Option<std::sync::Arc<crate::hash::cache::DigestCache>>,
+    ) -> Self {
+        self.cache = cache;
+        self
     }
 
     /// Verify against an EC public key (PEM).
@@ -340,6 +352,7 @@ impl VerifyingConfig {
         rules.keep(manifest.resources.keys().map(|k| k.path().as_str()));
         let allow = hashing.allow_symlinks() || self.allow_symlinks;
         hashing = hashing
+            .set_digest_cache(self.cache.clone())
             .set_ignore_git_paths(false)
             .set_allow_symlinks(allow)
             .add_rules(&rules)?;

@@ -1,0 +1,57 @@
+//! `msign manifest merge A.json B.json ...`: one manifest from the parts of a model hashed
+//! on several machines, ready for `msign sign --from-manifest`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use crate::bundle::statement::manifest_json;
+use crate::cli::reuse::read_manifests;
+use crate::cli::{report_error, Ctx};
+use crate::error::Result;
+use crate::store::file::write_atomic;
+
+/// Manifest operations.
+#[derive(Debug, Subcommand)]
+pub enum ManifestCommand {
+    /// Merge manifests of disjoint parts of one model (same serialization).
+    Merge(MergeArgs),
+}
+
+/// Options of `manifest merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Manifests written by `msign digest --json`.
+    #[arg(required = true, num_args = 1.., value_name = "MANIFEST_JSON")]
+    inputs: Vec<PathBuf>,
+    /// Write the merged manifest here (atomically) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// The model name to record (default: the first manifest's).
+    #[arg(long = "model-name", value_name = "NAME")]
+    model_name: Option<String>,
+}
+
+/// Runs `manifest`.
+pub fn run(ctx: &Ctx, cmd: ManifestCommand) -> ExitCode {
+    match cmd {
+        ManifestCommand::Merge(a) => match merge(&a) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => report_error(ctx, &e, json!({"inputs": a.inputs})),
+        },
+    }
+}
+
+fn merge(a: &MergeArgs) -> Result<()> {
+    let merged = crate::manifest_json::merge(read_manifests(&a.inputs)?, a.model_name.clone())?;
+    let text = serde_json::to_string_pretty(&manifest_json(&merged)).expect("json") + "\n";
+    match &a.output {
+        Some(p) => write_atomic(p, text.as_bytes()),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
