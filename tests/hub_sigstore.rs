@@ -278,9 +278,10 @@ fn sigstore_method_flags_are_checked() {
         "{}",
         stderr(&out)
     );
+    // An explicit --method decides, and needs its own flags.
     let out = run_fails(&mut env.hub("download", USER, &["--method", "key"]), 2);
     assert!(
-        stderr(&out).contains("does not go with"),
+        stderr(&out).contains("needs --public-key"),
         "{}",
         stderr(&out)
     );

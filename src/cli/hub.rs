@@ -100,27 +100,17 @@ impl VerifierArgs {
         .into_iter()
         .filter_map(|(on, m)| on.then_some(m))
         .collect();
-        if given.len() > 1 {
-            return Err(Error::Usage(format!(
-                "choose one verification method, not several: {}",
-                given
-                    .iter()
-                    .map(|m| m.flags())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-        let method = match (self.method, given.first().copied()) {
-            (Some(m), Some(g)) if m != g => {
+        // An explicit --method chooses among the flags given; without it, they must name one.
+        let method = match (self.method, given.as_slice()) {
+            (Some(m), _) => m,
+            (None, [m]) => *m,
+            (None, [_, _, ..]) => {
                 return Err(Error::Usage(format!(
-                    "--method {} does not go with {}",
-                    m.to_possible_value()
-                        .map_or_else(String::new, |v| v.get_name().to_string()),
-                    g.flags()
+                    "choose one verification method, not several: {} (or say which with --method)",
+                    given.iter().map(|m| m.flags()).collect::<Vec<_>>().join(", ")
                 )))
             }
-            (Some(m), _) | (None, Some(m)) => m,
-            (None, None) => {
+            (None, []) => {
                 return Err(Error::Usage(
                     "say how to verify: --public-key KEY, --certificate-chain ROOT (or --method certificate for the system's roots), or --identity ID --identity-provider URL for Sigstore".into(),
                 ))
