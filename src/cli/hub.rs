@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::bundle::MAX_BUNDLE_BYTES;
 use crate::cli::args::ModelArgs;
+use crate::cli::hub_sigstore::{SigstoreSignArgs, SigstoreVerifyArgs};
 use crate::cli::{report_error, Ctx};
 use crate::error::{Error, Result};
 use crate::hash::{HashingConfig, NoProgress};
@@ -54,9 +55,21 @@ pub enum HubMethod {
     Key,
     /// A certificate chain to trusted roots (`--certificate-chain`, or the system's).
     Certificate,
+    /// A Sigstore identity (`--identity`, `--identity-provider`).
+    Sigstore,
 }
 
-/// How the signature is checked, as in `msign verify key|certificate`.
+impl HubMethod {
+    fn flags(self) -> &'static str {
+        match self {
+            HubMethod::Key => "--public-key",
+            HubMethod::Certificate => "--certificate-chain",
+            HubMethod::Sigstore => "--identity/--identity-provider",
+        }
+    }
+}
+
+/// How the signature is checked, as in `msign verify key|certificate|sigstore`.
 #[derive(Debug, Args, Clone)]
 pub struct VerifierArgs {
     /// Verify with this EC public key (PEM).
@@ -69,6 +82,8 @@ pub struct VerifierArgs {
         value_name = "CERTIFICATE_PATH"
     )]
     pub certificate_chain: Vec<PathBuf>,
+    #[command(flatten)]
+    pub sigstore: SigstoreVerifyArgs,
     /// The method; inferred from the flags above when absent.
     #[arg(long, value_enum)]
     pub method: Option<HubMethod>,
@@ -77,13 +92,27 @@ pub struct VerifierArgs {
 impl VerifierArgs {
     /// The verifying configuration these flags describe.
     pub fn config(&self) -> Result<VerifyingConfig> {
-        let method = match (self.method, &self.public_key, self.certificate_chain.is_empty()) {
-            (Some(m), _, _) => m,
-            (None, Some(_), _) => HubMethod::Key,
-            (None, None, false) => HubMethod::Certificate,
-            (None, None, true) => {
+        let given: Vec<HubMethod> = [
+            (self.public_key.is_some(), HubMethod::Key),
+            (!self.certificate_chain.is_empty(), HubMethod::Certificate),
+            (self.sigstore.given(), HubMethod::Sigstore),
+        ]
+        .into_iter()
+        .filter_map(|(on, m)| on.then_some(m))
+        .collect();
+        // An explicit --method chooses among the flags given; without it, they must name one.
+        let method = match (self.method, given.as_slice()) {
+            (Some(m), _) => m,
+            (None, [m]) => *m,
+            (None, [_, _, ..]) => {
+                return Err(Error::Usage(format!(
+                    "choose one verification method, not several: {} (or say which with --method)",
+                    given.iter().map(|m| m.flags()).collect::<Vec<_>>().join(", ")
+                )))
+            }
+            (None, []) => {
                 return Err(Error::Usage(
-                    "say how to verify: --public-key KEY, or --certificate-chain ROOT (or --method certificate for the system's roots)".into(),
+                    "say how to verify: --public-key KEY, --certificate-chain ROOT (or --method certificate for the system's roots), or --identity ID --identity-provider URL for Sigstore".into(),
                 ))
             }
         };
@@ -100,6 +129,7 @@ impl VerifierArgs {
             HubMethod::Certificate => Ok(VerifyingConfig::new(Box::new(
                 CertificateVerifier::from_root_files(&self.certificate_chain)?,
             ))),
+            HubMethod::Sigstore => self.sigstore.config(),
         }
     }
 }
@@ -148,7 +178,7 @@ pub struct HubSignArgs {
         alias = "private_key",
         value_name = "PRIVATE_KEY"
     )]
-    private_key: PathBuf,
+    private_key: Option<PathBuf>,
     /// Password of an encrypted private key.
     #[arg(
         long,
@@ -171,6 +201,8 @@ pub struct HubSignArgs {
         value_name = "CERTIFICATE_PATH"
     )]
     certificate_chain: Vec<PathBuf>,
+    #[command(flatten)]
+    sigstore: SigstoreSignArgs,
     /// Commit the signature to the repository (needs HF_TOKEN with write access).
     #[arg(long)]
     upload: bool,
@@ -435,23 +467,13 @@ fn sign(ctx: &Ctx, a: &HubSignArgs) -> Result<serde_json::Value> {
     let cfg = HubConfig::from_env()?;
     let repo = RepoId::parse(&a.repo.repo)?;
     let sig = signature_path(&a.signature)?;
-    let signer: Box<dyn Signer> = match &a.signing_certificate {
-        Some(cert) => Box::new(CertificateSigner::from_files(
-            &a.private_key,
-            a.password.as_deref(),
-            cert,
-            &a.certificate_chain,
-        )?),
-        None => Box::new(KeySigner::from_pem_file(
-            &a.private_key,
-            a.password.as_deref(),
-        )?),
-    };
+    // Before choosing the signer: Sigstore may start an interactive login.
     if a.upload && cfg.token.is_none() {
         return Err(Error::Usage(
             "--upload needs a Hub token with write access: set HF_TOKEN".into(),
         ));
     }
+    let signer = hub_signer(a)?;
     let hub = client(&cfg)?;
     let source = HubSource::open(hub.clone(), repo.clone(), &a.repo.revision)?;
     let hashing = HashingConfig::new().add_ignored_path(sig.as_str())?;
@@ -509,6 +531,35 @@ fn sign(ctx: &Ctx, a: &HubSignArgs) -> Result<serde_json::Value> {
         out["commit_url"] = json!(committed.url);
     }
     Ok(out)
+}
+
+/// The signer the flags choose: a key (with a certificate), or Sigstore; exactly one.
+fn hub_signer(a: &HubSignArgs) -> Result<Box<dyn Signer>> {
+    let keyed = a.private_key.is_some()
+        || a.signing_certificate.is_some()
+        || !a.certificate_chain.is_empty();
+    if a.sigstore.given() {
+        if keyed {
+            return Err(Error::Usage(
+                "choose one signing method: Sigstore (--sigstore, --identity-token, ...) or a key (--private-key, --signing-certificate, --certificate-chain), not both".into(),
+            ));
+        }
+        return a.sigstore.signer();
+    }
+    let key = a.private_key.as_ref().ok_or_else(|| {
+        Error::Usage(
+            "say how to sign: --private-key KEY (with --signing-certificate CERT for a certificate), or --sigstore".into(),
+        )
+    })?;
+    Ok(match &a.signing_certificate {
+        Some(cert) => Box::new(CertificateSigner::from_files(
+            key,
+            a.password.as_deref(),
+            cert,
+            &a.certificate_chain,
+        )?),
+        None => Box::new(KeySigner::from_pem_file(key, a.password.as_deref())?),
+    })
 }
 
 /// For `msign verify --hub-cache ORG/NAME[@REV]`: the snapshot folder, and the signature

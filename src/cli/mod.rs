@@ -18,6 +18,7 @@ pub mod git;
 pub mod gitcmd;
 pub mod hook;
 pub mod hub;
+pub mod hub_sigstore;
 pub mod manifest;
 pub mod pkcs11;
 pub mod progress;
