@@ -88,3 +88,30 @@ impl Endpoints {
         Self::from_json(STAGING.as_bytes())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(logs: &[(&str, i64)]) -> Vec<u8> {
+        let svc = |url: &str, v: i64| {
+            serde_json::json!({"url": url, "majorApiVersion": v,
+                               "validFor": {"start": "2020-01-01T00:00:00Z"}})
+        };
+        serde_json::json!({
+            "caUrls": [svc("https://ca", 1)],
+            "rekorTlogUrls": logs.iter().map(|(u, v)| svc(u, *v)).collect::<Vec<_>>(),
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn rekor_v1_first_else_v2() {
+        let e = Endpoints::from_json(&config(&[("https://v2", 2), ("https://v1", 1)])).unwrap();
+        assert_eq!((e.rekor.as_str(), e.rekor_api), ("https://v1", 1));
+        let e = Endpoints::from_json(&config(&[("https://v2", 2)])).unwrap();
+        assert_eq!((e.rekor.as_str(), e.rekor_api), ("https://v2", 2));
+        assert!(Endpoints::from_json(&config(&[("https://v3", 3)])).is_err());
+    }
+}

@@ -80,3 +80,50 @@ pub fn check_log_validity_at(log: &TransparencyLog, times: &[i64]) -> Result<()>
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(body: &Value) -> TlogEntry {
+        let bytes = body.to_string().into_bytes();
+        TlogEntry {
+            log_index: 0,
+            log_id: vec![0; 32],
+            kind: "dsse".into(),
+            version: "0.0.2".into(),
+            integrated_time: 0,
+            set: None,
+            proof: None,
+            body_b64: B64.encode(&bytes),
+            body: bytes,
+        }
+    }
+
+    fn body(payload: &[u8], sig: &[u8], cert: &[u8]) -> Value {
+        serde_json::json!({"apiVersion": "0.0.2", "kind": "dsse", "spec": {"dsseV002": {
+            "payloadHash": {"algorithm": "SHA2_256", "digest": B64.encode(Sha256::digest(payload))},
+            "signatures": [{"content": B64.encode(sig), "verifier": {
+                "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                "x509Certificate": {"rawBytes": B64.encode(cert)}}}]}}})
+    }
+
+    #[test]
+    fn dsse_v2_body_must_record_this_envelope() {
+        let good = body(b"payload", b"sig", b"cert");
+        check_dsse_v2_body(&entry(&good), b"payload", b"sig", b"cert").unwrap();
+        for (payload, sig, cert) in [
+            (&b"other"[..], &b"sig"[..], &b"cert"[..]),
+            (b"payload", b"sog", b"cert"),
+            (b"payload", b"sig", b"cart"),
+        ] {
+            assert!(check_dsse_v2_body(&entry(&good), payload, sig, cert).is_err());
+        }
+        let mut no_details = good.clone();
+        no_details["spec"]["dsseV002"]["signatures"][0]["verifier"]["keyDetails"] = Value::Null;
+        assert!(check_dsse_v2_body(&entry(&no_details), b"payload", b"sig", b"cert").is_err());
+        let mut v1 = entry(&good);
+        v1.version = "0.0.1".into();
+        assert!(check_dsse_v2_body(&v1, b"payload", b"sig", b"cert").is_err());
+    }
+}
