@@ -19,7 +19,7 @@ use crate::sign::Signer;
 use crate::sigstore::oidc::IdentityToken;
 use crate::sigstore::signing_config::Endpoints;
 use crate::sigstore::verify::{dsse_content, verify_bundle, Policy};
-use crate::sigstore::{client, fulcio, TrustedRoot};
+use crate::sigstore::{client, client_v2, fulcio, TrustedRoot};
 
 /// Signs with a fresh key certified by Fulcio for `token`'s identity.
 pub struct SigstoreSigner {
@@ -91,13 +91,31 @@ impl Signer for SigstoreSigner {
             bundle.verification_material.timestamp_verification_data =
                 Some(serde_json::json!({ "rfc3161Timestamps": stamps }));
         }
-        let envelope_json = serde_json::to_string(&bundle.dsse_envelope)
-            .map_err(|e| Error::Other(format!("envelope: {e}")))?;
-        let entry = client::rekor_dsse_entry(
-            &self.endpoints.rekor,
-            &envelope_json,
-            &cert.to_pem().map_err(ossl)?,
-        )?;
+        let entry = if self.endpoints.rekor_api == 2 {
+            // Rekor v2 gives no signing time of its own: only the TSA's timestamps date it.
+            if self.endpoints.tsa.is_empty() {
+                return Err(Error::Other(
+                    "the signing config selects a Rekor v2 log but names no timestamp authority"
+                        .into(),
+                ));
+            }
+            let envelope = serde_json::to_value(&bundle.dsse_envelope)
+                .map_err(|e| Error::Other(format!("envelope: {e}")))?;
+            client_v2::rekor_v2_dsse_entry(
+                &self.endpoints.rekor,
+                &envelope,
+                &leaf,
+                "PKIX_ECDSA_P256_SHA_256",
+            )?
+        } else {
+            let envelope_json = serde_json::to_string(&bundle.dsse_envelope)
+                .map_err(|e| Error::Other(format!("envelope: {e}")))?;
+            client::rekor_dsse_entry(
+                &self.endpoints.rekor,
+                &envelope_json,
+                &cert.to_pem().map_err(ossl)?,
+            )?
+        };
         bundle.verification_material.tlog_entries = vec![entry];
 
         let (_, parsed) = X509Certificate::from_der(&leaf)

@@ -23,7 +23,7 @@ pub fn agent() -> ureq::Agent {
         .build()
 }
 
-fn post_json(url: &str, body: &Value, what: &str) -> Result<Value> {
+pub(crate) fn post_json(url: &str, body: &Value, what: &str) -> Result<Value> {
     let resp = match agent().post(url).send_json(body) {
         Ok(r) => r,
         Err(ureq::Error::Status(code, r)) => {

@@ -16,6 +16,7 @@
 
 pub mod checkpoint;
 pub mod client;
+pub mod client_v2;
 pub(crate) mod der;
 pub mod fulcio;
 pub mod keys;
@@ -27,6 +28,7 @@ pub mod signing_config;
 pub mod time;
 pub mod timestamp;
 pub mod tlog;
+pub mod tlog_v2;
 pub mod trust;
 pub mod verify;
 

@@ -17,8 +17,10 @@ const STAGING: &str = include_str!("signing_config_staging.json");
 pub struct Endpoints {
     /// Fulcio base URL.
     pub fulcio: String,
-    /// Rekor (v1 API) base URL.
+    /// Rekor base URL.
     pub rekor: String,
+    /// The Rekor API major version at `rekor`: 1, or 2 when the config names no v1 log.
+    pub rekor_api: i64,
     /// OIDC issuer for the interactive flow.
     pub oidc: Option<String>,
     /// RFC 3161 timestamp authorities to ask for a timestamp over the signature.
@@ -55,11 +57,16 @@ impl Endpoints {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
+        // A v1 log when there is one (what msign always did); else a Rekor v2 log.
+        let (rekor, rekor_api) = pick(cfg, "rekorTlogUrls", 1, now)
+            .map(|u| (u, 1))
+            .or_else(|| pick(cfg, "rekorTlogUrls", 2, now).map(|u| (u, 2)))
+            .ok_or_else(|| bad("no valid Rekor log (rekorTlogUrls, majorApiVersion 1 or 2)"))?;
         Ok(Endpoints {
             fulcio: pick(cfg, "caUrls", 1, now)
                 .ok_or_else(|| bad("no valid Fulcio (caUrls, API v1)"))?,
-            rekor: pick(cfg, "rekorTlogUrls", 1, now)
-                .ok_or_else(|| bad("no valid Rekor v1 log (rekorTlogUrls, majorApiVersion 1)"))?,
+            rekor,
+            rekor_api,
             oidc: pick(cfg, "oidcUrls", 1, now),
             tsa: pick(cfg, "tsaUrls", 1, now).into_iter().collect(),
         })
@@ -79,5 +86,32 @@ impl Endpoints {
     /// The staging instance.
     pub fn staging() -> Result<Self> {
         Self::from_json(STAGING.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(logs: &[(&str, i64)]) -> Vec<u8> {
+        let svc = |url: &str, v: i64| {
+            serde_json::json!({"url": url, "majorApiVersion": v,
+                               "validFor": {"start": "2020-01-01T00:00:00Z"}})
+        };
+        serde_json::json!({
+            "caUrls": [svc("https://ca", 1)],
+            "rekorTlogUrls": logs.iter().map(|(u, v)| svc(u, *v)).collect::<Vec<_>>(),
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn rekor_v1_first_else_v2() {
+        let e = Endpoints::from_json(&config(&[("https://v2", 2), ("https://v1", 1)])).unwrap();
+        assert_eq!((e.rekor.as_str(), e.rekor_api), ("https://v1", 1));
+        let e = Endpoints::from_json(&config(&[("https://v2", 2)])).unwrap();
+        assert_eq!((e.rekor.as_str(), e.rekor_api), ("https://v2", 2));
+        assert!(Endpoints::from_json(&config(&[("https://v3", 3)])).is_err());
     }
 }

@@ -11,7 +11,7 @@ use crate::bundle::{pae, Bundle};
 use crate::error::Result;
 use crate::sigstore::keys::{spki_der, verify_signature};
 use crate::sigstore::trust::TrustedRoot;
-use crate::sigstore::{fulcio, invalid, malformed, sct, timestamp, tlog};
+use crate::sigstore::{fulcio, invalid, malformed, sct, timestamp, tlog, tlog_v2};
 use sha2::{Digest as _, Sha256};
 
 /// Who must have signed.
@@ -169,8 +169,12 @@ pub fn verify_bundle(
             },
             true,
         ) => {
-            let digest = Sha256::digest(pae(payload_type, payload));
-            tlog::check_hashedrekord_v2_body(&entry, &digest, sig, &verifier_der)?
+            if entry.kind == "dsse" {
+                tlog_v2::check_dsse_v2_body(&entry, payload, sig, &verifier_der)?
+            } else {
+                let digest = Sha256::digest(pae(payload_type, payload));
+                tlog::check_hashedrekord_v2_body(&entry, &digest, sig, &verifier_der)?
+            }
         }
         (Signed::Message { digest, sig }, false) => {
             tlog::check_hashedrekord_body(&entry, digest, sig, &verifier_der)?
@@ -188,13 +192,7 @@ pub fn verify_bundle(
         tlog::verify_set(&entry, log)?;
         times.push(entry.integrated_time);
     } else {
-        for &t in &times {
-            if !log.valid_for.contains(t) {
-                return Err(invalid(
-                    "the signing time is outside the transparency log key's validity in the trusted root",
-                ));
-            }
-        }
+        tlog_v2::check_log_validity_at(log, &times)?;
     }
     if times.is_empty() {
         return Err(invalid(

@@ -7,7 +7,9 @@ One HTTP server on 127.0.0.1 plays every part, each with its own keys:
   of possession over `sub`, issues a 10-minute code-signing certificate with the OIDC issuer
   extensions (1.3.6.1.4.1.57264.1.1 and .1.8) and an embedded SCT signed by a test CT log;
 - Rekor v1 (POST /api/v1/log/entries, kind dsse 0.0.1): an in-memory RFC 6962 tree, signed
-  entry timestamps, inclusion proofs, signed checkpoints.
+  entry timestamps, inclusion proofs, signed checkpoints;
+- a Rekor v2 log (POST /api/v2/log/entries, dsse 0.0.2; Ed25519 checkpoints, no SET), named
+  alone in trust_config_v2.json.
 
 Writes trust_config.json (ClientTrustConfig: trusted root + signing config) into the
 directory given as argv[1], prints one JSON line {"url": ...}, and serves until stdin is
@@ -201,6 +203,15 @@ def to_rekor_v2(bundle):
         "data": {"algorithm": "SHA2_256", "digest": b64(hashlib.sha256(pae).digest())},
         "signature": {"content": b64(sig), "verifier": {
             "keyDetails": "PKIX_ECDSA_P256_SHA_256", "x509Certificate": {"rawBytes": b64(cert_der)}}}}}})
+    bundle["verificationMaterial"]["tlogEntries"] = [log2_body(body, "hashedrekord")]
+    bundle["verificationMaterial"]["timestampVerificationData"] = {
+        "rfc3161Timestamps": [{"signedTimestamp": b64(timestamp(sig))}]}
+    return bundle
+
+
+def log2_body(body, kind):
+    """Appends a canonicalized body to the Rekor v2 log and returns the TransparencyLogEntry
+    (protobuf JSON, as rekor-tiles answers): no integrated time, no SET, a checkpoint."""
     with LOG2.lock:
         while len(LOG2.leaves) < 3:
             LOG2.leaves.append(hashlib.sha256(b"\x00" + os.urandom(16)).digest())
@@ -210,16 +221,39 @@ def to_rekor_v2(bundle):
     root = LOG2.root(leaves)
     note = f"{V2_ORIGIN}\n{len(leaves)}\n{b64(root)}\n"
     cp = note + "\n\u2014 " + V2_ORIGIN + " " + b64(V2_ID[:4] + rekor2_key.sign(note.encode())) + "\n"
-    bundle["verificationMaterial"]["tlogEntries"] = [{
+    return {
         "logIndex": str(index), "logId": {"keyId": b64(V2_ID)},
-        "kindVersion": {"kind": "hashedrekord", "version": "0.0.2"},
+        "kindVersion": {"kind": kind, "version": "0.0.2"},
         "inclusionProof": {"logIndex": str(index), "rootHash": b64(root), "treeSize": str(len(leaves)),
                            "hashes": [b64(h) for h in LOG2.proof(leaves, index)], "checkpoint": {"envelope": cp}},
         "canonicalizedBody": b64(body),
-    }]
-    bundle["verificationMaterial"]["timestampVerificationData"] = {
-        "rfc3161Timestamps": [{"signedTimestamp": b64(timestamp(sig))}]}
-    return bundle
+    }
+
+
+def add_entry_v2(req):
+    """Rekor v2 POST /api/v2/log/entries with a CreateEntryRequest for dsse
+    ({"dsseRequestV002": {"envelope": ..., "verifiers": [...]}}): checks the envelope's
+    signature with the verifier and logs a dsse 0.0.2 body (DSSELogEntryV002)."""
+    r = req["dsseRequestV002"]
+    env = r["envelope"]
+    verifier = r["verifiers"][0]
+    if "x509Certificate" in verifier:
+        key = x509.load_der_x509_certificate(base64.b64decode(verifier["x509Certificate"]["rawBytes"])).public_key()
+    else:
+        key = serialization.load_der_public_key(base64.b64decode(verifier["publicKey"]["rawBytes"]))
+    payload = base64.b64decode(env["payload"])
+    pt = env["payloadType"].encode()
+    pae = b"DSSEv1 %d %s %d %s" % (len(pt), pt, len(payload), payload)
+    if len(env["signatures"]) != 1:
+        raise ValueError("exactly one signature")
+    sig = env["signatures"][0]["sig"]
+    key.verify(base64.b64decode(sig), pae, ec.ECDSA(hashes.SHA256()))
+    body = canonical({"apiVersion": "0.0.2", "kind": "dsse", "spec": {"dsseV002": {
+        "payloadHash": {"algorithm": "SHA2_256", "digest": b64(hashlib.sha256(payload).digest())},
+        "signatures": [{"content": sig, "verifier": verifier}]}}})
+    return log2_body(body, "dsse")
+
+
 ORIGIN = "rekor.msign.test - 4242"
 
 
@@ -416,6 +450,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(200, signing_cert_request(json.loads(raw), self.headers.get("Authorization", "")))
             if self.path == "/api/v1/log/entries":
                 return self.reply(201, add_entry(json.loads(raw)))
+            if self.path == "/api/v2/log/entries":
+                return self.reply(201, add_entry_v2(json.loads(raw)))
             if self.path == "/tsa":
                 return self.reply_der(ts_reply(raw))
             if self.path == "/test/rekor-v2":
@@ -470,6 +506,11 @@ signing_config = {"mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+
 with open(os.path.join(OUT, "trust_config.json"), "w") as f:
     json.dump({"mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
                "trustedRoot": trusted_root, "signingConfig": signing_config}, f)
+# The same instance, signing through the Rekor v2 log (the only log this config names).
+with open(os.path.join(OUT, "trust_config_v2.json"), "w") as f:
+    json.dump({"mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+               "trustedRoot": trusted_root,
+               "signingConfig": dict(signing_config, rekorTlogUrls=[dict(svc()[0], majorApiVersion=2)])}, f)
 with open(os.path.join(OUT, "trusted_root.json"), "w") as f:
     json.dump(trusted_root, f)
 
