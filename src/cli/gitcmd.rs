@@ -19,7 +19,7 @@ use serde_json::json;
 use crate::cli::args::{CertificateArgs, HashArgs, PrivateKeyArgs};
 use crate::cli::git::{sign_rev, verify_rev, RevSpec, StoreKind};
 use crate::cli::hook::HookCommand;
-use crate::cli::{report_error, Ctx, EXIT_USAGE};
+use crate::cli::{conclude, Ctx, EXIT_USAGE};
 use crate::error::Result;
 use crate::sign::{CertificateSigner, KeySigner, Signer};
 use crate::verify::{CertificateVerifier, KeyVerifier, VerifyingConfig};
@@ -275,13 +275,5 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         GitCommand::Verify(m) => run_verify(&ctx, m),
         GitCommand::Hook(h) => return crate::cli::hook::run(&ctx, h),
     };
-    match result {
-        Ok(v) => {
-            if ctx.json {
-                println!("{v}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => report_error(&ctx, &e, json!({})),
-    }
+    conclude(&ctx, result, json!({}))
 }

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::bundle::MAX_BUNDLE_BYTES;
 use crate::cli::args::ModelArgs;
 use crate::cli::hub_sigstore::{SigstoreSignArgs, SigstoreVerifyArgs};
-use crate::cli::{report_error, Ctx};
+use crate::cli::{conclude, Ctx};
 use crate::error::{Error, Result};
 use crate::hash::{HashingConfig, NoProgress};
 use crate::hub::cache::{parse_repo_at, CachedRepo};
@@ -215,15 +215,7 @@ pub fn run(ctx: &Ctx, cmd: HubCommand) -> ExitCode {
         HubCommand::Download(a) => (download(ctx, a), a.repo.repo.clone()),
         HubCommand::Sign(a) => (sign(ctx, a), a.repo.repo.clone()),
     };
-    match result {
-        Ok(v) => {
-            if ctx.json {
-                println!("{v}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => report_error(ctx, &e, json!({"repo": repo})),
-    }
+    conclude(ctx, result, json!({"repo": repo}))
 }
 
 fn client(cfg: &HubConfig) -> Result<Arc<HubClient>> {

@@ -162,6 +162,24 @@ pub fn error_kind(e: &Error) -> &'static str {
     }
 }
 
+/// Ends a command: its JSON result on stdout with `--json` (text was printed already), or
+/// its error reported with `extra` context.
+pub fn conclude(
+    ctx: &Ctx,
+    result: crate::Result<serde_json::Value>,
+    extra: serde_json::Value,
+) -> ExitCode {
+    match result {
+        Ok(v) => {
+            if ctx.json {
+                println!("{v}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => report_error(ctx, &e, extra),
+    }
+}
+
 /// Reports an error the way the user asked (text on stderr or JSON on stdout).
 pub fn report_error(ctx: &Ctx, e: &Error, extra: serde_json::Value) -> ExitCode {
     let code = exit_code(e);

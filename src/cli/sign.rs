@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::cli::args::{CertificateArgs, HashArgs, ModelArgs, PrivateKeyArgs};
 use crate::cli::pkcs11::Pkcs11Args;
 use crate::cli::progress::Bar;
-use crate::cli::{report_error, Ctx};
+use crate::cli::{conclude, Ctx};
 use crate::error::Result;
 use crate::sign::{CertificateSigner, KeySigner, Signer, SigningConfig};
 use crate::store::{FileStore, SignatureStore};
@@ -172,15 +172,7 @@ impl SignMethod {
 pub fn run(ctx: &Ctx, method: SignMethod) -> ExitCode {
     let common = method.common().clone();
     let extra = json!({"model": common.model.model_path, "signature": common.signature});
-    match sign(ctx, &method, &common) {
-        Ok(v) => {
-            if ctx.json {
-                println!("{v}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => report_error(ctx, &e, extra),
-    }
+    conclude(ctx, sign(ctx, &method, &common), extra)
 }
 
 fn sign(ctx: &Ctx, method: &SignMethod, common: &SignCommon) -> Result<serde_json::Value> {

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::cli::args::ModelArgs;
 use crate::cli::progress::Bar;
-use crate::cli::{report_error, Ctx};
+use crate::cli::{conclude, Ctx};
 use crate::error::{Error, Result};
 use crate::ignore::IgnoreRules;
 use crate::store::{FileStore, SignatureStore};
@@ -168,15 +168,7 @@ impl VerifyMethod {
 pub fn run(ctx: &Ctx, method: VerifyMethod) -> ExitCode {
     let common = method.common().clone();
     let extra = json!({"model": common.model.model_path, "signature": common.signature});
-    match verify(ctx, &method, &common) {
-        Ok(v) => {
-            if ctx.json {
-                println!("{v}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => report_error(ctx, &e, extra),
-    }
+    conclude(ctx, verify(ctx, &method, &common), extra)
 }
 
 fn verify(ctx: &Ctx, method: &VerifyMethod, common: &VerifyCommon) -> Result<serde_json::Value> {
