@@ -4,70 +4,19 @@
 
 mod common;
 mod fakehub;
+mod sigstore_instance;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use common::*;
 use fakehub::{files_from_dir, regular, FakeHub, FileObj, TOKEN};
 use serde_json::Value;
+use sigstore_instance::Instance;
 
 const REPO: &str = "acme/tiny-bert";
 const USER: &str = "alice@example.com";
-
-/// The test Sigstore instance, stopped when dropped.
-struct Instance {
-    child: Child,
-    url: String,
-    dir: tempfile::TempDir,
-}
-
-impl Instance {
-    fn start() -> Instance {
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(reference_python())
-            .arg(repo().join("tests/sigstore_instance/instance.py"))
-            .arg(dir.path())
-            .arg("300")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the test Sigstore instance");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let v: Value = serde_json::from_str(&line).expect("instance announces its URL");
-        Instance {
-            child,
-            url: v["url"].as_str().unwrap().to_string(),
-            dir,
-        }
-    }
-
-    fn trust_config(&self) -> PathBuf {
-        self.dir.path().join("trust_config.json")
-    }
-
-    fn token(&self, sub: &str) -> String {
-        let v: Value = ureq::get(&format!("{}/mint?sub={sub}", self.url))
-            .call()
-            .unwrap()
-            .into_json()
-            .unwrap();
-        v["token"].as_str().unwrap().to_string()
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The fake Hub, the Sigstore instance and a scratch folder.
 struct Env {

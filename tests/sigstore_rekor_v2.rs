@@ -9,11 +9,12 @@
 //! real Rekor v2 dsse form makes it fail and get updated.
 
 mod common;
+mod sigstore_instance;
 use common::*;
+use sigstore_instance::Instance;
 
-use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -21,50 +22,7 @@ use serde_json::Value;
 
 const USER: &str = "alice@example.com";
 
-struct Instance {
-    child: Child,
-    url: String,
-    dir: tempfile::TempDir,
-}
-
 impl Instance {
-    fn start() -> Instance {
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(reference_python())
-            .arg(repo().join("tests/sigstore_instance/instance.py"))
-            .arg(dir.path())
-            .arg("300")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the test Sigstore instance");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let v: Value = serde_json::from_str(&line).expect("instance announces its URL");
-        Instance {
-            child,
-            url: v["url"].as_str().unwrap().to_string(),
-            dir,
-        }
-    }
-
-    /// The instance's ClientTrustConfig whose signing config names only the Rekor v2 log.
-    fn trust_config(&self) -> PathBuf {
-        self.dir.path().join("trust_config_v2.json")
-    }
-
-    fn token(&self) -> String {
-        let v: Value = ureq::get(&format!("{}/mint?sub={USER}", self.url))
-            .call()
-            .unwrap()
-            .into_json()
-            .unwrap();
-        v["token"].as_str().unwrap().to_string()
-    }
-
     fn sign(&self, model: &Path, sig: &Path, trust_config: &Path) -> Output {
         msign()
             .args(["sign", "sigstore"])
@@ -73,7 +31,7 @@ impl Instance {
             .arg(sig)
             .arg("--trust-config")
             .arg(trust_config)
-            .args(["--identity-token", &self.token()])
+            .args(["--identity-token", &self.token(USER)])
             .output()
             .unwrap()
     }
@@ -85,7 +43,7 @@ impl Instance {
             .arg("--signature")
             .arg(sig)
             .arg("--trust-config")
-            .arg(self.trust_config())
+            .arg(self.trust_config_v2())
             .args(["--identity", USER, "--identity-provider", &self.url])
             .output()
             .unwrap()
@@ -98,17 +56,10 @@ impl Instance {
             .arg("--signature")
             .arg(sig)
             .arg("--trust_config")
-            .arg(self.trust_config())
+            .arg(self.trust_config_v2())
             .args(["--identity", USER, "--identity_provider", &self.url])
             .output()
             .unwrap()
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -142,7 +93,7 @@ fn signs_through_rekor_v2_with_dsse_entries_and_verifies() {
     let tmp = tempfile::tempdir().unwrap();
     let m = sample_model(tmp.path());
     let sig = tmp.path().join("model.sig");
-    let out = inst.sign(&m, &sig, &inst.trust_config());
+    let out = inst.sign(&m, &sig, &inst.trust_config_v2());
     assert!(
         out.status.success(),
         "signing via Rekor v2 failed: {}",
@@ -198,7 +149,10 @@ fn signs_through_rekor_v2_with_dsse_entries_and_verifies() {
 
     // A timestamp over another signature, from a second signing.
     let sig2 = tmp.path().join("model2.sig");
-    assert!(inst.sign(&m, &sig2, &inst.trust_config()).status.success());
+    assert!(inst
+        .sign(&m, &sig2, &inst.trust_config_v2())
+        .status
+        .success());
     let other_ts = bundle_json(&sig2)["verificationMaterial"]["timestampVerificationData"].clone();
 
     let cases: Vec<(&str, Edit, &str)> = vec![
@@ -316,10 +270,13 @@ fn rekor_v2_key_must_be_valid_at_the_timestamp() {
     let tmp = tempfile::tempdir().unwrap();
     let m = sample_model(tmp.path());
     let sig = tmp.path().join("model.sig");
-    assert!(inst.sign(&m, &sig, &inst.trust_config()).status.success());
+    assert!(inst
+        .sign(&m, &sig, &inst.trust_config_v2())
+        .status
+        .success());
     // The v2 log key is only trusted from tomorrow on.
     let mut cfg: Value =
-        serde_json::from_slice(&std::fs::read(inst.trust_config()).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(inst.trust_config_v2()).unwrap()).unwrap();
     let tomorrow = chrono_free_tomorrow();
     for log in cfg["trustedRoot"]["tlogs"].as_array_mut().unwrap() {
         log["publicKey"]["validFor"]["start"] = Value::String(tomorrow.clone());
@@ -359,7 +316,7 @@ fn rekor_v2_signing_needs_a_timestamp_authority() {
     let tmp = tempfile::tempdir().unwrap();
     let m = sample_model(tmp.path());
     let mut cfg: Value =
-        serde_json::from_slice(&std::fs::read(inst.trust_config()).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(inst.trust_config_v2()).unwrap()).unwrap();
     cfg["signingConfig"]["tsaUrls"] = serde_json::json!([]);
     let no_tsa = tmp.path().join("no_tsa.json");
     std::fs::write(&no_tsa, cfg.to_string()).unwrap();

@@ -4,11 +4,13 @@
 //! makes both reject it.
 
 mod common;
+mod sigstore_instance;
 use common::*;
+use sigstore_instance::Instance;
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -16,49 +18,7 @@ use serde_json::Value;
 
 const USER: &str = "alice@example.com";
 
-struct Instance {
-    child: Child,
-    url: String,
-    dir: tempfile::TempDir,
-}
-
 impl Instance {
-    fn start() -> Instance {
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(reference_python())
-            .arg(repo().join("tests/sigstore_instance/instance.py"))
-            .arg(dir.path())
-            .arg("300")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the test Sigstore instance");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let v: Value = serde_json::from_str(&line).expect("instance announces its URL");
-        Instance {
-            child,
-            url: v["url"].as_str().unwrap().to_string(),
-            dir,
-        }
-    }
-
-    fn trust_config(&self) -> PathBuf {
-        self.dir.path().join("trust_config.json")
-    }
-
-    fn token(&self, sub: &str) -> String {
-        let v: Value = ureq::get(&format!("{}/mint?sub={sub}", self.url))
-            .call()
-            .unwrap()
-            .into_json()
-            .unwrap();
-        v["token"].as_str().unwrap().to_string()
-    }
-
     fn sign(&self, model: &Path, sig: &Path) {
         run_ok(
             msign()
@@ -96,13 +56,6 @@ impl Instance {
             .args(["--identity", USER, "--identity_provider", &self.url])
             .output()
             .unwrap()
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

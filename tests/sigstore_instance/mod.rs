@@ -1,0 +1,74 @@
+//! The private Sigstore instance the tests run on loopback (`instance.py` beside this file:
+//! OIDC issuer, Fulcio with SCTs, Rekor v1 and v2, a TSA), one per test, stopped when
+//! dropped. Test files add their own helper methods in `impl Instance` blocks.
+#![allow(dead_code)]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+use crate::common::{reference_python, repo};
+
+/// A running instance.
+pub struct Instance {
+    child: Child,
+    /// Base URL of every service (they share one port).
+    pub url: String,
+    /// Where the instance wrote its trust configurations and keys.
+    pub dir: tempfile::TempDir,
+}
+
+impl Instance {
+    /// Starts an instance (it stops by itself after 300 s at the latest).
+    pub fn start() -> Instance {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(reference_python())
+            .arg(repo().join("tests/sigstore_instance/instance.py"))
+            .arg(dir.path())
+            .arg("300")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the test Sigstore instance");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let v: Value = serde_json::from_str(&line).expect("instance announces its URL");
+        Instance {
+            child,
+            url: v["url"].as_str().unwrap().to_string(),
+            dir,
+        }
+    }
+
+    /// ClientTrustConfig describing the instance (Rekor v1 in its signing config).
+    pub fn trust_config(&self) -> PathBuf {
+        self.dir.path().join("trust_config.json")
+    }
+
+    /// ClientTrustConfig whose signing config names only the Rekor v2 log.
+    pub fn trust_config_v2(&self) -> PathBuf {
+        self.dir.path().join("trust_config_v2.json")
+    }
+
+    /// A fresh OIDC identity token for `sub`.
+    pub fn token(&self, sub: &str) -> String {
+        let v: Value = ureq::get(&format!("{}/mint?sub={sub}", self.url))
+            .call()
+            .unwrap()
+            .into_json()
+            .unwrap();
+        v["token"].as_str().unwrap().to_string()
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
