@@ -73,35 +73,8 @@ pub enum SignMethod {
     Sigstore {
         #[command(flatten)]
         common: SignCommon,
-        /// Use Sigstore's staging instance.
-        #[arg(long = "use-staging", alias = "use_staging")]
-        use_staging: bool,
-        /// Client trust configuration (JSON) naming the instance to use.
-        #[arg(
-            long = "trust-config",
-            alias = "trust_config",
-            value_name = "TRUST_CONFIG_PATH"
-        )]
-        trust_config: Option<PathBuf>,
-        /// Take the identity token from the CI environment.
-        #[arg(long = "use-ambient-credentials", alias = "use_ambient_credentials")]
-        use_ambient_credentials: bool,
-        /// A fixed OIDC identity token.
-        #[arg(
-            long = "identity-token",
-            alias = "identity_token",
-            value_name = "TOKEN"
-        )]
-        identity_token: Option<String>,
-        /// Out-of-band OAuth flow: print a URL instead of opening a browser.
-        #[arg(long = "oauth-force-oob", alias = "oauth_force_oob")]
-        oauth_force_oob: bool,
-        /// OIDC client id.
-        #[arg(long = "client-id", alias = "client_id", value_name = "ID")]
-        client_id: Option<String>,
-        /// OIDC client secret.
-        #[arg(long = "client-secret", alias = "client_secret", value_name = "SECRET")]
-        client_secret: Option<String>,
+        #[command(flatten)]
+        sigstore: crate::cli::sigstore::SigstoreTokenArgs,
     },
 }
 
@@ -146,24 +119,7 @@ impl SignMethod {
             SignMethod::Pkcs11Certificate { pkcs11, cert, .. } => {
                 Ok(Box::new(pkcs11.certificate_signer(cert)?))
             }
-            SignMethod::Sigstore {
-                use_staging,
-                trust_config,
-                use_ambient_credentials,
-                identity_token,
-                oauth_force_oob,
-                client_id,
-                client_secret,
-                ..
-            } => crate::cli::sigstore::signer(&crate::cli::sigstore::SignOptions {
-                use_staging: *use_staging,
-                trust_config: trust_config.as_deref(),
-                use_ambient_credentials: *use_ambient_credentials,
-                identity_token: identity_token.as_deref(),
-                oauth_force_oob: *oauth_force_oob,
-                client_id: client_id.as_deref(),
-                client_secret: client_secret.as_deref(),
-            }),
+            SignMethod::Sigstore { sigstore, .. } => sigstore.signer(),
         }
     }
 }

@@ -181,36 +181,112 @@ fn verify_bundle_cmd(a: &VerifyBundleArgs) -> Result<String> {
     Ok(verify_bundle(&trust, &bundle, &signed, &policy)?.signer)
 }
 
-/// The `sign sigstore` options that choose the identity and the instance.
-pub struct SignOptions<'a> {
-    /// `--use-staging`.
+/// The flags of `sign sigstore` that choose the identity token and the instance; also
+/// flattened into `hub sign`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SigstoreTokenArgs {
+    /// Use Sigstore's staging instance.
+    #[arg(long = "use-staging", alias = "use_staging")]
     pub use_staging: bool,
-    /// `--trust-config`.
-    pub trust_config: Option<&'a Path>,
-    /// `--use-ambient-credentials`.
+    /// Client trust configuration (JSON) naming the instance to use.
+    #[arg(
+        long = "trust-config",
+        alias = "trust_config",
+        value_name = "TRUST_CONFIG_PATH"
+    )]
+    pub trust_config: Option<std::path::PathBuf>,
+    /// Take the identity token from the CI environment.
+    #[arg(long = "use-ambient-credentials", alias = "use_ambient_credentials")]
     pub use_ambient_credentials: bool,
-    /// `--identity-token`.
-    pub identity_token: Option<&'a str>,
-    /// `--oauth-force-oob`.
+    /// A fixed OIDC identity token.
+    #[arg(
+        long = "identity-token",
+        alias = "identity_token",
+        value_name = "TOKEN"
+    )]
+    pub identity_token: Option<String>,
+    /// Out-of-band OAuth flow: print a URL instead of opening a browser.
+    #[arg(long = "oauth-force-oob", alias = "oauth_force_oob")]
     pub oauth_force_oob: bool,
-    /// `--client-id`.
-    pub client_id: Option<&'a str>,
-    /// `--client-secret`.
-    pub client_secret: Option<&'a str>,
+    /// OIDC client id.
+    #[arg(long = "client-id", alias = "client_id", value_name = "ID")]
+    pub client_id: Option<String>,
+    /// OIDC client secret.
+    #[arg(long = "client-secret", alias = "client_secret", value_name = "SECRET")]
+    pub client_secret: Option<String>,
 }
 
-/// The Sigstore signer the options describe: the identity token first (flag, then the
-/// CI environment, then the interactive flow), then the instance.
-pub fn signer(o: &SignOptions<'_>) -> Result<Box<dyn crate::sign::Signer>> {
-    use crate::sigstore::oidc::IdentityToken;
-    use crate::sigstore::signing_config::Endpoints;
-    let trust = trusted_root(o.use_staging, o.trust_config, None)?;
-    let endpoints = match o.trust_config {
-        Some(p) => Endpoints::from_file(p)?,
-        None if o.use_staging => Endpoints::staging()?,
-        None => Endpoints::public_good()?,
-    };
-    let token = match o.identity_token {
+/// The flags of `verify sigstore` that choose what is trusted; also flattened into the
+/// `hub` commands.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SigstoreTrustArgs {
+    /// Use Sigstore's staging instance.
+    #[arg(long = "use-staging", alias = "use_staging")]
+    pub use_staging: bool,
+    /// Client trust configuration (JSON).
+    #[arg(
+        long = "trust-config",
+        alias = "trust_config",
+        value_name = "TRUST_CONFIG_PATH"
+    )]
+    pub trust_config: Option<std::path::PathBuf>,
+    /// A Sigstore trusted_root.json to trust instead of the embedded public-good root.
+    #[arg(
+        long = "trusted-root",
+        alias = "trusted_root",
+        value_name = "TRUSTED_ROOT_PATH"
+    )]
+    pub trusted_root: Option<std::path::PathBuf>,
+}
+
+impl SigstoreTrustArgs {
+    /// Whether any of these flags was given.
+    pub fn given(&self) -> bool {
+        self.use_staging || self.trust_config.is_some() || self.trusted_root.is_some()
+    }
+
+    /// The verifying configuration of `verify sigstore` for an identity and its issuer.
+    pub fn verifying_config(
+        &self,
+        identity: &str,
+        issuer: &str,
+    ) -> Result<crate::verify::VerifyingConfig> {
+        let trust = trusted_root(
+            self.use_staging,
+            self.trust_config.as_deref(),
+            self.trusted_root.as_deref(),
+        )?;
+        Ok(crate::verify::VerifyingConfig::new(Box::new(
+            crate::verify::sigstore::SigstoreVerifier::new(trust, identity, issuer),
+        )))
+    }
+}
+
+impl SigstoreTokenArgs {
+    /// Whether any of these flags was given.
+    pub fn given(&self) -> bool {
+        self.use_staging
+            || self.trust_config.is_some()
+            || self.use_ambient_credentials
+            || self.identity_token.is_some()
+            || self.oauth_force_oob
+            || self.client_id.is_some()
+            || self.client_secret.is_some()
+    }
+
+    /// The Sigstore signer the flags describe: the identity token first (flag, then the
+    /// CI environment, then the interactive flow), then the instance.
+    pub fn signer(&self) -> Result<Box<dyn crate::sign::Signer>> {
+        let o = self;
+        use crate::sigstore::oidc::IdentityToken;
+        use crate::sigstore::signing_config::Endpoints;
+        let trust = trusted_root(o.use_staging, o.trust_config.as_deref(), None)?;
+        let endpoints = match o.trust_config.as_deref() {
+            Some(p) => Endpoints::from_file(p)?,
+            None if o.use_staging => Endpoints::staging()?,
+            None => Endpoints::public_good()?,
+        };
+        let token = match o.identity_token.as_deref() {
         Some(t) => IdentityToken::parse(t)?,
         None => match IdentityToken::ambient()? {
             Some(t) => t,
@@ -221,27 +297,14 @@ pub fn signer(o: &SignOptions<'_>) -> Result<Box<dyn crate::sign::Signer>> {
             }
             None => crate::sigstore::oauth::interactive(
                 endpoints.oidc.as_deref(),
-                o.client_id.unwrap_or("sigstore"),
-                o.client_secret.unwrap_or(""),
+                o.client_id.as_deref().unwrap_or("sigstore"),
+                o.client_secret.as_deref().unwrap_or(""),
                 o.oauth_force_oob,
             )?,
         },
     };
-    Ok(Box::new(crate::sign::sigstore::SigstoreSigner::new(
-        token, endpoints, trust,
-    )))
-}
-
-/// The verifying configuration of `verify sigstore`.
-pub fn verifying_config(
-    identity: &str,
-    issuer: &str,
-    use_staging: bool,
-    trust_config: Option<&Path>,
-    trusted_root_file: Option<&Path>,
-) -> Result<crate::verify::VerifyingConfig> {
-    let trust = trusted_root(use_staging, trust_config, trusted_root_file)?;
-    Ok(crate::verify::VerifyingConfig::new(Box::new(
-        crate::verify::sigstore::SigstoreVerifier::new(trust, identity, issuer),
-    )))
+        Ok(Box::new(crate::sign::sigstore::SigstoreSigner::new(
+            token, endpoints, trust,
+        )))
+    }
 }

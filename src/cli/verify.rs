@@ -87,23 +87,8 @@ pub enum VerifyMethod {
             value_name = "URL"
         )]
         identity_provider: String,
-        /// Use Sigstore's staging instance.
-        #[arg(long = "use-staging", alias = "use_staging")]
-        use_staging: bool,
-        /// Client trust configuration (JSON).
-        #[arg(
-            long = "trust-config",
-            alias = "trust_config",
-            value_name = "TRUST_CONFIG_PATH"
-        )]
-        trust_config: Option<PathBuf>,
-        /// A Sigstore trusted_root.json to trust instead of the embedded public-good root.
-        #[arg(
-            long = "trusted-root",
-            alias = "trusted_root",
-            value_name = "TRUSTED_ROOT_PATH"
-        )]
-        trusted_root: Option<PathBuf>,
+        #[command(flatten)]
+        trust: crate::cli::sigstore::SigstoreTrustArgs,
     },
 }
 
@@ -149,17 +134,9 @@ impl VerifyMethod {
             VerifyMethod::Sigstore {
                 identity,
                 identity_provider,
-                use_staging,
-                trust_config,
-                trusted_root,
+                trust,
                 ..
-            } => crate::cli::sigstore::verifying_config(
-                identity,
-                identity_provider,
-                *use_staging,
-                trust_config.as_deref(),
-                trusted_root.as_deref(),
-            ),
+            } => trust.verifying_config(identity, identity_provider),
         }
     }
 }
