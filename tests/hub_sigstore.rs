@@ -13,10 +13,9 @@ use std::process::{Command, Output};
 use common::*;
 use fakehub::{files_from_dir, regular, FakeHub, FileObj, TOKEN};
 use serde_json::Value;
-use sigstore_instance::Instance;
+use sigstore_instance::{Instance, USER};
 
 const REPO: &str = "acme/tiny-bert";
-const USER: &str = "alice@example.com";
 
 /// The fake Hub, the Sigstore instance and a scratch folder.
 struct Env {

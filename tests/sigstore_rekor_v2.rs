@@ -11,7 +11,7 @@
 mod common;
 mod sigstore_instance;
 use common::*;
-use sigstore_instance::Instance;
+use sigstore_instance::{Instance, USER};
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -19,8 +19,6 @@ use std::process::{Command, Output};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde_json::Value;
-
-const USER: &str = "alice@example.com";
 
 impl Instance {
     fn sign(&self, model: &Path, sig: &Path, trust_config: &Path) -> Output {
@@ -37,29 +35,11 @@ impl Instance {
     }
 
     fn msign_verify(&self, model: &Path, sig: &Path) -> Output {
-        msign()
-            .args(["verify", "sigstore"])
-            .arg(model)
-            .arg("--signature")
-            .arg(sig)
-            .arg("--trust-config")
-            .arg(self.trust_config_v2())
-            .args(["--identity", USER, "--identity-provider", &self.url])
-            .output()
-            .unwrap()
+        self.msign_verify_with(model, sig, &self.trust_config_v2())
     }
 
     fn reference_verify(&self, model: &Path, sig: &Path) -> Output {
-        reference_cli()
-            .args(["verify", "sigstore"])
-            .arg(model)
-            .arg("--signature")
-            .arg(sig)
-            .arg("--trust_config")
-            .arg(self.trust_config_v2())
-            .args(["--identity", USER, "--identity_provider", &self.url])
-            .output()
-            .unwrap()
+        self.reference_verify_with(model, sig, &self.trust_config_v2())
     }
 }
 

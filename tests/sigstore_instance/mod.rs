@@ -4,12 +4,15 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead as _, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
 
-use crate::common::{reference_python, repo};
+use crate::common::{msign, reference_cli, reference_python, repo};
+
+/// The identity the tests sign as.
+pub const USER: &str = "alice@example.com";
 
 /// A running instance.
 pub struct Instance {
@@ -63,6 +66,34 @@ impl Instance {
             .into_json()
             .unwrap();
         v["token"].as_str().unwrap().to_string()
+    }
+
+    /// `msign verify sigstore` of a model signed as [`USER`] on this instance.
+    pub fn msign_verify_with(&self, model: &Path, sig: &Path, trust_config: &Path) -> Output {
+        msign()
+            .args(["verify", "sigstore"])
+            .arg(model)
+            .arg("--signature")
+            .arg(sig)
+            .arg("--trust-config")
+            .arg(trust_config)
+            .args(["--identity", USER, "--identity-provider", &self.url])
+            .output()
+            .unwrap()
+    }
+
+    /// The reference's `verify sigstore` of the same, in its flag spellings.
+    pub fn reference_verify_with(&self, model: &Path, sig: &Path, trust_config: &Path) -> Output {
+        reference_cli()
+            .args(["verify", "sigstore"])
+            .arg(model)
+            .arg("--signature")
+            .arg(sig)
+            .arg("--trust_config")
+            .arg(trust_config)
+            .args(["--identity", USER, "--identity_provider", &self.url])
+            .output()
+            .unwrap()
     }
 }
 
