@@ -101,7 +101,7 @@ pub struct Logged {
     pub range: Option<String>,
     /// The `Authorization` header was present.
     pub authorized: bool,
-    /// Body bytes sent.
+    /// Body bytes the answer carries (fewer than the file when the answer is cut).
     pub sent: u64,
 }
 
@@ -406,24 +406,23 @@ fn handle(mut stream: TcpStream, ctx: &Ctx) -> std::io::Result<()> {
         "Content-Length: {}\r\nConnection: close\r\n\r\n",
         resp.body.len()
     ));
-    stream.write_all(head.as_bytes())?;
     let body = match resp.cut {
         Some(n) => &resp.body[..n.min(resp.body.len())],
         None => &resp.body[..],
     };
-    let sent = stream
-        .write_all(body)
-        .map(|_| body.len() as u64)
-        .unwrap_or(0);
-    stream.flush()?;
+    // Logged before answering: once the client has its answer, the log must already show the
+    // request, or a test that clears the log right after could see it appear later.
     ctx.state.lock().unwrap().log.push(Logged {
         method: req.method.clone(),
         target: percent_decode(&req.target),
         cdn: ctx.is_cdn,
         range: req.headers.get("range").cloned(),
         authorized: req.headers.contains_key("authorization"),
-        sent,
+        sent: body.len() as u64,
     });
+    stream.write_all(head.as_bytes())?;
+    let _ = stream.write_all(body);
+    stream.flush()?;
     // A cut answer ends with the connection closing early, as a dropped download does.
     let _ = stream.shutdown(std::net::Shutdown::Both);
     Ok(())
