@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// The engine's window (16 MiB = 2 windows is the BLAKE3 window) and thresholds
+/// The engine's window (16 MiB = 2 windows is the BLAKE3 window; a quarter is the window of
+/// each of four files or shards hashed together on one core) and thresholds
 /// (src/hash/engine.rs); sizes around them are tested.
 const WINDOW: u64 = 8 << 20;
 const MMAP_MIN: u64 = 256 << 10;
@@ -21,7 +22,7 @@ const READ_BUF: u64 = 1 << 20;
 
 fn sizes() -> Vec<u64> {
     let mut v = vec![0, 1, 4095, 4096, 4097];
-    for b in [MMAP_MIN, READ_BUF, WINDOW, 2 * WINDOW] {
+    for b in [MMAP_MIN, READ_BUF, WINDOW / 4, WINDOW, 2 * WINDOW] {
         v.extend([b - 1, b, b + 1]);
     }
     v.push(3 * WINDOW + 12345);

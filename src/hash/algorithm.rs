@@ -1,8 +1,8 @@
 //! Streaming hashers behind one type.
 
-use blake2::Blake2b512;
-use sha2::{Digest as _, Sha256};
+use blake2::{Blake2b512, Digest as _};
 
+use crate::hash::sha256::{self, Sha256};
 use crate::manifest::HashAlgorithm;
 
 /// Below this many bytes per `update`, BLAKE3's multithreaded path costs more than it saves.
@@ -10,7 +10,7 @@ const BLAKE3_RAYON_MIN: usize = 1 << 20;
 
 /// A running hash of one resource.
 pub(crate) enum Hasher {
-    Sha256(Sha256),
+    Sha256(Box<Sha256>),
     Blake2b(Box<Blake2b512>),
     Blake3(Box<blake3::Hasher>),
 }
@@ -18,7 +18,7 @@ pub(crate) enum Hasher {
 impl Hasher {
     pub(crate) fn new(alg: HashAlgorithm) -> Self {
         match alg {
-            HashAlgorithm::Sha256 => Hasher::Sha256(Sha256::new()),
+            HashAlgorithm::Sha256 => Hasher::Sha256(Box::default()),
             HashAlgorithm::Blake2b => Hasher::Blake2b(Box::default()),
             HashAlgorithm::Blake3 => Hasher::Blake3(Box::default()),
         }
@@ -34,6 +34,33 @@ impl Hasher {
             Hasher::Blake3(h) => {
                 h.update(data);
             }
+        }
+    }
+
+    /// Hashes `data[i]` into `hashers[i]` for every `i`: SHA-256 messages interleaved on this
+    /// core ([`sha256::update_many`]), anything else one after the other.
+    pub(crate) fn update_together(hashers: &mut [&mut Hasher], data: &[&[u8]]) {
+        if hashers.iter().all(|h| matches!(h, Hasher::Sha256(_))) {
+            let mut sha: Vec<&mut Sha256> = hashers
+                .iter_mut()
+                .map(|h| match h {
+                    Hasher::Sha256(s) => &mut **s,
+                    _ => unreachable!("all checked to be SHA-256"),
+                })
+                .collect();
+            sha256::update_many(&mut sha, data);
+        } else {
+            for (h, d) in hashers.iter_mut().zip(data) {
+                h.update(d);
+            }
+        }
+    }
+
+    /// How many resources one core should hash together with this algorithm.
+    pub(crate) fn lanes(alg: HashAlgorithm) -> usize {
+        match alg {
+            HashAlgorithm::Sha256 => sha256::lanes(),
+            HashAlgorithm::Blake2b | HashAlgorithm::Blake3 => 1,
         }
     }
 

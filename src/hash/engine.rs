@@ -1,18 +1,20 @@
 //! Turns entries into resource digests on all cores, at the speed of the hash function.
 //!
 //! The model is cut into work units (a whole file, or one shard). A unit is a chain of
-//! windows hashed in order; one worker per core takes a chain, hashes one window, and then
-//! either goes on with it or switches to a chain with clearly more work left, so a few big
-//! files keep every core busy until the end (three equal files on two cores finish in 1.5
-//! file-times, not 2). Units are started largest first.
+//! windows hashed in order. One worker per core holds its fair share of the chains left (up
+//! to four with SHA-256, whose messages interleave on one core, see [`super::sha256`]; one
+//! otherwise) and advances each by one window per step. Between steps it gives chains back
+//! when others wait idle, and swaps a chain for a waiting one with clearly more work left,
+//! so a few big files keep every core busy until the end. Units are started largest first.
 //!
 //! Local files are read through bounded memory maps ([`super::window`]): no copy, and the
-//! next window of a chain is mapped and its page tables filled on another core (by a
-//! short-lived thread, which sleeps rather than spins when the disk is slow) while the
-//! current one is hashed, so one big file is hashed at one core's full speed. BLAKE3 takes
-//! one larger window at a time and spreads it, page faults included, over the rayon pool. Small files, files that cannot be mapped and other content are read with
-//! positioned reads into one reusable buffer per worker. Memory stays bounded: at most two
-//! windows per chain in flight.
+//! next windows of a worker's chains are mapped and their page tables filled by the worker's
+//! helper thread ([`super::prefetch`]) while the current ones are hashed, so one big file is
+//! hashed at one core's full speed. BLAKE3 takes one larger window at a time and spreads it,
+//! page faults included, over the rayon pool. Small files, files that cannot be mapped and
+//! other content are read with positioned reads into one reusable buffer per worker. Memory
+//! stays bounded: a window's worth of bytes per worker, split among its chains, hashed, plus
+//! as much mapped ahead.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -20,11 +22,12 @@ use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex};
 
 use crate::error::{Error, Result};
 use crate::hash::algorithm::Hasher;
 use crate::hash::cache::{DigestCache, FileDigests, FileStamp, PreviousSignature};
+use crate::hash::prefetch::{Ahead, Prefetcher};
 use crate::hash::window::Window;
 use crate::hash::Progress;
 use crate::manifest::{Digest, HashAlgorithm, Method, ResourceKey, Serialization};
@@ -288,7 +291,7 @@ struct Job {
     unit: usize,
     hasher: Hasher,
     pos: u64,
-    file: Option<File>,
+    file: Option<Arc<File>>,
     mappable: bool,
     next: Option<Window>,
 }
@@ -298,8 +301,17 @@ struct Shared {
     next_unit: usize,
     /// Started chains that no worker holds.
     parked: Vec<Job>,
+    /// Chains that workers hold.
+    held: usize,
     results: Vec<Option<Vec<u8>>>,
     error: Option<Error>,
+}
+
+/// How the work is spread: `workers` threads, each hashing up to `lanes` chains at once.
+#[derive(Clone, Copy)]
+struct Plan {
+    workers: usize,
+    lanes: usize,
 }
 
 /// Hashes the units; digests in the units' order.
@@ -311,16 +323,21 @@ pub(crate) fn hash_units(
     let shared = Mutex::new(Shared {
         next_unit: 0,
         parked: Vec::new(),
+        held: 0,
         results: vec![None; units.len()],
         error: None,
     });
-    let workers = rayon::current_num_threads().clamp(1, units.len().max(1));
-    if workers == 1 {
-        worker(units, ser, progress, &shared);
+    let wake = Condvar::new();
+    let plan = Plan {
+        workers: rayon::current_num_threads().clamp(1, units.len().max(1)),
+        lanes: Hasher::lanes(ser.hash),
+    };
+    if plan.workers == 1 {
+        worker(units, ser, progress, &shared, &wake, plan);
     } else {
         std::thread::scope(|s| {
-            for _ in 0..workers {
-                s.spawn(|| worker(units, ser, progress, &shared));
+            for _ in 0..plan.workers {
+                s.spawn(|| worker(units, ser, progress, &shared, &wake, plan));
             }
         });
     }
@@ -339,48 +356,82 @@ fn remaining(units: &[Unit<'_>], job: &Job) -> u64 {
     units[job.unit].end - job.pos
 }
 
-/// Picks what to work on next: keeps `current` unless another chain has clearly more left.
-fn schedule(units: &[Unit<'_>], shared: &mut Shared, current: Option<Job>) -> Option<Job> {
-    let best_parked = shared
+/// A chain no worker holds: the next unstarted unit, or a parked chain.
+#[derive(Clone, Copy)]
+enum Waiting {
+    Unstarted,
+    Parked(usize),
+}
+
+/// The waiting chain with the most work left, and how much that is.
+fn best_waiting(units: &[Unit<'_>], sh: &Shared) -> Option<(Waiting, u64)> {
+    let parked = sh
         .parked
         .iter()
         .enumerate()
         .max_by_key(|(_, j)| remaining(units, j))
-        .map(|(i, j)| (i, remaining(units, j)));
-    let unstarted = units.get(shared.next_unit).map(Unit::len);
-    let take_unstarted = match (unstarted, best_parked) {
-        (Some(u), Some((_, p))) => u >= p,
-        (Some(_), None) => true,
-        _ => false,
-    };
-    let best = if take_unstarted {
-        unstarted
-    } else {
-        best_parked.map(|(_, p)| p)
-    };
-    if let Some(cur) = &current {
-        match best {
-            Some(b) if b > remaining(units, cur) + SWITCH_MARGIN => {}
-            _ => return current,
+        .map(|(i, j)| (Waiting::Parked(i), remaining(units, j)));
+    let unstarted = units
+        .get(sh.next_unit)
+        .map(|u| (Waiting::Unstarted, u.len()));
+    match (unstarted, parked) {
+        (Some(u), Some(p)) => Some(if u.1 >= p.1 { u } else { p }),
+        (u, p) => u.or(p),
+    }
+}
+
+fn take(units: &[Unit<'_>], sh: &mut Shared, which: Waiting) -> Job {
+    sh.held += 1;
+    match which {
+        Waiting::Unstarted => {
+            sh.next_unit += 1;
+            new_job(sh.next_unit - 1, units)
+        }
+        Waiting::Parked(i) => sh.parked.swap_remove(i),
+    }
+}
+
+fn park(sh: &mut Shared, mut job: Job) {
+    // A parked chain keeps no mapped window: memory stays bounded per worker.
+    job.next = None;
+    sh.held -= 1;
+    sh.parked.push(job);
+}
+
+/// Adjusts the chains a worker holds: its fair share of the chains left (at most
+/// `plan.lanes`), and a held chain swapped for a waiting one with clearly more work left, so
+/// a few big files keep every core busy until the end. Whether it parked a chain (another
+/// worker may want it).
+fn schedule(units: &[Unit<'_>], sh: &mut Shared, held: &mut Vec<Job>, plan: Plan) -> bool {
+    let left = sh.held + sh.parked.len() + (units.len() - sh.next_unit);
+    let share = left.div_ceil(plan.workers).clamp(1, plan.lanes);
+    let mut parked = false;
+    while held.len() > share {
+        let job = held.pop().expect("more than one held");
+        park(sh, job);
+        parked = true;
+    }
+    while held.len() < share {
+        let Some((which, _)) = best_waiting(units, sh) else {
+            break;
+        };
+        let job = take(units, sh, which);
+        held.push(job);
+    }
+    let least = held
+        .iter()
+        .enumerate()
+        .map(|(i, j)| (i, remaining(units, j)))
+        .min_by_key(|&(_, r)| r);
+    if let (Some((which, more)), Some((i, less))) = (best_waiting(units, sh), least) {
+        if more > less + SWITCH_MARGIN {
+            let job = take(units, sh, which);
+            let old = std::mem::replace(&mut held[i], job);
+            park(sh, old);
+            parked = true;
         }
     }
-    let chosen = if take_unstarted {
-        let i = shared.next_unit;
-        shared.next_unit += 1;
-        Some(new_job(i, units))
-    } else {
-        best_parked.map(|(i, _)| shared.parked.swap_remove(i))
-    };
-    if chosen.is_some() {
-        if let Some(mut cur) = current {
-            // A parked chain keeps no mapped window: memory stays two windows per worker.
-            cur.next = None;
-            shared.parked.push(cur);
-        }
-        chosen
-    } else {
-        current
-    }
+    parked
 }
 
 fn new_job(unit: usize, units: &[Unit<'_>]) -> Job {
@@ -400,49 +451,120 @@ fn worker(
     ser: &Serialization,
     progress: &dyn Progress,
     shared: &Mutex<Shared>,
+    wake: &Condvar,
+    plan: Plan,
 ) {
-    let mut current: Option<Job> = None;
+    let lock = || shared.lock().unwrap_or_else(|p| p.into_inner());
+    let mut held: Vec<Job> = Vec::with_capacity(plan.lanes);
+    let mut windows = Windows::default();
     loop {
         {
-            let mut sh = shared.lock().unwrap_or_else(|p| p.into_inner());
-            if sh.error.is_some() {
-                return;
+            let mut sh = lock();
+            loop {
+                if sh.error.is_some() {
+                    return;
+                }
+                if schedule(units, &mut sh, &mut held, plan) {
+                    wake.notify_all();
+                }
+                if !held.is_empty() {
+                    break;
+                }
+                if sh.next_unit == units.len() && sh.parked.is_empty() && sh.held == 0 {
+                    return;
+                }
+                // Every chain left is held by another worker: wait until one is parked (this
+                // core meanwhile serves the other chains' prefetching and BLAKE3's pool).
+                sh = wake.wait(sh).unwrap_or_else(|p| p.into_inner());
             }
-            current = schedule(units, &mut sh, current.take());
         }
-        let Some(mut job) = current.take() else {
-            // Nothing left to start: this thread's core now serves the other chains'
-            // prefetching and BLAKE3's own parallelism through the rayon pool.
-            return;
-        };
-        match step(units, ser, progress, &mut job) {
-            Ok(Some(digest)) => {
-                let mut sh = shared.lock().unwrap_or_else(|p| p.into_inner());
-                sh.results[job.unit] = Some(digest);
+        match step(units, ser, progress, &mut held, &mut windows) {
+            Ok(digests) => {
+                let mut sh = lock();
+                let before = held.len();
+                let mut digests = digests.into_iter();
+                held.retain(|job| match digests.next().flatten() {
+                    Some(d) => {
+                        sh.results[job.unit] = Some(d);
+                        false
+                    }
+                    None => true,
+                });
+                if held.len() < before {
+                    sh.held -= before - held.len();
+                    wake.notify_all();
+                }
             }
-            Ok(None) => current = Some(job),
             Err(e) => {
-                let mut sh = shared.lock().unwrap_or_else(|p| p.into_inner());
-                sh.error.get_or_insert(e);
+                lock().error.get_or_insert(e);
+                wake.notify_all();
                 return;
             }
         }
     }
 }
 
-/// Advances a chain by one window; the digest once the chain is complete.
+/// Bytes per window of each of `lanes` chains hashed together: one step maps about the same
+/// memory whatever the number of lanes.
+fn lane_window(alg: HashAlgorithm, lanes: usize) -> u64 {
+    const GRAIN: u64 = 64 << 10;
+    (window_len(alg) / lanes.max(1) as u64 / GRAIN).max(1) * GRAIN
+}
+
+/// A worker's windows beyond the ones it hashes: its prefetch helper (started on first use)
+/// and the windows already hashed, which the helper unmaps.
+#[derive(Default)]
+struct Windows {
+    ahead: Option<Prefetcher>,
+    retired: Vec<Window>,
+}
+
+/// What one step did with a chain.
+enum Part {
+    /// The chain is complete: its digest.
+    Done(Vec<u8>),
+    /// A mapped window to hash.
+    Mapped(Window),
+    /// `len` bytes already read and hashed; `size_checked` if the file's end was seen.
+    Read { len: u64, size_checked: bool },
+}
+
+/// Advances every held chain by one window, the mapped windows hashed together; the digest
+/// of each chain that is complete.
 fn step(
     units: &[Unit<'_>],
     ser: &Serialization,
     progress: &dyn Progress,
+    jobs: &mut [Job],
+    windows: &mut Windows,
+) -> Result<Vec<Option<Vec<u8>>>> {
+    let window = lane_window(ser.hash, jobs.len());
+    let mut parts = Vec::with_capacity(jobs.len());
+    for job in jobs.iter_mut() {
+        parts.push(begin(units, ser, progress, job, window)?);
+    }
+    hash_windows(units, ser, jobs, &parts, window, windows);
+    jobs.iter_mut()
+        .zip(parts)
+        .map(|(job, part)| finish(units, progress, job, part, &mut windows.retired))
+        .collect()
+}
+
+/// Opens a chain when it starts, and gets its next window (or reads it when it cannot be
+/// mapped).
+fn begin(
+    units: &[Unit<'_>],
+    ser: &Serialization,
+    progress: &dyn Progress,
     job: &mut Job,
-) -> Result<Option<Vec<u8>>> {
+    window: u64,
+) -> Result<Part> {
     let u = &units[job.unit];
     if job.pos == u.start && job.file.is_none() {
         job.hasher = Hasher::new(ser.hash);
         if uses_known_digest(u, ser) {
             progress.advance(u.len());
-            return Ok(Some(u.entry.known_sha256.expect("checked").to_vec()));
+            return Ok(Part::Done(u.entry.known_sha256.expect("checked").to_vec()));
         }
         if let Content::CheckedFile { path, check } = &u.entry.content {
             check().map_err(|e| Error::io(path, e))?;
@@ -454,22 +576,17 @@ fn step(
                     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
                     job.mappable = meta.is_file();
                 }
-                job.file = Some(file);
+                job.file = Some(Arc::new(file));
             }
-            _ => return hash_other(u, ser.hash, progress).map(Some),
+            _ => return hash_other(u, ser.hash, progress).map(Part::Done),
         }
     }
     let Some(path) = u.entry.content.local_file() else {
         unreachable!("only files are hashed in windows")
     };
     let file = job.file.as_ref().expect("opened above");
-    let changed = || Error::ChangedWhileHashing {
-        path: path.to_path_buf(),
-    };
-    let len = (u.end - job.pos).min(window_len(ser.hash));
-    let last = job.pos + len == u.end && u.end == u.entry.size;
-    let mut size_checked = false;
-    let window = match job.next.take() {
+    let len = (u.end - job.pos).min(window);
+    let mapped = match job.next.take() {
         Some(w) => Some(w),
         None if job.mappable => Window::map(
             file,
@@ -479,47 +596,111 @@ fn step(
         ),
         None => None,
     };
-    match window {
-        Some(w) => {
-            let after = job.pos + len;
-            let next_len = (u.end - after).min(window_len(ser.hash));
-            let hasher = &mut job.hasher;
-            let prefetch = || {
-                (next_len > 0)
-                    .then(|| Window::map(file, after, next_len as usize, true))
-                    .flatten()
-            };
-            let next = if ser.hash == HashAlgorithm::Blake3 {
-                // BLAKE3 spreads the window over the rayon pool, and the page faults with it.
-                hasher.update(w.bytes());
-                None
-            } else {
-                // A plain thread, not a rayon job: on a cold cache the populate blocks on the
-                // disk, and a rayon worker waiting for it would spin instead of sleeping.
-                std::thread::scope(|s| {
-                    let pre = s.spawn(prefetch);
-                    hasher.update(w.bytes());
-                    pre.join().ok().flatten()
-                })
-            };
+    if let Some(w) = mapped {
+        return Ok(Part::Mapped(w));
+    }
+    let at_eof = job.pos + len == u.end && u.end == u.entry.size;
+    read_range(file, path, job.pos, job.pos + len, at_eof, &mut job.hasher)?;
+    Ok(Part::Read {
+        len,
+        size_checked: at_eof,
+    })
+}
+
+/// Hashes the mapped windows of a step together while the helper unmaps the last step's
+/// windows and maps the chains' next ones.
+fn hash_windows(
+    units: &[Unit<'_>],
+    ser: &Serialization,
+    jobs: &mut [Job],
+    parts: &[Part],
+    window: u64,
+    windows: &mut Windows,
+) {
+    let mut hashers: Vec<&mut Hasher> = Vec::with_capacity(jobs.len());
+    let mut data: Vec<&[u8]> = Vec::with_capacity(jobs.len());
+    // Per mapped chain: its index, and where its next window is (length 0: none).
+    let mut next_of: Vec<(usize, Ahead)> = Vec::with_capacity(jobs.len());
+    for (i, (job, part)) in jobs.iter_mut().zip(parts).enumerate() {
+        let Part::Mapped(w) = part else { continue };
+        let after = job.pos + w.bytes().len() as u64;
+        let next_len = (units[job.unit].end - after).min(window);
+        let file = Arc::clone(job.file.as_ref().expect("a mapped chain has its file"));
+        next_of.push((i, (file, after, next_len as usize)));
+        hashers.push(&mut job.hasher);
+        data.push(w.bytes());
+    }
+    if hashers.is_empty() {
+        return;
+    }
+    let blake3 = ser.hash == HashAlgorithm::Blake3;
+    let map: Vec<Ahead> = next_of
+        .iter()
+        .filter(|(_, a)| a.2 > 0)
+        .map(|(_, a)| a.clone())
+        .collect();
+    if blake3 || map.is_empty() {
+        // BLAKE3 spreads each window over the rayon pool, and the page faults with it.
+        windows.retired.clear();
+        Hasher::update_together(&mut hashers, &data);
+        return;
+    }
+    let wanted = map.len();
+    let ahead = windows.ahead.get_or_insert_with(Prefetcher::new);
+    ahead.start(std::mem::take(&mut windows.retired), map);
+    Hasher::update_together(&mut hashers, &data);
+    drop(hashers);
+    let mut mapped = ahead.take(wanted).into_iter();
+    for (i, (_, _, next_len)) in next_of {
+        let job = &mut jobs[i];
+        job.next = if next_len > 0 {
+            mapped.next().flatten()
+        } else {
+            None
+        };
+        job.mappable = job.next.is_some() || next_len == 0;
+    }
+}
+
+/// Accounts for a step of a chain; the digest once the chain is complete.
+fn finish(
+    units: &[Unit<'_>],
+    progress: &dyn Progress,
+    job: &mut Job,
+    part: Part,
+    retired: &mut Vec<Window>,
+) -> Result<Option<Vec<u8>>> {
+    let u = &units[job.unit];
+    let Some(path) = u.entry.content.local_file() else {
+        return match part {
+            Part::Done(d) => Ok(Some(d)),
+            _ => unreachable!("only files are hashed in windows"),
+        };
+    };
+    let changed = || Error::ChangedWhileHashing {
+        path: path.to_path_buf(),
+    };
+    let (len, size_checked) = match part {
+        Part::Done(d) => return Ok(Some(d)),
+        Part::Mapped(w) => {
             if w.faulted() {
                 return Err(changed());
             }
-            job.mappable = next.is_some() || next_len == 0 || ser.hash == HashAlgorithm::Blake3;
-            job.next = next;
+            let len = w.bytes().len() as u64;
+            retired.push(w);
+            (len, false)
         }
-        None => {
-            read_range(file, path, job.pos, job.pos + len, last, &mut job.hasher)?;
-            size_checked = last;
-        }
-    }
+        Part::Read { len, size_checked } => (len, size_checked),
+    };
     progress.advance(len);
     job.pos += len;
     if job.pos < u.end {
         return Ok(None);
     }
     // The last unit of a file must end at its end: growth after listing is a change too.
+    let last = u.end == u.entry.size;
     if last && !size_checked {
+        let file = job.file.as_ref().expect("a hashed chain has its file");
         let now = file.metadata().map_err(|e| Error::io(path, e))?.len();
         if now != u.entry.size {
             return Err(changed());

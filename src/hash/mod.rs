@@ -15,6 +15,8 @@ use crate::source::ModelSource;
 pub(crate) mod algorithm;
 pub mod cache;
 mod engine;
+mod prefetch;
+mod sha256;
 mod window;
 
 /// Receives progress while content is hashed. Implementations must be cheap: `advance`
