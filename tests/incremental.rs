@@ -230,6 +230,51 @@ fn verify_with_cache_skips_unchanged_files_and_says_so() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("a.txt"));
 }
 
+#[test]
+fn digest_uses_the_cache_unless_told_not_to() {
+    let e = env();
+    std::thread::sleep(SETTLE);
+    let digest = |extra: &[&str]| {
+        let out = run_ok(
+            e.msign()
+                .args(["digest", "--json"])
+                .arg(&e.model)
+                .args(extra),
+        );
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (first, err) = digest(&[]);
+    assert!(!err.contains("unchanged since cached"), "{err}");
+    let (again, err) = digest(&[]);
+    assert!(err.contains("7 file(s) unchanged since cached"), "{err}");
+    assert_eq!(first, again);
+    let (_, err) = digest(&["--no-cache"]);
+    assert!(!err.contains("unchanged since cached"), "{err}");
+    // A file changed after it was cached is hashed again: the manifest follows the change.
+    std::fs::write(e.model.join("a.txt"), b"HELLO").unwrap();
+    let (changed, err) = digest(&[]);
+    assert!(err.contains("6 file(s) unchanged since cached"), "{err}");
+    assert_ne!(changed, first);
+    assert_eq!(changed, digest(&["--no-cache"]).0);
+    // What the cache gave is what signing it gives: the digest signs as is.
+    let manifest = e.root.join("m.json");
+    std::fs::write(&manifest, &changed).unwrap();
+    run_ok(
+        e.msign()
+            .args(["sign", "key", "--from-manifest"])
+            .arg(&manifest)
+            .arg(&e.model)
+            .arg("--private-key")
+            .arg(&e.key)
+            .arg("--signature")
+            .arg(e.root.join("m.sig")),
+    );
+    run_ok(&mut e.verify("m.sig", &[]));
+}
+
 fn digest_json(model: &Path, out: &Path) {
     let o = run_ok(msign().args(["digest", "--json"]).arg(model));
     std::fs::write(out, o.stdout).unwrap();

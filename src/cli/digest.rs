@@ -1,6 +1,7 @@
 //! `msign digest MODEL`: the model's digest and manifest, without signing.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Args;
 use serde_json::json;
@@ -10,6 +11,7 @@ use crate::cli::args::{HashArgs, ModelArgs};
 use crate::cli::progress::Bar;
 use crate::cli::{report_error, Ctx};
 use crate::error::Result;
+use crate::hash::cache::DigestCache;
 
 /// Options of `digest`.
 #[derive(Debug, Args)]
@@ -18,6 +20,10 @@ pub struct DigestArgs {
     model: ModelArgs,
     #[command(flatten)]
     hash: HashArgs,
+    /// Do not read or write the local digest cache ($XDG_CACHE_HOME/msign). By default, as
+    /// when signing, files unchanged since they were last hashed are not hashed again.
+    #[arg(long = "no-cache")]
+    no_cache: bool,
 }
 
 /// Runs `digest`.
@@ -30,12 +36,21 @@ pub fn run(ctx: &Ctx, args: DigestArgs) -> ExitCode {
 
 fn digest(ctx: &Ctx, args: &DigestArgs) -> Result<()> {
     let ignores = args.model.relative_ignores(&[])?;
-    let hashing = args.hash.config(&args.model, &ignores)?;
+    let mut hashing = args.hash.config(&args.model, &ignores)?;
+    if !args.no_cache {
+        hashing = hashing.set_digest_cache(Some(Arc::new(DigestCache::user_default()?)));
+    }
     let source = args.model.source(args.model.allow_symlinks)?;
     let hashed =
         hashing.hash_with_progress(source.as_ref(), &Bar::new("hashing", ctx.quiet || ctx.json))?;
     for w in &hashed.warnings {
         ctx.warn(w);
+    }
+    if hashed.reused_files > 0 && !ctx.quiet {
+        eprintln!(
+            "{} file(s) unchanged since cached: not re-hashed (--no-cache to hash all)",
+            hashed.reused_files
+        );
     }
     if ctx.json {
         println!(
