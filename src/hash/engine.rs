@@ -808,6 +808,81 @@ fn hash_other(u: &Unit<'_>, alg: HashAlgorithm, progress: &dyn Progress) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::ModelPath;
+
+    fn entries(sizes: &[u64]) -> Vec<Entry> {
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &size)| Entry {
+                path: ModelPath::parse(&format!("f{i}")).unwrap(),
+                size,
+                content: Content::Unavailable {
+                    hint: String::new(),
+                },
+                known_sha256: None,
+            })
+            .collect()
+    }
+
+    fn shared(n: usize) -> Shared {
+        Shared {
+            next_unit: 0,
+            parked: Vec::new(),
+            held: 0,
+            results: vec![None; n],
+            error: None,
+        }
+    }
+
+    #[test]
+    fn chains_are_shared_fairly_and_given_back_to_idle_workers() {
+        let files = entries(&[300 << 20, 300 << 20, 300 << 20]);
+        let ser = Serialization {
+            method: Method::Files,
+            hash: HashAlgorithm::Sha256,
+            allow_symlinks: false,
+            ignore_paths: Vec::new(),
+        };
+        let units = units(&files, &ser);
+        let plan = Plan {
+            workers: 2,
+            lanes: 4,
+        };
+        let mut sh = shared(units.len());
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        schedule(&units, &mut sh, &mut a, plan);
+        schedule(&units, &mut sh, &mut b, plan);
+        assert_eq!(
+            (a.len(), b.len(), sh.held),
+            (2, 1, 3),
+            "three chains on two cores: 2 + 1"
+        );
+        // b's chain completes; b has nothing, so a gives one of its two back.
+        b.clear();
+        sh.held -= 1;
+        assert!(!schedule(&units, &mut sh, &mut b, plan));
+        assert!(b.is_empty());
+        assert!(schedule(&units, &mut sh, &mut a, plan), "a parks a chain");
+        schedule(&units, &mut sh, &mut b, plan);
+        assert_eq!((a.len(), b.len(), sh.parked.len()), (1, 1, 0));
+
+        // One lane (BLAKE2b): a worker swaps its chain for one with clearly more work left.
+        let plan = Plan {
+            workers: 2,
+            lanes: 1,
+        };
+        let mut sh = shared(units.len());
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        schedule(&units, &mut sh, &mut a, plan);
+        schedule(&units, &mut sh, &mut b, plan);
+        a[0].pos += 100 << 20;
+        assert!(
+            schedule(&units, &mut sh, &mut a, plan),
+            "the started chain is parked"
+        );
+        assert_eq!((a[0].pos, sh.parked.len(), sh.next_unit), (0, 1, 3));
+    }
 
     fn read(data: &[u8], end: u64, at_eof: bool) -> Result<Vec<u8>> {
         let dir = tempfile::tempdir().unwrap();
