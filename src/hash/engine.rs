@@ -835,6 +835,16 @@ mod tests {
         }
     }
 
+    /// Two workers of `lanes` lanes each, after their first scheduling.
+    fn two_workers(units: &[Unit<'_>], lanes: usize) -> (Plan, Shared, Vec<Job>, Vec<Job>) {
+        let plan = Plan { workers: 2, lanes };
+        let mut sh = shared(units.len());
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        schedule(units, &mut sh, &mut a, plan);
+        schedule(units, &mut sh, &mut b, plan);
+        (plan, sh, a, b)
+    }
+
     #[test]
     fn chains_are_shared_fairly_and_given_back_to_idle_workers() {
         let files = entries(&[300 << 20, 300 << 20, 300 << 20]);
@@ -845,14 +855,7 @@ mod tests {
             ignore_paths: Vec::new(),
         };
         let units = units(&files, &ser);
-        let plan = Plan {
-            workers: 2,
-            lanes: 4,
-        };
-        let mut sh = shared(units.len());
-        let (mut a, mut b) = (Vec::new(), Vec::new());
-        schedule(&units, &mut sh, &mut a, plan);
-        schedule(&units, &mut sh, &mut b, plan);
+        let (plan, mut sh, mut a, mut b) = two_workers(&units, 4);
         assert_eq!(
             (a.len(), b.len(), sh.held),
             (2, 1, 3),
@@ -868,14 +871,7 @@ mod tests {
         assert_eq!((a.len(), b.len(), sh.parked.len()), (1, 1, 0));
 
         // One lane (BLAKE2b): a worker swaps its chain for one with clearly more work left.
-        let plan = Plan {
-            workers: 2,
-            lanes: 1,
-        };
-        let mut sh = shared(units.len());
-        let (mut a, mut b) = (Vec::new(), Vec::new());
-        schedule(&units, &mut sh, &mut a, plan);
-        schedule(&units, &mut sh, &mut b, plan);
+        let (plan, mut sh, mut a, _b) = two_workers(&units, 1);
         a[0].pos += 100 << 20;
         assert!(
             schedule(&units, &mut sh, &mut a, plan),
