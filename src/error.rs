@@ -73,6 +73,11 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// Refreshing the Sigstore trusted root over TUF failed: the repository could not be
+    /// reached, or what it served does not verify (signatures, rollback, expiry, hashes).
+    #[error("trusted root update over TUF failed: {0}")]
+    TrustUpdate(String),
+
     /// Any other failure with a message that already says what to do.
     #[error("{0}")]
     Other(String),

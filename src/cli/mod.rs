@@ -78,7 +78,7 @@ pub enum Command {
     /// The git pre-push hook: install it into a repository, or run it.
     #[command(subcommand)]
     Hook(hook::HookCommand),
-    /// Sigstore tools: verify any bundle (`sigstore verify-bundle`).
+    /// Sigstore tools: verify any bundle, refresh the trusted root over TUF.
     #[command(subcommand)]
     Sigstore(sigstore::SigstoreCommand),
     /// Work with manifest files (`msign digest --json` output): merge parts hashed elsewhere.
@@ -158,6 +158,7 @@ pub fn error_kind(e: &Error) -> &'static str {
         Error::InvalidSignature(_) => "invalid_signature",
         Error::ModelMismatch(_) => "model_mismatch",
         Error::Usage(_) => "usage",
+        Error::TrustUpdate(_) => "trust_update",
         Error::Other(_) => "other",
     }
 }

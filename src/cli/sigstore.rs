@@ -14,15 +14,25 @@ use crate::bundle::Bundle;
 use crate::cli::{report_error, Ctx};
 use crate::error::{Error, Result};
 use crate::sigstore::verify::{dsse_content, message_content, verify_bundle, Policy, Signed};
-use crate::sigstore::TrustedRoot;
+use crate::sigstore::{tuf, TrustedRoot};
 
-/// The trusted root to verify against: `--trusted-root`, else the trust config's, else
-/// the embedded staging or public-good root.
+/// The trusted root to verify against: refreshed over TUF with `--update-trust-root`,
+/// else `--trusted-root`, else the trust config's, else the embedded staging or public-good
+/// root.
 pub fn trusted_root(
     use_staging: bool,
     trust_config: Option<&Path>,
     trusted_root: Option<&Path>,
+    tuf: &TufArgs,
 ) -> Result<TrustedRoot> {
+    if tuf.update_trust_root {
+        if trusted_root.is_some() || trust_config.is_some() {
+            return Err(Error::Usage(
+                "--update-trust-root fetches the trusted root over TUF; it cannot be combined with --trusted-root or --trust-config".into(),
+            ));
+        }
+        return Ok(tuf.update(use_staging)?.trusted_root);
+    }
     match (trusted_root, trust_config) {
         (Some(_), Some(_)) => Err(Error::Usage(
             "give either --trusted-root or --trust-config, not both".into(),
@@ -40,11 +50,78 @@ pub fn trusted_root(
     }
 }
 
+/// The flags that refresh the trusted root over TUF; flattened into every command that
+/// chooses a trusted root.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TufArgs {
+    /// Refresh the trusted root from Sigstore's TUF repository (staging with
+    /// --use-staging) before use, instead of the embedded one.
+    #[arg(long = "update-trust-root", alias = "update_trust_root")]
+    pub update_trust_root: bool,
+    /// The TUF repository to refresh from (a mirror, a private Sigstore instance).
+    #[arg(
+        long = "tuf-url",
+        alias = "tuf_url",
+        value_name = "URL",
+        requires = "update_trust_root"
+    )]
+    pub tuf_url: Option<String>,
+    /// The initial root.json of a TUF repository that is not Sigstore's public-good or
+    /// staging one.
+    #[arg(
+        long = "tuf-root",
+        alias = "tuf_root",
+        value_name = "FILE",
+        requires = "update_trust_root"
+    )]
+    pub tuf_root: Option<PathBuf>,
+}
+
+impl TufArgs {
+    /// Whether any of these flags was given.
+    pub fn given(&self) -> bool {
+        self.update_trust_root || self.tuf_url.is_some() || self.tuf_root.is_some()
+    }
+
+    /// Runs a TUF update against the repository these flags name.
+    pub fn update(&self, use_staging: bool) -> Result<tuf::Update> {
+        update_from(
+            use_staging,
+            self.tuf_url.as_deref(),
+            self.tuf_root.as_deref(),
+        )
+    }
+}
+
+fn update_from(use_staging: bool, url: Option<&str>, root: Option<&Path>) -> Result<tuf::Update> {
+    let repo = tuf::Repository::choose(use_staging, url, root)?;
+    tuf::update(&repo, &repo.default_cache_dir()?)
+}
+
 /// Sigstore tools.
 #[derive(Debug, Subcommand)]
 pub enum SigstoreCommand {
     /// Verify any Sigstore bundle for a file or a digest (the conformance-test command form).
     VerifyBundle(VerifyBundleArgs),
+    /// Refresh Sigstore's trusted root over TUF and report what was verified.
+    UpdateTrustRoot(UpdateTrustRootArgs),
+}
+
+/// `msign sigstore update-trust-root`.
+#[derive(Debug, Args)]
+pub struct UpdateTrustRootArgs {
+    /// Use Sigstore's staging TUF repository.
+    #[arg(long = "use-staging", alias = "use_staging")]
+    use_staging: bool,
+    /// The TUF repository (default: Sigstore's public-good or staging one).
+    #[arg(long = "tuf-url", alias = "tuf_url", value_name = "URL")]
+    tuf_url: Option<String>,
+    /// The initial root.json of a repository that is not public-good or staging.
+    #[arg(long = "tuf-root", alias = "tuf_root", value_name = "FILE")]
+    tuf_root: Option<PathBuf>,
+    /// Write the verified trusted_root.json here.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 /// `msign sigstore verify-bundle`.
@@ -89,7 +166,54 @@ pub fn run(ctx: &Ctx, cmd: SigstoreCommand) -> ExitCode {
                 Err(e) => report_error(ctx, &e, extra),
             }
         }
+        SigstoreCommand::UpdateTrustRoot(a) => {
+            let extra = json!({"output": a.output});
+            let result = update_trust_root_cmd(ctx, &a);
+            crate::cli::conclude(ctx, result, extra)
+        }
     }
+}
+
+fn update_trust_root_cmd(ctx: &Ctx, a: &UpdateTrustRootArgs) -> Result<serde_json::Value> {
+    let u = update_from(a.use_staging, a.tuf_url.as_deref(), a.tuf_root.as_deref())?;
+    if let Some(out) = &a.output {
+        tuf::write_atomic(out, &u.trusted_root_json)?;
+    }
+    let digest = hex::encode(Sha256::digest(&u.trusted_root_json));
+    if !ctx.json && !ctx.quiet {
+        println!("OK: trusted root refreshed from {}", u.repository);
+        println!(
+            "  root      v{} (expires {})",
+            u.root_version, u.root_expires
+        );
+        println!(
+            "  timestamp v{} (expires {})",
+            u.timestamp_version, u.timestamp_expires
+        );
+        println!(
+            "  snapshot  v{} (expires {})",
+            u.snapshot_version, u.snapshot_expires
+        );
+        println!(
+            "  targets   v{} (expires {})",
+            u.targets_version, u.targets_expires
+        );
+        println!("  {} sha256:{digest}", tuf::TARGET);
+        if let Some(out) = &a.output {
+            println!("  written to {}", out.display());
+        }
+    }
+    let meta = |v: u64, e: &str| json!({"version": v, "expires": e});
+    Ok(json!({
+        "status": "updated",
+        "repository": u.repository,
+        "root": meta(u.root_version, &u.root_expires),
+        "timestamp": meta(u.timestamp_version, &u.timestamp_expires),
+        "snapshot": meta(u.snapshot_version, &u.snapshot_expires),
+        "targets": meta(u.targets_version, &u.targets_expires),
+        "trusted_root_sha256": digest,
+        "output": a.output,
+    }))
 }
 
 fn artifact_digest(arg: &str) -> Result<[u8; 32]> {
@@ -132,7 +256,12 @@ fn check_statement_subject(payload_type: &str, payload: &[u8], digest: &[u8; 32]
 }
 
 fn verify_bundle_cmd(a: &VerifyBundleArgs) -> Result<String> {
-    let trust = trusted_root(a.staging, None, a.trusted_root.as_deref())?;
+    let trust = trusted_root(
+        a.staging,
+        None,
+        a.trusted_root.as_deref(),
+        &TufArgs::default(),
+    )?;
     let policy = match (&a.key, &a.certificate_identity, &a.certificate_oidc_issuer) {
         (Some(k), _, _) => {
             let pem = fs::read(k).map_err(|e| Error::io(k, e))?;
@@ -192,7 +321,8 @@ pub struct SigstoreTokenArgs {
     #[arg(
         long = "trust-config",
         alias = "trust_config",
-        value_name = "TRUST_CONFIG_PATH"
+        value_name = "TRUST_CONFIG_PATH",
+        conflicts_with = "update_trust_root"
     )]
     pub trust_config: Option<std::path::PathBuf>,
     /// Take the identity token from the CI environment.
@@ -214,6 +344,9 @@ pub struct SigstoreTokenArgs {
     /// OIDC client secret.
     #[arg(long = "client-secret", alias = "client_secret", value_name = "SECRET")]
     pub client_secret: Option<String>,
+    /// Refreshing the trusted root over TUF.
+    #[command(flatten)]
+    pub tuf: TufArgs,
 }
 
 /// The flags of `verify sigstore` that choose what is trusted; also flattened into the
@@ -227,22 +360,30 @@ pub struct SigstoreTrustArgs {
     #[arg(
         long = "trust-config",
         alias = "trust_config",
-        value_name = "TRUST_CONFIG_PATH"
+        value_name = "TRUST_CONFIG_PATH",
+        conflicts_with = "update_trust_root"
     )]
     pub trust_config: Option<std::path::PathBuf>,
     /// A Sigstore trusted_root.json to trust instead of the embedded public-good root.
     #[arg(
         long = "trusted-root",
         alias = "trusted_root",
-        value_name = "TRUSTED_ROOT_PATH"
+        value_name = "TRUSTED_ROOT_PATH",
+        conflicts_with = "update_trust_root"
     )]
     pub trusted_root: Option<std::path::PathBuf>,
+    /// Refreshing the trusted root over TUF.
+    #[command(flatten)]
+    pub tuf: TufArgs,
 }
 
 impl SigstoreTrustArgs {
     /// Whether any of these flags was given.
     pub fn given(&self) -> bool {
-        self.use_staging || self.trust_config.is_some() || self.trusted_root.is_some()
+        self.use_staging
+            || self.trust_config.is_some()
+            || self.trusted_root.is_some()
+            || self.tuf.given()
     }
 
     /// The verifying configuration of `verify sigstore` for an identity and its issuer.
@@ -255,6 +396,7 @@ impl SigstoreTrustArgs {
             self.use_staging,
             self.trust_config.as_deref(),
             self.trusted_root.as_deref(),
+            &self.tuf,
         )?;
         Ok(crate::verify::VerifyingConfig::new(Box::new(
             crate::verify::sigstore::SigstoreVerifier::new(trust, identity, issuer),
@@ -272,6 +414,7 @@ impl SigstoreTokenArgs {
             || self.oauth_force_oob
             || self.client_id.is_some()
             || self.client_secret.is_some()
+            || self.tuf.given()
     }
 
     /// The Sigstore signer the flags describe: the identity token first (flag, then the
@@ -280,7 +423,7 @@ impl SigstoreTokenArgs {
         let o = self;
         use crate::sigstore::oidc::IdentityToken;
         use crate::sigstore::signing_config::Endpoints;
-        let trust = trusted_root(o.use_staging, o.trust_config.as_deref(), None)?;
+        let trust = trusted_root(o.use_staging, o.trust_config.as_deref(), None, &o.tuf)?;
         let endpoints = match o.trust_config.as_deref() {
             Some(p) => Endpoints::from_file(p)?,
             None if o.use_staging => Endpoints::staging()?,

@@ -11,7 +11,7 @@
 //!
 //! The public-good trusted root ships inside the binary ([`TrustedRoot::public_good`]);
 //! private instances are described by a `trusted_root.json` or a ClientTrustConfig
-//! ([`trust`], [`signing_config`]). Signing talks to the services with [`client`], after
+//! ([`trust`], [`signing_config`]), or refreshed over TUF ([`tuf`]). Signing talks to the services with [`client`], after
 //! getting an identity token from [`oidc`] or [`oauth`].
 
 pub mod checkpoint;
@@ -30,6 +30,7 @@ pub mod timestamp;
 pub mod tlog;
 pub mod tlog_v2;
 pub mod trust;
+pub mod tuf;
 pub mod verify;
 
 pub use trust::{CertificateAuthority, TransparencyLog, TrustedRoot};
