@@ -213,6 +213,24 @@ fn verify_sigstore_uses_the_refreshed_root() {
     // The embedded public-good root does not know this instance: the refreshed root is
     // what made the difference.
     run_fails(&mut verify(&[]), 1);
+    // `sigstore verify-bundle` takes the same flags: the bundle verifies for the model's
+    // digest with the refreshed root, and not with the embedded one.
+    let digest = stdout(&run_ok(msign().arg("digest").arg(&m)));
+    let digest = digest.split_whitespace().next().unwrap().to_string();
+    let verify_bundle = |extra: &[&str]| {
+        let mut cmd = msign();
+        cmd.env("XDG_CACHE_HOME", cache.path())
+            .args(["sigstore", "verify-bundle", "--bundle"])
+            .arg(&sig)
+            .args(["--certificate-identity", USER])
+            .args(["--certificate-oidc-issuer", &inst.url])
+            .args(extra)
+            .arg(&digest);
+        cmd
+    };
+    let out = run_ok(&mut verify_bundle(&tuf_flags));
+    assert!(stdout(&out).contains("bundle verified"), "{}", stdout(&out));
+    run_fails(&mut verify_bundle(&[]), 1);
     // A file-given trust root and a TUF refresh exclude each other.
     let tc = inst.trust_config();
     let mut both = tuf_flags.to_vec();

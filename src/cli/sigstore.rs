@@ -140,11 +140,13 @@ pub struct VerifyBundleArgs {
     #[arg(long = "certificate-oidc-issuer", requires = "certificate_identity")]
     certificate_oidc_issuer: Option<String>,
     /// A trusted_root.json (or ClientTrustConfig); the embedded public-good root otherwise.
-    #[arg(long = "trusted-root")]
+    #[arg(long = "trusted-root", conflicts_with = "update_trust_root")]
     trusted_root: Option<PathBuf>,
-    /// Use the embedded staging root.
+    /// Use the embedded staging root (or, with --update-trust-root, staging's TUF repository).
     #[arg(long = "staging")]
     staging: bool,
+    #[command(flatten)]
+    tuf: TufArgs,
     /// The artifact: a path, or `sha256:<hex>`.
     file_or_digest: String,
 }
@@ -256,12 +258,7 @@ fn check_statement_subject(payload_type: &str, payload: &[u8], digest: &[u8; 32]
 }
 
 fn verify_bundle_cmd(a: &VerifyBundleArgs) -> Result<String> {
-    let trust = trusted_root(
-        a.staging,
-        None,
-        a.trusted_root.as_deref(),
-        &TufArgs::default(),
-    )?;
+    let trust = trusted_root(a.staging, None, a.trusted_root.as_deref(), &a.tuf)?;
     let policy = match (&a.key, &a.certificate_identity, &a.certificate_oidc_issuer) {
         (Some(k), _, _) => {
             let pem = fs::read(k).map_err(|e| Error::io(k, e))?;
