@@ -24,12 +24,18 @@ struct TufRepo {
 
 impl TufRepo {
     fn start(trusted_root: &Path) -> TufRepo {
+        Self::start_with(trusted_root, None)
+    }
+
+    /// A repository that also lists `signing_config` as `signing_config.v0.2.json`.
+    fn start_with(trusted_root: &Path, signing_config: Option<&Path>) -> TufRepo {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(reference_python())
             .arg(repo().join("tests/tuf_repo/repo.py"))
             .arg(dir.path())
             .arg(trusted_root)
             .arg("300")
+            .args(signing_config)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -98,6 +104,17 @@ impl Drop for TufRepo {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The TUF flags that point msign at `tuf`.
+fn tuf_flags(tuf: &TufRepo) -> Vec<String> {
+    vec![
+        "--update-trust-root".into(),
+        "--tuf-url".into(),
+        tuf.url.clone(),
+        "--tuf-root".into(),
+        tuf.root().to_str().unwrap().into(),
+    ]
 }
 
 fn embedded_trusted_root() -> PathBuf {
@@ -394,6 +411,91 @@ fn tuf_flags_need_update_trust_root_and_exclude_trust_files() {
     );
     assert!(
         stderr(&out).contains("cannot be reached"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn sign_sigstore_takes_the_root_and_the_services_from_tuf() {
+    let inst = Instance::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let m = sample_model(tmp.path());
+    let config: Value =
+        serde_json::from_slice(&std::fs::read(inst.trust_config()).unwrap()).unwrap();
+    let served_root = tmp.path().join("trusted_root.json");
+    std::fs::write(
+        &served_root,
+        serde_json::to_vec(&config["trustedRoot"]).unwrap(),
+    )
+    .unwrap();
+    let served_config = tmp.path().join("signing_config.json");
+    std::fs::write(
+        &served_config,
+        serde_json::to_vec(&config["signingConfig"]).unwrap(),
+    )
+    .unwrap();
+    let tuf = TufRepo::start_with(&served_root, Some(&served_config));
+    let cache = tempfile::tempdir().unwrap();
+    let sign = |tuf: &TufRepo, sig: &Path| {
+        let mut cmd = msign();
+        cmd.env("XDG_CACHE_HOME", cache.path())
+            .args(["sign", "sigstore"])
+            .arg(&m)
+            .arg("--signature")
+            .arg(sig)
+            .args(tuf_flags(tuf))
+            .args(["--identity-token", &inst.token(USER)]);
+        cmd
+    };
+
+    // No --trust-config: Fulcio, Rekor and the root all come from the TUF repository.
+    let sig = tmp.path().join("model.sig");
+    run_ok(&mut sign(&tuf, &sig));
+    let verify = |extra: &[&str]| {
+        let mut cmd = msign();
+        cmd.args(["verify", "sigstore"])
+            .arg(&m)
+            .arg("--signature")
+            .arg(&sig)
+            .args(["--identity", USER, "--identity-provider", &inst.url])
+            .args(extra);
+        cmd
+    };
+    let tc = inst.trust_config();
+    run_ok(&mut verify(&["--trust-config", tc.to_str().unwrap()]));
+    run_fails(&mut verify(&[]), 1);
+
+    // The update reports the signing config it verified.
+    let out = run_ok(tuf.update(cache.path()).arg("--json"));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["signing_config_sha256"].as_str().unwrap(),
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+            std::fs::read(&served_config).unwrap()
+        ))
+    );
+
+    // A tampered signing config is refused like any target.
+    let name = format!(
+        "targets/{}.signing_config.v0.2.json",
+        v["signing_config_sha256"].as_str().unwrap()
+    );
+    let served = tuf.file(&name);
+    let mut bytes = std::fs::read(&served).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(&served, bytes).unwrap();
+    refused(
+        &mut sign(&tuf, &tmp.path().join("bad.sig")),
+        "sha256 mismatch",
+    );
+    assert!(!tmp.path().join("bad.sig").exists());
+
+    // A private repository that names no services: signing cannot guess them.
+    let bare = TufRepo::start(&served_root);
+    let out = run_fails(&mut sign(&bare, &tmp.path().join("bare.sig")), 2);
+    assert!(
+        stderr(&out).contains("lists no signing_config.v0.2.json"),
         "{}",
         stderr(&out)
     );

@@ -182,6 +182,10 @@ fn update_trust_root_cmd(ctx: &Ctx, a: &UpdateTrustRootArgs) -> Result<serde_jso
         tuf::write_atomic(out, &u.trusted_root_json)?;
     }
     let digest = hex::encode(Sha256::digest(&u.trusted_root_json));
+    let config_digest = u
+        .signing_config_json
+        .as_ref()
+        .map(|b| hex::encode(Sha256::digest(b)));
     if !ctx.json && !ctx.quiet {
         println!("OK: trusted root refreshed from {}", u.repository);
         println!(
@@ -201,6 +205,10 @@ fn update_trust_root_cmd(ctx: &Ctx, a: &UpdateTrustRootArgs) -> Result<serde_jso
             u.targets_version, u.targets_expires
         );
         println!("  {} sha256:{digest}", tuf::TARGET);
+        match &config_digest {
+            Some(d) => println!("  {} sha256:{d}", tuf::SIGNING_CONFIG),
+            None => println!("  no {} in the repository", tuf::SIGNING_CONFIG),
+        }
         if let Some(out) = &a.output {
             println!("  written to {}", out.display());
         }
@@ -214,6 +222,7 @@ fn update_trust_root_cmd(ctx: &Ctx, a: &UpdateTrustRootArgs) -> Result<serde_jso
         "snapshot": meta(u.snapshot_version, &u.snapshot_expires),
         "targets": meta(u.targets_version, &u.targets_expires),
         "trusted_root_sha256": digest,
+        "signing_config_sha256": config_digest,
         "output": a.output,
     }))
 }
@@ -420,11 +429,30 @@ impl SigstoreTokenArgs {
         let o = self;
         use crate::sigstore::oidc::IdentityToken;
         use crate::sigstore::signing_config::Endpoints;
-        let trust = trusted_root(o.use_staging, o.trust_config.as_deref(), None, &o.tuf)?;
-        let endpoints = match o.trust_config.as_deref() {
-            Some(p) => Endpoints::from_file(p)?,
-            None if o.use_staging => Endpoints::staging()?,
-            None => Endpoints::public_good()?,
+        let (trust, endpoints) = if o.tuf.update_trust_root {
+            // One update gives both: the root to check against and the services to use.
+            let update = o.tuf.update(o.use_staging)?;
+            let endpoints = match &update.signing_config_json {
+                Some(bytes) => Endpoints::from_json(bytes)?,
+                None if o.tuf.tuf_url.is_some() => {
+                    return Err(Error::Usage(format!(
+                        "the TUF repository {} lists no {}: msign cannot tell which Fulcio and Rekor to sign with",
+                        update.repository,
+                        crate::sigstore::tuf::SIGNING_CONFIG
+                    )))
+                }
+                None if o.use_staging => Endpoints::staging()?,
+                None => Endpoints::public_good()?,
+            };
+            (update.trusted_root, endpoints)
+        } else {
+            let trust = trusted_root(o.use_staging, o.trust_config.as_deref(), None, &o.tuf)?;
+            let endpoints = match o.trust_config.as_deref() {
+                Some(p) => Endpoints::from_file(p)?,
+                None if o.use_staging => Endpoints::staging()?,
+                None => Endpoints::public_good()?,
+            };
+            (trust, endpoints)
         };
         let token = match o.identity_token.as_deref() {
         Some(t) => IdentityToken::parse(t)?,

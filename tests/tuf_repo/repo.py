@@ -10,7 +10,10 @@ the way Sigstore's repositories are:
   custom field holding quotes, backslashes and non-ASCII text (canonical JSON must match
   securesystemslib's to verify), and targets/<sha256>.trusted_root.json.
 
-Usage: repo.py OUT_DIR TRUSTED_ROOT_JSON [LIFETIME_SECONDS]
+Usage: repo.py OUT_DIR TRUSTED_ROOT_JSON [LIFETIME_SECONDS [SIGNING_CONFIG_JSON]]
+
+With SIGNING_CONFIG_JSON, 1.targets.json also lists it as signing_config.v0.2.json (as
+Sigstore's repositories do), with targets/<sha256>.signing_config.v0.2.json.
 
 Writes the repository to OUT_DIR/repo, the initial root to OUT_DIR/root.json, and variants
 the tests swap in to OUT_DIR/variants/:
@@ -45,6 +48,7 @@ from tuf.api.serialization.json import JSONSerializer
 OUT = sys.argv[1]
 TRUSTED_ROOT = sys.argv[2]
 LIFETIME = float(sys.argv[3]) if len(sys.argv) > 3 else 300.0
+SIGNING_CONFIG = sys.argv[4] if len(sys.argv) > 4 else None
 
 REPO = os.path.join(OUT, "repo")
 VARIANTS = os.path.join(OUT, "variants")
@@ -103,6 +107,14 @@ with open(os.path.join(REPO, "targets", f"{target.hashes['sha256']}.trusted_root
 
 targets = Metadata(Targets(version=1, expires=LATER))
 targets.signed.targets["trusted_root.json"] = target
+if SIGNING_CONFIG:
+    with open(SIGNING_CONFIG, "rb") as f:
+        config = f.read()
+    config_target = TargetFile.from_data("signing_config.v0.2.json", config, ["sha256"])
+    name = f"{config_target.hashes['sha256']}.signing_config.v0.2.json"
+    with open(os.path.join(REPO, "targets", name), "wb") as f:
+        f.write(config)
+    targets.signed.targets["signing_config.v0.2.json"] = config_target
 targets_bytes = signed_by(targets, targets_key).to_bytes(PRETTY)
 with open(os.path.join(REPO, "1.targets.json"), "wb") as f:
     f.write(targets_bytes)

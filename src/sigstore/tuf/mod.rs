@@ -44,8 +44,10 @@ pub const PUBLIC_GOOD_URL: &str = "https://tuf-repo-cdn.sigstore.dev";
 /// Sigstore's staging TUF repository.
 pub const STAGING_URL: &str = "https://tuf-repo-cdn.sigstage.dev";
 
-/// The target this client fetches.
+/// The target this client needs: the trusted root.
 pub const TARGET: &str = "trusted_root.json";
+/// The target naming the instance's services (Fulcio, Rekor, TSA, OIDC); optional.
+pub const SIGNING_CONFIG: &str = "signing_config.v0.2.json";
 
 // Download bounds. Sigstore's files today: root ~6 KiB, timestamp ~1 KiB, snapshot ~1 KiB,
 // targets ~5 KiB, trusted_root.json ~7 KiB; the bounds leave room without letting a
@@ -201,10 +203,14 @@ pub struct Update {
     pub trusted_root_json: Vec<u8>,
     /// The same, parsed.
     pub trusted_root: TrustedRoot,
+    /// The verified `signing_config.v0.2.json` (the instance's service endpoints), when the
+    /// repository lists one.
+    pub signing_config_json: Option<Vec<u8>>,
 }
 
 /// Runs the TUF client workflow against `repo`, caching metadata in `cache_dir`, and
-/// returns the verified `trusted_root.json`.
+/// returns the verified `trusted_root.json` (and `signing_config.v0.2.json` when the
+/// repository has one).
 pub fn update(repo: &Repository, cache_dir: &Path) -> Result<Update> {
     // 5.1: one reference time for every expiry check of this update.
     let now = std::time::SystemTime::now()
@@ -232,7 +238,9 @@ pub fn update(repo: &Repository, cache_dir: &Path) -> Result<Update> {
     let targets_meta = MetaFile::of(&snapshot, "targets.json")?
         .ok_or_else(|| fail("snapshot metadata names no targets.json"))?;
     let targets = update_targets(&net, repo, &cache, &root, &targets_meta, now)?;
-    let trusted_root_json = fetch_target(&net, repo, &root, &targets)?;
+    let trusted_root_json = fetch_target(&net, repo, &root, &targets, TARGET)?
+        .ok_or_else(|| fail(format!("the repository has no target named {TARGET}")))?;
+    let signing_config_json = fetch_target(&net, repo, &root, &targets, SIGNING_CONFIG)?;
     let trusted_root = TrustedRoot::from_json(&trusted_root_json).map_err(|e| {
         fail(format!(
             "the {TARGET} target verified but is not a Sigstore trusted root: {e}"
@@ -250,6 +258,7 @@ pub fn update(repo: &Repository, cache_dir: &Path) -> Result<Update> {
         targets_expires: targets.expires_text,
         trusted_root_json,
         trusted_root,
+        signing_config_json,
     })
 }
 
@@ -458,48 +467,57 @@ fn fetch_metadata(
 }
 
 /// 5.7: the `trusted_root.json` target, checked against the signed length and hashes.
-fn fetch_target(net: &Net, repo: &Repository, root: &Root, targets: &Envelope) -> Result<Vec<u8>> {
+fn fetch_target(
+    net: &Net,
+    repo: &Repository,
+    root: &Root,
+    targets: &Envelope,
+    target: &str,
+) -> Result<Option<Vec<u8>>> {
     let listed = targets
         .signed
         .get("targets")
         .and_then(|t| t.as_object())
         .ok_or_else(|| fail("targets metadata has no 'targets' object"))?;
-    let Some(t) = listed.get(TARGET) else {
+    let Some(t) = listed.get(target) else {
+        if target != TARGET {
+            return Ok(None);
+        }
         let delegates = targets
             .signed
             .get("delegations")
             .is_some_and(|d| !d.is_null());
         return Err(fail(if delegates {
-            format!("{TARGET} is not among the top-level targets, and delegated targets are not supported")
+            format!("{target} is not among the top-level targets, and delegated targets are not supported")
         } else {
-            format!("the repository has no target named {TARGET}")
+            format!("the repository has no target named {target}")
         }));
     };
     let length = t
         .get("length")
         .and_then(|l| l.as_u64())
-        .ok_or_else(|| fail(format!("target {TARGET} has no length")))?;
+        .ok_or_else(|| fail(format!("target {target} has no length")))?;
     if length > MAX_TARGET {
         return Err(fail(format!(
-            "target {TARGET} is {length} bytes, more than the {MAX_TARGET} accepted"
+            "target {target} is {length} bytes, more than the {MAX_TARGET} accepted"
         )));
     }
-    let hashes = hashes_of(t.get("hashes"), &format!("target {TARGET}"))?;
+    let hashes = hashes_of(t.get("hashes"), &format!("target {target}"))?;
     let name = if root.consistent_snapshot {
         // sha256 when listed, as Sigstore's repositories name their targets by it.
         let h = hashes
             .get("sha256")
             .or_else(|| hashes.values().next())
-            .ok_or_else(|| fail(format!("target {TARGET} has no hashes")))?;
+            .ok_or_else(|| fail(format!("target {target} has no hashes")))?;
         if h.is_empty() || !h.bytes().all(|c| c.is_ascii_hexdigit()) {
-            return Err(fail(format!("target {TARGET}: hash '{h}' is not hex")));
+            return Err(fail(format!("target {target}: hash '{h}' is not hex")));
         }
-        format!("{h}.{TARGET}")
+        format!("{h}.{target}")
     } else {
         if hashes.is_empty() {
-            return Err(fail(format!("target {TARGET} has no hashes")));
+            return Err(fail(format!("target {target} has no hashes")));
         }
-        TARGET.to_string()
+        target.to_string()
     };
     let url = repo.target_url(&name);
     let bytes = net
@@ -510,9 +528,9 @@ fn fetch_target(net: &Net, repo: &Repository, root: &Root, targets: &Envelope) -
         Some(length),
         true,
         &hashes,
-        &format!("target {TARGET}"),
+        &format!("target {target}"),
     )?;
-    Ok(bytes)
+    Ok(Some(bytes))
 }
 
 struct Net {
