@@ -117,6 +117,18 @@ fn tuf_flags(tuf: &TufRepo) -> Vec<String> {
     ]
 }
 
+/// `msign verify sigstore` of `model` for the test user signed in at `issuer`.
+fn verify_sigstore(model: &Path, sig: &Path, issuer: &str, extra: &[&str]) -> Command {
+    let mut cmd = msign();
+    cmd.args(["verify", "sigstore"])
+        .arg(model)
+        .arg("--signature")
+        .arg(sig)
+        .args(["--identity", USER, "--identity-provider", issuer])
+        .args(extra);
+    cmd
+}
+
 fn embedded_trusted_root() -> PathBuf {
     repo().join("src/sigstore/trusted_root.json")
 }
@@ -202,14 +214,8 @@ fn verify_sigstore_uses_the_refreshed_root() {
     let cache = tempfile::tempdir().unwrap();
 
     let verify = |extra: &[&str]| {
-        let mut cmd = msign();
-        cmd.env("XDG_CACHE_HOME", cache.path())
-            .args(["verify", "sigstore"])
-            .arg(&m)
-            .arg("--signature")
-            .arg(&sig)
-            .args(["--identity", USER, "--identity-provider", &inst.url])
-            .args(extra);
+        let mut cmd = verify_sigstore(&m, &sig, &inst.url, extra);
+        cmd.env("XDG_CACHE_HOME", cache.path());
         cmd
     };
     let root = tuf.root();
@@ -452,16 +458,7 @@ fn sign_sigstore_takes_the_root_and_the_services_from_tuf() {
     // No --trust-config: Fulcio, Rekor and the root all come from the TUF repository.
     let sig = tmp.path().join("model.sig");
     run_ok(&mut sign(&tuf, &sig));
-    let verify = |extra: &[&str]| {
-        let mut cmd = msign();
-        cmd.args(["verify", "sigstore"])
-            .arg(&m)
-            .arg("--signature")
-            .arg(&sig)
-            .args(["--identity", USER, "--identity-provider", &inst.url])
-            .args(extra);
-        cmd
-    };
+    let verify = |extra: &[&str]| verify_sigstore(&m, &sig, &inst.url, extra);
     let tc = inst.trust_config();
     run_ok(&mut verify(&["--trust-config", tc.to_str().unwrap()]));
     run_fails(&mut verify(&[]), 1);
