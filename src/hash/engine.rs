@@ -619,27 +619,26 @@ fn hash_windows(
 ) {
     let mut hashers: Vec<&mut Hasher> = Vec::with_capacity(jobs.len());
     let mut data: Vec<&[u8]> = Vec::with_capacity(jobs.len());
-    // Per mapped chain: its index, and where its next window is (length 0: none).
-    let mut next_of: Vec<(usize, Ahead)> = Vec::with_capacity(jobs.len());
+    // Per mapped chain: its index and the length of its next window (0: none); and the
+    // windows to map ahead, in the same order.
+    let mut next_of: Vec<(usize, u64)> = Vec::with_capacity(jobs.len());
+    let mut map: Vec<Ahead> = Vec::with_capacity(jobs.len());
     for (i, (job, part)) in jobs.iter_mut().zip(parts).enumerate() {
         let Part::Mapped(w) = part else { continue };
         let after = job.pos + w.bytes().len() as u64;
         let next_len = (units[job.unit].end - after).min(window);
-        let file = Arc::clone(job.file.as_ref().expect("a mapped chain has its file"));
-        next_of.push((i, (file, after, next_len as usize)));
+        if next_len > 0 {
+            let file = job.file.as_ref().expect("a mapped chain has its file");
+            map.push((Arc::clone(file), after, next_len as usize));
+        }
+        next_of.push((i, next_len));
         hashers.push(&mut job.hasher);
         data.push(w.bytes());
     }
     if hashers.is_empty() {
         return;
     }
-    let blake3 = ser.hash == HashAlgorithm::Blake3;
-    let map: Vec<Ahead> = next_of
-        .iter()
-        .filter(|(_, a)| a.2 > 0)
-        .map(|(_, a)| a.clone())
-        .collect();
-    if blake3 || map.is_empty() {
+    if ser.hash == HashAlgorithm::Blake3 || map.is_empty() {
         // BLAKE3 spreads each window over the rayon pool, and the page faults with it.
         windows.retired.clear();
         Hasher::update_together(&mut hashers, &data);
@@ -651,7 +650,7 @@ fn hash_windows(
     Hasher::update_together(&mut hashers, &data);
     drop(hashers);
     let mut mapped = ahead.take(wanted).into_iter();
-    for (i, (_, _, next_len)) in next_of {
+    for (i, next_len) in next_of {
         let job = &mut jobs[i];
         job.next = if next_len > 0 {
             mapped.next().flatten()
