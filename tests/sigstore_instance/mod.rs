@@ -7,9 +7,47 @@ use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
 use serde_json::Value;
 
 use crate::common::{msign, reference_cli, reference_python, repo};
+
+/// One tampering of a bundle.
+pub type Edit = Box<dyn Fn(&mut Value)>;
+
+/// Tamperings of a bundle's RFC 3161 timestamps, with the error each must cause: removed, a
+/// flipped signature byte, and `other` (the timestamps of another signature) swapped in.
+pub fn timestamp_tamperings(other: Value) -> Vec<(&'static str, Edit, &'static str)> {
+    vec![
+        (
+            "timestamps removed",
+            Box::new(|b: &mut Value| {
+                b["verificationMaterial"]["timestampVerificationData"] = serde_json::json!({})
+            }),
+            "no verified signing time",
+        ),
+        (
+            "timestamp signature",
+            Box::new(|b: &mut Value| {
+                let ts = &mut b["verificationMaterial"]["timestampVerificationData"]
+                    ["rfc3161Timestamps"][0]["signedTimestamp"];
+                let mut der = B64.decode(ts.as_str().unwrap()).unwrap();
+                let n = der.len();
+                der[n - 10] ^= 1;
+                *ts = Value::String(B64.encode(der));
+            }),
+            "not signed by a timestamp authority",
+        ),
+        (
+            "timestamp of another signature",
+            Box::new(move |b: &mut Value| {
+                b["verificationMaterial"]["timestampVerificationData"] = other.clone()
+            }),
+            "message imprint differs",
+        ),
+    ]
+}
 
 /// The identity the tests sign as.
 pub const USER: &str = "alice@example.com";
