@@ -320,17 +320,9 @@ fn verify_bundle_cmd(a: &VerifyBundleArgs) -> Result<String> {
 /// flattened into `hub sign`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SigstoreTokenArgs {
-    /// Use Sigstore's staging instance.
-    #[arg(long = "use-staging", alias = "use_staging")]
-    pub use_staging: bool,
-    /// Client trust configuration (JSON) naming the instance to use.
-    #[arg(
-        long = "trust-config",
-        alias = "trust_config",
-        value_name = "TRUST_CONFIG_PATH",
-        conflicts_with = "update_trust_root"
-    )]
-    pub trust_config: Option<std::path::PathBuf>,
+    /// The instance to sign on.
+    #[command(flatten)]
+    pub instance: SigstoreInstanceArgs,
     /// Take the identity token from the CI environment.
     #[arg(long = "use-ambient-credentials", alias = "use_ambient_credentials")]
     pub use_ambient_credentials: bool,
@@ -350,26 +342,15 @@ pub struct SigstoreTokenArgs {
     /// OIDC client secret.
     #[arg(long = "client-secret", alias = "client_secret", value_name = "SECRET")]
     pub client_secret: Option<String>,
-    /// Refreshing the trusted root over TUF.
-    #[command(flatten)]
-    pub tuf: TufArgs,
 }
 
 /// The flags of `verify sigstore` that choose what is trusted; also flattened into the
 /// `hub` commands.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SigstoreTrustArgs {
-    /// Use Sigstore's staging instance.
-    #[arg(long = "use-staging", alias = "use_staging")]
-    pub use_staging: bool,
-    /// Client trust configuration (JSON).
-    #[arg(
-        long = "trust-config",
-        alias = "trust_config",
-        value_name = "TRUST_CONFIG_PATH",
-        conflicts_with = "update_trust_root"
-    )]
-    pub trust_config: Option<std::path::PathBuf>,
+    /// The instance whose trusted root is used.
+    #[command(flatten)]
+    pub instance: SigstoreInstanceArgs,
     /// A Sigstore trusted_root.json to trust instead of the embedded public-good root.
     #[arg(
         long = "trusted-root",
@@ -378,18 +359,39 @@ pub struct SigstoreTrustArgs {
         conflicts_with = "update_trust_root"
     )]
     pub trusted_root: Option<std::path::PathBuf>,
+}
+
+/// The flags that name a Sigstore instance, shared by signing and verifying: staging, a
+/// client trust configuration, or a trusted root refreshed over TUF.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SigstoreInstanceArgs {
+    /// Use Sigstore's staging instance.
+    #[arg(long = "use-staging", alias = "use_staging")]
+    pub use_staging: bool,
+    /// Client trust configuration (JSON) naming the instance.
+    #[arg(
+        long = "trust-config",
+        alias = "trust_config",
+        value_name = "TRUST_CONFIG_PATH",
+        conflicts_with = "update_trust_root"
+    )]
+    pub trust_config: Option<std::path::PathBuf>,
     /// Refreshing the trusted root over TUF.
     #[command(flatten)]
     pub tuf: TufArgs,
 }
 
+impl SigstoreInstanceArgs {
+    /// Whether any of these flags was given.
+    pub fn given(&self) -> bool {
+        self.use_staging || self.trust_config.is_some() || self.tuf.given()
+    }
+}
+
 impl SigstoreTrustArgs {
     /// Whether any of these flags was given.
     pub fn given(&self) -> bool {
-        self.use_staging
-            || self.trust_config.is_some()
-            || self.trusted_root.is_some()
-            || self.tuf.given()
+        self.instance.given() || self.trusted_root.is_some()
     }
 
     /// The verifying configuration of `verify sigstore` for an identity and its issuer.
@@ -398,11 +400,12 @@ impl SigstoreTrustArgs {
         identity: &str,
         issuer: &str,
     ) -> Result<crate::verify::VerifyingConfig> {
+        let i = &self.instance;
         let trust = trusted_root(
-            self.use_staging,
-            self.trust_config.as_deref(),
+            i.use_staging,
+            i.trust_config.as_deref(),
             self.trusted_root.as_deref(),
-            &self.tuf,
+            &i.tuf,
         )?;
         Ok(crate::verify::VerifyingConfig::new(Box::new(
             crate::verify::sigstore::SigstoreVerifier::new(trust, identity, issuer),
@@ -413,14 +416,12 @@ impl SigstoreTrustArgs {
 impl SigstoreTokenArgs {
     /// Whether any of these flags was given.
     pub fn given(&self) -> bool {
-        self.use_staging
-            || self.trust_config.is_some()
+        self.instance.given()
             || self.use_ambient_credentials
             || self.identity_token.is_some()
             || self.oauth_force_oob
             || self.client_id.is_some()
             || self.client_secret.is_some()
-            || self.tuf.given()
     }
 
     /// The Sigstore signer the flags describe: the identity token first (flag, then the
@@ -429,27 +430,32 @@ impl SigstoreTokenArgs {
         let o = self;
         use crate::sigstore::oidc::IdentityToken;
         use crate::sigstore::signing_config::Endpoints;
-        let (trust, endpoints) = if o.tuf.update_trust_root {
+        let (trust, endpoints) = if o.instance.tuf.update_trust_root {
             // One update gives both: the root to check against and the services to use.
-            let update = o.tuf.update(o.use_staging)?;
+            let update = o.instance.tuf.update(o.instance.use_staging)?;
             let endpoints = match &update.signing_config_json {
                 Some(bytes) => Endpoints::from_json(bytes)?,
-                None if o.tuf.tuf_url.is_some() => {
+                None if o.instance.tuf.tuf_url.is_some() => {
                     return Err(Error::Usage(format!(
                         "the TUF repository {} lists no {}: msign cannot tell which Fulcio and Rekor to sign with",
                         update.repository,
                         crate::sigstore::tuf::SIGNING_CONFIG
                     )))
                 }
-                None if o.use_staging => Endpoints::staging()?,
+                None if o.instance.use_staging => Endpoints::staging()?,
                 None => Endpoints::public_good()?,
             };
             (update.trusted_root, endpoints)
         } else {
-            let trust = trusted_root(o.use_staging, o.trust_config.as_deref(), None, &o.tuf)?;
-            let endpoints = match o.trust_config.as_deref() {
+            let trust = trusted_root(
+                o.instance.use_staging,
+                o.instance.trust_config.as_deref(),
+                None,
+                &o.instance.tuf,
+            )?;
+            let endpoints = match o.instance.trust_config.as_deref() {
                 Some(p) => Endpoints::from_file(p)?,
-                None if o.use_staging => Endpoints::staging()?,
+                None if o.instance.use_staging => Endpoints::staging()?,
                 None => Endpoints::public_good()?,
             };
             (trust, endpoints)
