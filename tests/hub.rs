@@ -108,11 +108,7 @@ impl Env {
 
     /// Publishes a folder (plus `extra` files) as a commit on `branch`.
     fn publish(&self, dir: &Path, branch: &str, extra: &[(&str, &[u8])]) -> String {
-        let mut files = repo_files(dir);
-        for (p, b) in extra {
-            files.insert(p.to_string(), regular(b));
-        }
-        self.hub.state().commit(REPO, branch, files)
+        self.hub.publish(REPO, branch, repo_files(dir), extra)
     }
 }
 

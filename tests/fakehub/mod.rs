@@ -247,6 +247,20 @@ impl FakeHub {
         self.state().cdn_requests()
     }
 
+    /// Commits `files` plus `extra` regular files to `repo` on `branch`; the commit id.
+    pub fn publish(
+        &self,
+        repo: &str,
+        branch: &str,
+        mut files: BTreeMap<String, FileObj>,
+        extra: &[(&str, &[u8])],
+    ) -> String {
+        for (p, b) in extra {
+            files.insert(p.to_string(), regular(b));
+        }
+        self.state().commit(repo, branch, files)
+    }
+
     /// Clears the request log.
     pub fn clear_log(&self) {
         self.state().log.clear();
