@@ -48,7 +48,7 @@ pub struct ModelArgs {
     #[arg(long = "allow-symlinks", alias = "allow_symlinks")]
     pub allow_symlinks: bool,
 
-    /// MODEL_PATH is ORG/NAME[@REV] in the Hugging Face cache; the signature path is
+    /// MODEL_PATH is `ORG/NAME[@REV]` in the Hugging Face cache; the signature path is
     /// taken inside its snapshot.
     #[arg(long = "hub-cache")]
     pub hub_cache: bool,
