@@ -213,7 +213,14 @@ pub struct HashArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
-    /// Do not read `.msignignore` from the model root.
+    /// Read `.msignignore` from the model root and leave out what its patterns match
+    /// (recorded in the signature). Off by default, so that a file inside the model cannot
+    /// decide on its own what is signed; when on, `.msignignore` itself is always signed
+    /// and every path it leaves out is named.
+    #[arg(long = "use-ignore-file", overrides_with = "no_ignore_file")]
+    pub use_ignore_file: bool,
+
+    /// Do not read `.msignignore` (the default).
     #[arg(long = "no-ignore-file")]
     pub no_ignore_file: bool,
 }
@@ -241,7 +248,7 @@ impl HashArgs {
         cfg = cfg
             .set_allow_symlinks(model.allow_symlinks)
             .set_ignore_git_paths(model.ignore_git())
-            .use_ignore_file(!self.no_ignore_file);
+            .use_ignore_file(self.use_ignore_file && !self.no_ignore_file);
         for p in ignores {
             cfg = cfg.add_ignored_path(p)?;
         }

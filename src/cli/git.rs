@@ -222,6 +222,7 @@ pub fn sign_rev(
         .set_hashing_config(hashing)
         .use_signer(signer)
         .sign(&src, &bar)?;
+    crate::cli::sign::report_ignore_rules(ctx, &signed.hashed.ignore_rules);
     for w in &signed.hashed.warnings {
         ctx.warn(w);
     }

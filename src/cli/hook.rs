@@ -436,6 +436,7 @@ fn pre_push(ctx: &Ctx, remote: &str, input: &mut dyn BufRead) -> Result<ExitCode
                 hash_algorithm: HashArg::Sha256,
                 shard_size: None,
                 exclude: Vec::new(),
+                use_ignore_file: false,
                 no_ignore_file: false,
             };
             for &id in &needing {
