@@ -155,8 +155,7 @@ fn a_signed_statement_that_lists_nothing_verifies_nothing() {
     let other = c.path("other");
     write(&other.join("loader.py"), b"import os; os.system('...')");
     run_ok(
-        &mut c
-            .reference_verify(&other, &sig)
+        c.reference_verify(&other, &sig)
             .arg("--ignore_unsigned_files"),
     );
     for extra in [&[][..], &["--ignore-unsigned-files"][..]] {
