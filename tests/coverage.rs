@@ -2,6 +2,7 @@
 //! content that changed while it was hashed, and never an entry that was not checked.
 
 mod common;
+mod fakehub;
 use common::*;
 
 use std::os::unix::fs::FileExt;
@@ -200,6 +201,66 @@ fn recorded_catch_all_ignore_patterns_are_refused() {
             );
         }
     }
+}
+
+#[test]
+fn hub_repositories_that_cover_nothing_are_refused_too() {
+    let c = Case::new();
+    let hub = fakehub::FakeHub::start();
+    const REPO: &str = "acme/nothing";
+    let env = |cmd: &mut Command| {
+        for v in [
+            "HF_TOKEN",
+            "HF_HUB_CACHE",
+            "HF_HUB_OFFLINE",
+            "HF_TOKEN_PATH",
+        ] {
+            cmd.env_remove(v);
+        }
+        cmd.env("HF_ENDPOINT", &hub.endpoint)
+            .env("HF_HOME", c.path("hf"));
+    };
+    // Only a git path: nothing to sign.
+    let files = std::collections::BTreeMap::new();
+    hub.publish(
+        REPO,
+        "main",
+        files,
+        &[(".gitattributes", b"*.bin filter=lfs\n")],
+    );
+    let out_sig = c.path("hub.sig");
+    let mut sign = msign();
+    env(&mut sign);
+    sign.args(["hub", "sign", REPO, "--private-key"])
+        .arg(&c.key)
+        .arg("--output")
+        .arg(&out_sig);
+    let out = run_fails(&mut sign, 2);
+    assert!(stderr(&out).contains("nothing to sign"), "{}", stderr(&out));
+    assert!(!out_sig.exists());
+    // A signature that lists nothing, published with a file, verifies nothing.
+    let empty = c.path("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let sig = c.path("empty.sig");
+    run_ok(&mut c.reference_sign(&empty, &sig));
+    let sig_bytes = std::fs::read(&sig).unwrap();
+    hub.publish(
+        REPO,
+        "main",
+        std::collections::BTreeMap::new(),
+        &[("model.sig", &sig_bytes), ("loader.py", b"evil")],
+    );
+    let mut verify = msign();
+    env(&mut verify);
+    verify
+        .args(["hub", "verify", REPO, "--public-key"])
+        .arg(&c.public);
+    let out = run_fails(&mut verify, 1);
+    assert!(
+        stderr(&out).contains("lists no resource"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 // --- In-model ignore file (.msignignore) ---
