@@ -42,7 +42,7 @@ pub enum Error {
     },
 
     /// A file changed size or content while it was being hashed.
-    #[error("{path}: file changed while it was being hashed; sign again once it is stable")]
+    #[error("{path}: file changed while it was being hashed; run again once it is stable")]
     ChangedWhileHashing {
         /// The file.
         path: PathBuf,

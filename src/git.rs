@@ -136,6 +136,8 @@ pub struct RevisionSigned {
     pub digest: String,
     /// Things the user may want to know.
     pub warnings: Vec<String>,
+    /// Every ignore rule applied, where it came from and what it left out.
+    pub ignore_rules: Vec<crate::ignore::RuleUse>,
 }
 
 impl RevisionSigned {
@@ -289,6 +291,7 @@ pub fn sign_revision(
         bytes: signed.hashed.bytes,
         digest: format!("sha256:{}", hex::encode(m.root_digest())),
         warnings: signed.hashed.warnings.clone(),
+        ignore_rules: signed.hashed.ignore_rules.clone(),
     })
 }
 

@@ -621,6 +621,7 @@ fn subfolder_symlinks_and_submodules() {
                 "key",
                 "--path",
                 "models/bert",
+                "--use-ignore-file",
                 "--store",
                 "notes",
                 "--private-key",

@@ -180,7 +180,14 @@ pub struct HashArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
-    /// Do not read `.msignignore` from the model root.
+    /// Read `.msignignore` from the model root and leave out what its patterns match
+    /// (recorded in the signature). Off by default, so that a file inside the model cannot
+    /// decide on its own what is signed; when on, `.msignignore` itself is always signed
+    /// and every path it leaves out is named.
+    #[arg(long = "use-ignore-file", overrides_with = "no_ignore_file")]
+    pub use_ignore_file: bool,
+
+    /// Do not read `.msignignore` (the default).
     #[arg(long = "no-ignore-file")]
     pub no_ignore_file: bool,
 }
@@ -218,7 +225,7 @@ impl HashArgs {
         } else {
             cfg.use_file_serialization(alg)
         };
-        cfg = cfg.use_ignore_file(!self.no_ignore_file);
+        cfg = cfg.use_ignore_file(self.use_ignore_file && !self.no_ignore_file);
         for g in &self.exclude {
             cfg = cfg.add_exclude(g)?;
         }

@@ -179,6 +179,7 @@ fn run_sign(ctx: &Ctx, m: GitSignMethod) -> Result<serde_json::Value> {
         common.signature.as_deref(),
         &Bar::new("hashing", ctx.quiet || ctx.json),
     )?;
+    crate::cli::sign::report_ignore_rules(ctx, &r.ignore_rules);
     for w in &r.warnings {
         ctx.warn(w);
     }

@@ -137,6 +137,7 @@ fn sign(ctx: &Ctx, method: &SignMethod, common: &SignCommon) -> Result<serde_jso
             .use_signer(signer)
             .sign(source.as_ref(), &bar)?,
     };
+    report_ignore_rules(ctx, &signed.hashed.ignore_rules);
     for w in &signed.hashed.warnings {
         ctx.warn(w);
     }
@@ -170,5 +171,28 @@ fn sign(ctx: &Ctx, method: &SignMethod, common: &SignCommon) -> Result<serde_jso
         "reused_files": signed.hashed.reused_files,
         "digest": digest,
         "warnings": signed.hashed.warnings,
+        "ignore_rules": signed.hashed.ignore_rules,
     }))
+}
+
+/// Shows on stderr every ignore rule signing applied, where it came from and what it left
+/// out, so nothing is left out of a signature without a word.
+pub fn report_ignore_rules(ctx: &Ctx, rules: &[crate::ignore::RuleUse]) {
+    if ctx.quiet || rules.is_empty() {
+        return;
+    }
+    eprintln!("ignore rules applied (recorded in the signature):");
+    for r in rules {
+        let left_out: Vec<&str> = r.left_out.iter().map(String::as_str).collect();
+        let what = if left_out.is_empty() {
+            "nothing left out".to_string()
+        } else {
+            format!(
+                "left out {}: {}",
+                left_out.len(),
+                crate::ignore::shorten(&left_out)
+            )
+        };
+        eprintln!("  {:<24} from {}: {what}", r.rule, r.origin);
+    }
 }
