@@ -271,6 +271,11 @@ pub struct PrivateKeyArgs {
         hide_env_values = true
     )]
     pub password: Option<String>,
+
+    /// File holding the password of an encrypted private key (one line). Without a
+    /// password, an encrypted key is asked for on the terminal.
+    #[arg(long = "password-file", alias = "password_file", value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
 }
 
 /// The certificate half of certificate signing.

@@ -230,6 +230,7 @@ impl Settings {
         let key = PrivateKeyArgs {
             private_key: self.path("msign.key")?,
             password: std::env::var("MSIGN_KEY_PASSWORD").ok(),
+            password_file: None,
         };
         match self.method.as_str() {
             "key" => make_signer(&key, None),
