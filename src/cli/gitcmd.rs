@@ -29,7 +29,8 @@ use crate::verify::{CertificateVerifier, KeyVerifier, VerifyingConfig};
 #[command(
     name = "git-model-sign",
     bin_name = "git model-sign",
-    version,
+    version = crate::cli::version::SHORT,
+    long_version = crate::cli::version::LONG,
     max_term_width = 100,
     after_help = "Exit status: 0 success, 1 verification failed, 2 usage error, 3 other failure."
 )]
@@ -171,14 +172,15 @@ pub fn make_signer(
     key: &PrivateKeyArgs,
     cert: Option<&CertificateArgs>,
 ) -> Result<Box<dyn Signer>> {
+    let password = key.resolved_password()?;
     Ok(match cert {
         None => Box::new(KeySigner::from_pem_file(
             &key.private_key,
-            key.password.as_deref(),
+            password.as_deref(),
         )?),
         Some(c) => Box::new(CertificateSigner::from_files(
             &key.private_key,
-            key.password.as_deref(),
+            password.as_deref(),
             &c.signing_certificate,
             &c.certificate_chain,
         )?),
