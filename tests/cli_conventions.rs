@@ -425,7 +425,9 @@ fn git_model_sign_takes_a_password_file_too() {
     }
     let pw = dir.path().join("pw");
     std::fs::write(&pw, "pw\n").unwrap();
-    let (key, _) = generate(dir.path(), "g", &["--password-file", pw.to_str().unwrap()]);
+    let (sec1, _) = ec_keypair(dir.path(), "prime256v1");
+    let key = dir.path().join("g.pem");
+    to_pkcs8(&sec1, &key, Some("pw"));
     let sign = |extra: &[&std::ffi::OsStr]| {
         let mut c = git_model_sign();
         c.args(["sign", "key", "--private-key"])
@@ -508,7 +510,7 @@ fn keys_given_to_the_wrong_flag_are_named_for_what_they_are() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let model = sample_model(d);
-    let (key, public) = generate(d, "ec", &[]);
+    let (key, public) = ec_keypair(d, "prime256v1");
     openssl(
         &[
             "genpkey",
@@ -528,7 +530,16 @@ fn keys_given_to_the_wrong_flag_are_named_for_what_they_are() {
     );
     openssl(
         &[
-            "req", "-x509", "-key", "ec.pem", "-subj", "/CN=leaf", "-days", "1", "-out", "cert.pem",
+            "req",
+            "-x509",
+            "-key",
+            "prime256v1.pem",
+            "-subj",
+            "/CN=leaf",
+            "-days",
+            "1",
+            "-out",
+            "cert.pem",
         ],
         d,
     );
@@ -584,7 +595,7 @@ fn sign_and_verify_without_a_method_word_take_it_from_the_flags() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let model = sample_model(d);
-    let (key, public) = generate(d, "ec", &[]);
+    let (key, public) = ec_keypair(d, "prime256v1");
     let sig = d.join("m.sig");
     let out = run_ok(
         msign()
@@ -677,7 +688,7 @@ fn verifying_with_the_wrong_method_names_the_right_one() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let model = sample_model(d);
-    let (key, public) = generate(d, "ec", &[]);
+    let (key, public) = ec_keypair(d, "prime256v1");
     let sig = d.join("m.sig");
     run_ok(&mut sign_key(&model, &key, &sig));
     let out = run_fails(
