@@ -30,33 +30,14 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-/// Runs `msign ARGS` on a pseudo-terminal (util-linux `script`), typing `input`.
-fn msign_on_terminal(args: &[&str], input: &str) -> Output {
+/// Runs `msign ARGS` on a pseudo-terminal, answering each prompt in turn.
+fn msign_on_terminal(args: &[&str], answers: &[(&str, &str)]) -> (i32, String) {
     let line = std::iter::once(env!("CARGO_BIN_EXE_msign"))
         .chain(args.iter().copied())
         .map(shell_quote)
         .collect::<Vec<_>>()
         .join(" ");
-    // `script` passes its exit status on with -e; the pause lets the prompt turn echo off
-    // before the answer is typed.
-    let mut child = Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run script(1)");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().unwrap();
-        for l in input.lines() {
-            std::thread::sleep(std::time::Duration::from_millis(700));
-            stdin.write_all(format!("{l}\n").as_bytes()).unwrap();
-            stdin.flush().unwrap();
-        }
-        std::thread::sleep(std::time::Duration::from_millis(700));
-    }
-    child.wait_with_output().unwrap()
+    on_terminal(Command::new("script"), &line, answers)
 }
 
 fn generate(dir: &Path, prefix: &str, extra: &[&str]) -> (PathBuf, PathBuf) {
@@ -354,24 +335,21 @@ fn encrypted_key_password_is_asked_on_the_terminal() {
     let model = sample_model(dir.path());
     let prefix = dir.path().join("tty");
     let prefix_s = prefix.to_str().unwrap();
+    let generate = ["generate-key", "--encrypt", "--output-prefix", prefix_s];
     // generate-key --encrypt asks twice; different answers are refused.
-    let out = msign_on_terminal(
-        &["generate-key", "--encrypt", "--output-prefix", prefix_s],
-        "one\ntwo\n",
+    let (code, text) = msign_on_terminal(
+        &generate,
+        &[("Password for the new key", "one"), ("again", "two")],
     );
-    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
-    assert!(stdout(&out).contains("differ"), "{}", stdout(&out));
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("differ"), "{text}");
     assert!(!dir.path().join("tty.pem").exists());
-    let out = msign_on_terminal(
-        &["generate-key", "--encrypt", "--output-prefix", prefix_s],
-        "s3cret\ns3cret\n",
+    let (code, text) = msign_on_terminal(
+        &generate,
+        &[("Password for the new key", "s3cret"), ("again", "s3cret")],
     );
-    assert!(out.status.success(), "{}", stdout(&out));
-    assert!(
-        stdout(&out).contains("Password for the new key"),
-        "{}",
-        stdout(&out)
-    );
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("s3cret"), "the password was echoed: {text}");
     let key = dir.path().join("tty.pem");
     let sig = dir.path().join("tty.sig");
     let args = [
@@ -383,11 +361,11 @@ fn encrypted_key_password_is_asked_on_the_terminal() {
         "--signature",
         sig.to_str().unwrap(),
     ];
-    let out = msign_on_terminal(&args, "s3cret\n");
-    assert!(out.status.success(), "{}", stdout(&out));
-    let text = stdout(&out);
-    assert!(text.contains("Password for"), "{text}");
+    let prompt = format!("Password for {}", key.display());
+    let (code, text) = msign_on_terminal(&args, &[(&prompt, "s3cret")]);
+    assert_eq!(code, 0, "{text}");
     assert!(text.contains("Signing succeeded"), "{text}");
+    assert!(!text.contains("s3cret"), "the password was echoed: {text}");
     run_ok(
         msign()
             .args(["verify", "key"])
@@ -397,9 +375,9 @@ fn encrypted_key_password_is_asked_on_the_terminal() {
             .arg("--public-key")
             .arg(dir.path().join("tty.pub")),
     );
-    let out = msign_on_terminal(&args, "nope\n");
-    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
-    assert!(stdout(&out).contains("wrong password"), "{}", stdout(&out));
+    let (code, text) = msign_on_terminal(&args, &[(&prompt, "nope")]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("wrong password"), "{text}");
 }
 
 #[test]
