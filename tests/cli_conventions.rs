@@ -67,6 +67,26 @@ fn sign_key(model: &Path, key: &Path, sig: &Path) -> Command {
     c
 }
 
+/// `msign verify [METHOD] MODEL --signature SIG` (the method implied when empty).
+fn verify_cmd(method: &[&str], model: &Path, sig: &Path) -> Command {
+    let mut c = msign();
+    c.arg("verify")
+        .args(method)
+        .arg(model)
+        .arg("--signature")
+        .arg(sig)
+        .stdin(Stdio::null());
+    c
+}
+
+/// The flags of a Sigstore identity no test signature has.
+const SOME_IDENTITY: [&str; 4] = [
+    "--identity",
+    "a@example.com",
+    "--identity-provider",
+    "https://example.com",
+];
+
 /// No OpenSSL error queue text ("error:1E08010C:DECODER routines::unsupported").
 fn assert_no_openssl_text(out: &Output) {
     let err = stderr(out);
@@ -296,11 +316,7 @@ fn encrypted_key_needs_its_password_from_a_file_the_environment_or_nothing_at_al
     run_ok(sign_key(&model, &key, &sig).arg("--password-file").arg(&pw));
     run_ok(sign_key(&model, &key, &sig).env("MSIGN_KEY_PASSWORD", "correct horse"));
     run_ok(
-        msign()
-            .args(["verify", "key"])
-            .arg(&model)
-            .arg("--signature")
-            .arg(&sig)
+        verify_cmd(&["key"], &model, &sig)
             .arg("--public-key")
             .arg(&public),
     );
@@ -319,11 +335,7 @@ fn encrypted_key_needs_its_password_from_a_file_the_environment_or_nothing_at_al
     );
     assert!(out.status.success(), "{}", stderr(&out));
     run_ok(
-        msign()
-            .args(["verify", "key"])
-            .arg(&model)
-            .arg("--signature")
-            .arg(&ref_sig)
+        verify_cmd(&["key"], &model, &ref_sig)
             .arg("--public-key")
             .arg(&public),
     );
@@ -367,11 +379,7 @@ fn encrypted_key_password_is_asked_on_the_terminal() {
     assert!(text.contains("Signing succeeded"), "{text}");
     assert!(!text.contains("s3cret"), "the password was echoed: {text}");
     run_ok(
-        msign()
-            .args(["verify", "key"])
-            .arg(&model)
-            .arg("--signature")
-            .arg(&sig)
+        verify_cmd(&["key"], &model, &sig)
             .arg("--public-key")
             .arg(dir.path().join("tty.pub")),
     );
@@ -548,11 +556,7 @@ fn keys_given_to_the_wrong_flag_are_named_for_what_they_are() {
         (d.join("junk.bin"), "not a PEM file"),
     ] {
         let out = run_fails(
-            msign()
-                .args(["verify", "key"])
-                .arg(&model)
-                .arg("--signature")
-                .arg(&sig)
+            verify_cmd(&["key"], &model, &sig)
                 .arg("--public-key")
                 .arg(&file),
             2,
@@ -585,14 +589,7 @@ fn sign_and_verify_without_a_method_word_take_it_from_the_flags() {
             .arg(&sig),
     );
     assert!(stdout(&out).contains("signed with key"), "{}", stdout(&out));
-    run_ok(
-        msign()
-            .arg("verify")
-            .arg(&model)
-            .arg("--signature")
-            .arg(&sig)
-            .arg(format!("--public-key={}", public.display())),
-    );
+    run_ok(verify_cmd(&[], &model, &sig).arg(format!("--public-key={}", public.display())));
     let certs = reference_fixtures().join("keys/certificate");
     let csig = d.join("c.sig");
     let out = run_ok(
@@ -615,11 +612,7 @@ fn sign_and_verify_without_a_method_word_take_it_from_the_flags() {
         stdout(&out)
     );
     run_ok(
-        msign()
-            .arg("verify")
-            .arg(&model)
-            .arg("--signature")
-            .arg(&csig)
+        verify_cmd(&[], &model, &csig)
             .arg("--certificate-chain")
             .arg(certs.join("ca-cert.pem")),
     );
@@ -642,20 +635,7 @@ fn sign_and_verify_without_a_method_word_take_it_from_the_flags() {
         stderr(&out)
     );
     // Sigstore stays the default: --identity means Sigstore, and so does no method flag.
-    let out = run_fails(
-        msign()
-            .arg("verify")
-            .arg(&model)
-            .arg("--signature")
-            .arg(&sig)
-            .args([
-                "--identity",
-                "a@example.com",
-                "--identity-provider",
-                "https://example.com",
-            ]),
-        1,
-    );
+    let out = run_fails(verify_cmd(&[], &model, &sig).args(SOME_IDENTITY), 1);
     assert!(stderr(&out).contains("made with a key"), "{}", stderr(&out));
 }
 
@@ -670,17 +650,7 @@ fn verifying_with_the_wrong_method_names_the_right_one() {
     let sig = d.join("m.sig");
     run_ok(&mut sign_key(&model, &key, &sig));
     let out = run_fails(
-        msign()
-            .args(["verify", "sigstore"])
-            .arg(&model)
-            .arg("--signature")
-            .arg(&sig)
-            .args([
-                "--identity",
-                "a@example.com",
-                "--identity-provider",
-                "https://example.com",
-            ]),
+        verify_cmd(&["sigstore"], &model, &sig).args(SOME_IDENTITY),
         1,
     );
     let err = stderr(&out);
@@ -692,11 +662,7 @@ fn verifying_with_the_wrong_method_names_the_right_one() {
 
     let fixture = reference_fixtures().join("v1.1.0-sigstore");
     let out = run_fails(
-        msign()
-            .args(["verify", "key"])
-            .arg(&fixture)
-            .arg("--signature")
-            .arg(fixture.join("model.sig"))
+        verify_cmd(&["key"], &fixture, &fixture.join("model.sig"))
             .arg("--public-key")
             .arg(&public),
         1,
