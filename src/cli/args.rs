@@ -252,14 +252,29 @@ pub struct PrivateKeyArgs {
         hide_env_values = true
     )]
     pub password: Option<String>,
+
+    /// File holding the password of an encrypted private key (one line). Without a
+    /// password, an encrypted key is asked for on the terminal.
+    #[arg(long = "password-file", alias = "password_file", value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
 }
 
 impl PrivateKeyArgs {
     /// A signer from the key file, with `cert`'s certificate chain when given.
     pub fn signer(&self, cert: Option<&CertificateArgs>) -> Result<Box<dyn Signer>> {
+        let password = self.resolved_password()?;
+        self.signer_with(cert, password.as_deref())
+    }
+
+    /// The signer, with the key's password already resolved (asked for once by the caller).
+    pub fn signer_with(
+        &self,
+        cert: Option<&CertificateArgs>,
+        password: Option<&str>,
+    ) -> Result<Box<dyn Signer>> {
         crate::sign::signer_from_files(
             &self.private_key,
-            self.password.as_deref(),
+            password,
             cert.map(|c| {
                 (
                     c.signing_certificate.as_path(),

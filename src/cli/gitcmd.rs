@@ -31,7 +31,8 @@ use crate::verify::{CertificateVerifier, KeyVerifier, VerifyingConfig};
 #[command(
     name = "git-model-sign",
     bin_name = "git model-sign",
-    version,
+    version = crate::cli::version::SHORT,
+    long_version = crate::cli::version::LONG,
     max_term_width = 100,
     after_help = "Exit status: 0 success, 1 verification failed, 2 usage error, 3 other failure."
 )]

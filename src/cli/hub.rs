@@ -187,6 +187,9 @@ pub struct HubSignArgs {
         hide_env_values = true
     )]
     password: Option<String>,
+    /// File holding the password of an encrypted private key (one line).
+    #[arg(long = "password-file", value_name = "FILE")]
+    password_file: Option<PathBuf>,
     /// Sign with a certificate: the signing certificate (PEM) of the key.
     #[arg(
         long = "signing-certificate",
@@ -543,14 +546,16 @@ fn hub_signer(a: &HubSignArgs) -> Result<Box<dyn Signer>> {
             "say how to sign: --private-key KEY (with --signing-certificate CERT for a certificate), or --sigstore".into(),
         )
     })?;
+    let password =
+        crate::cli::password::key_password(key, a.password.as_deref(), a.password_file.as_deref())?;
     Ok(match &a.signing_certificate {
         Some(cert) => Box::new(CertificateSigner::from_files(
             key,
-            a.password.as_deref(),
+            password.as_deref(),
             cert,
             &a.certificate_chain,
         )?),
-        None => Box::new(KeySigner::from_pem_file(key, a.password.as_deref())?),
+        None => Box::new(KeySigner::from_pem_file(key, password.as_deref())?),
     })
 }
 

@@ -89,22 +89,21 @@ impl SignMethod {
         }
     }
 
-    /// The private key file and password, for methods that have one.
-    fn private_key(&self) -> Option<(&std::path::Path, Option<&str>)> {
+    /// The private key file and its password flags, for methods that have one.
+    fn private_key(&self) -> Option<&PrivateKeyArgs> {
         match self {
-            SignMethod::Key { key, .. } | SignMethod::Certificate { key, .. } => {
-                Some((key.private_key.as_path(), key.password.as_deref()))
-            }
+            SignMethod::Key { key, .. } | SignMethod::Certificate { key, .. } => Some(key),
             SignMethod::Sigstore { .. }
             | SignMethod::Pkcs11Key { .. }
             | SignMethod::Pkcs11Certificate { .. } => None,
         }
     }
 
-    fn signer(&self) -> Result<Box<dyn Signer>> {
+    /// The signer; `password` is the private key's, asked for once by the caller.
+    fn signer(&self, password: Option<&str>) -> Result<Box<dyn Signer>> {
         match self {
-            SignMethod::Key { key, .. } => key.signer(None),
-            SignMethod::Certificate { key, cert, .. } => key.signer(Some(cert)),
+            SignMethod::Key { key, .. } => key.signer_with(None, password),
+            SignMethod::Certificate { key, cert, .. } => key.signer_with(Some(cert), password),
             SignMethod::Pkcs11Key { pkcs11, .. } => Ok(Box::new(pkcs11.key_signer()?)),
             SignMethod::Pkcs11Certificate { pkcs11, cert, .. } => {
                 Ok(Box::new(pkcs11.certificate_signer(cert)?))
@@ -126,14 +125,26 @@ fn sign(ctx: &Ctx, method: &SignMethod, common: &SignCommon) -> Result<serde_jso
         .model
         .relative_ignores(&[common.signature.as_path()])?;
     let hashing = common.hash.config(&common.model, &ignores)?;
-    let signer = method.signer()?;
+    // Asked once: the signer and --reuse both open the key.
+    let password = match method.private_key() {
+        Some(k) => k.resolved_password()?,
+        None => None,
+    };
+    let signer = method.signer(password.as_deref())?;
     let method_name = signer.method();
     let source = common.model.source(common.model.allow_symlinks)?;
     let bar = Bar::new("hashing", ctx.quiet || ctx.json);
     let signed = match &common.reuse.from_manifest {
         Some(path) => crate::cli::reuse::sign_precomputed(path, signer)?,
         None => SigningConfig::new()
-            .set_hashing_config(common.reuse.apply(hashing, method.private_key())?)
+            .set_hashing_config(
+                common.reuse.apply(
+                    hashing,
+                    method
+                        .private_key()
+                        .map(|k| (k.private_key.as_path(), password.as_deref())),
+                )?,
+            )
             .use_signer(signer)
             .sign(source.as_ref(), &bar)?,
     };

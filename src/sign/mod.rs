@@ -13,6 +13,7 @@ use crate::source::ModelSource;
 
 pub mod certificate;
 pub mod key;
+pub mod keygen;
 pub mod pkcs11;
 pub mod sigstore;
 

@@ -29,19 +29,33 @@ impl FileStore {
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so
 /// a crash or a full disk never leaves a half-written file under the final name.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_as(path, bytes, None, true)
+}
+
+/// As [`write_atomic`], with the new file's permission bits (`mode`, less the umask; the
+/// temporary file's 0600 when `None`), and unless `replace`, refusing an existing `path`
+/// (error kind `AlreadyExists`) without a window in which it could be replaced.
+pub fn write_atomic_as(path: &Path, bytes: &[u8], mode: Option<u32>, replace: bool) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".msign-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".msign-").suffix(".tmp");
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(fs::Permissions::from_mode(mode));
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .map_err(|e| Error::io(tmp.path().to_path_buf(), e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    if replace {
+        tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    } else {
+        tmp.persist_noclobber(path)
+            .map_err(|e| Error::io(path, e.error))?;
+    }
     Ok(())
 }
 

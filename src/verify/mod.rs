@@ -68,6 +68,67 @@ pub(crate) fn check_envelope(bundle: &Bundle) -> Result<(Vec<u8>, Vec<u8>)> {
     Ok((payload, sig))
 }
 
+/// The method a bundle was signed with, judged by its verification material: a
+/// transparency-log entry means Sigstore, a key hint the key method, a chain without a log
+/// entry the certificate method.
+fn signed_with(bundle: &Bundle) -> Option<&'static str> {
+    let m = &bundle.verification_material;
+    if !m.tlog_entries.is_empty() || m.certificate.is_some() {
+        Some("sigstore")
+    } else if m.public_key.is_some() {
+        Some("key")
+    } else if m.x509_certificate_chain.is_some() {
+        Some("certificate")
+    } else {
+        None
+    }
+}
+
+/// Refuses a bundle made with another method than `expected`, naming the method that
+/// made it and the command that verifies it, instead of failing on a missing field.
+pub(crate) fn check_method(bundle: &Bundle, expected: &str) -> Result<()> {
+    let (made, how) = match signed_with(bundle) {
+        Some(m) if m == expected => return Ok(()),
+        None => return Ok(()),
+        Some("key") => (
+            match bundle
+                .verification_material
+                .public_key
+                .as_ref()
+                .and_then(|k| k.hint.as_deref())
+            {
+                Some(h) => format!("a key (hint {h})"),
+                None => "a key".to_string(),
+            },
+            "`verify key --public-key KEY`",
+        ),
+        Some("certificate") => (
+            "a certificate chain".to_string(),
+            "`verify certificate --certificate-chain ROOT`",
+        ),
+        Some(_) => (
+            "Sigstore".to_string(),
+            "`verify sigstore --identity ID --identity-provider URL`",
+        ),
+    };
+    if made == "a certificate chain" && expected == "sigstore" {
+        // A Sigstore bundle stripped of its log entry looks the same: say both.
+        return Err(Error::InvalidSignature(format!(
+            "the bundle has a certificate chain but no transparency-log entry: it was made \
+             with the certificate method, not with Sigstore (or its log entry was removed); \
+             verify a certificate signature with {how}"
+        )));
+    }
+    let expected = match expected {
+        "key" => "a key",
+        "certificate" => "a certificate chain",
+        _ => "Sigstore",
+    };
+    Err(Error::InvalidSignature(format!(
+        "this signature was made with {made}, not with {expected}; verify it with {how}"
+    )))
+}
+
 /// Refuses a statement that covers nothing (OMS v1.0, §5.2.1: at least one resource), or
 /// whose recorded ignore rules leave out any name (`*`, `**`, `?*`, ...) or every file it
 /// signed: such a signature verifies models it never saw.
