@@ -148,7 +148,12 @@ impl Sandbox {
     }
 
     fn clone(&self, name: &str, skip_smudge: bool) -> PathBuf {
-        let mut c = self.git(&self.root, &["clone", "-q", "origin.git", name]);
+        self.clone_from("origin.git", name, skip_smudge)
+    }
+
+    /// Clones `src` (a path below the sandbox root) into `name`.
+    fn clone_from(&self, src: &str, name: &str, skip_smudge: bool) -> PathBuf {
+        let mut c = self.git(&self.root, &["clone", "-q", src, name]);
         if skip_smudge {
             c.env("GIT_LFS_SKIP_SMUDGE", "1");
         }
@@ -1042,4 +1047,239 @@ fn a_tree_naming_a_file_twice_is_refused_by_verify_sign_and_the_hook() {
     let remote_main = s.git_ok(&s.root.join("origin.git"), &["rev-parse", "main"]);
     assert_ne!(remote_main.trim(), crafted);
     run_ok(&mut s.git(&dev, &["push", "origin", "main"]));
+}
+
+/// Per-file digests of `digest --json` output, by name.
+fn digests(json: &str) -> std::collections::BTreeMap<String, String> {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    v["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["digest"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+impl Sandbox {
+    /// The Git LFS pointer git-lfs writes for `content`, and the content's sha256.
+    fn lfs_pointer(&self, content: &[u8]) -> (String, String) {
+        let file = self.p("pointer-source");
+        std::fs::write(&file, content).unwrap();
+        let arg = format!("--file={}", file.display());
+        let pointer = self.git_ok(&self.root, &["lfs", "pointer", &arg]);
+        assert!(pointer.starts_with("version https://git-lfs"), "{pointer}");
+        (pointer, sha256_hex(content))
+    }
+}
+
+/// A regular blob that has the form of an LFS pointer, with no .gitattributes rule: a
+/// checkout holds the pointer text, so the revision is signed and verified as that text,
+/// and a signature of the real weights does not verify against it.
+#[test]
+fn pointer_text_without_an_lfs_rule_is_hashed_as_its_bytes() {
+    let s = Sandbox::new();
+    let weights: Vec<u8> = (0..50_000u32).map(|i| (i * 13 % 251) as u8).collect();
+    let (pointer, weights_sha) = s.lfs_pointer(&weights);
+
+    // The real model, signed.
+    let model = s.p("model");
+    std::fs::create_dir_all(&model).unwrap();
+    std::fs::write(model.join("weights.bin"), &weights).unwrap();
+    std::fs::write(model.join("config.json"), b"{}\n").unwrap();
+    let sig = s.p("model.sig");
+    run_ok(
+        s.msign(&s.root)
+            .args(["sign", "key", "model", "--private-key"])
+            .arg(&s.key)
+            .arg("--signature")
+            .arg(&sig),
+    );
+
+    // A repository holding the pointer text as an ordinary file.
+    let repo = s.p("plain");
+    std::fs::create_dir_all(&repo).unwrap();
+    s.git_ok(&repo, &["init", "-q"]);
+    std::fs::write(repo.join("weights.bin"), &pointer).unwrap();
+    std::fs::write(repo.join("config.json"), b"{}\n").unwrap();
+    s.git_ok(&repo, &["add", "."]);
+    s.git_ok(&repo, &["commit", "-q", "-m", "pointer text, no LFS rule"]);
+    assert_eq!(
+        s.git_ok(
+            &repo,
+            &["check-attr", "--source=HEAD", "filter", "--", "weights.bin"]
+        ),
+        "weights.bin: filter: unspecified\n"
+    );
+    let out = run_fails(
+        s.msign(&repo)
+            .args(["verify", "key", "--git-rev", "HEAD", "--public-key"])
+            .arg(&s.public)
+            .arg("--signature")
+            .arg(&sig),
+        1,
+    );
+    assert!(stderr(&out).contains("weights.bin"), "{}", stderr(&out));
+    run_fails(
+        s.gms(&repo)
+            .args(["verify", "key", "HEAD", "--public-key"])
+            .arg(&s.public)
+            .arg("--signature")
+            .arg(&sig),
+        1,
+    );
+
+    // The revision's manifest is the checkout's: the pointer text's own digest.
+    let out = run_ok(
+        s.msign(&repo)
+            .args(["--json", "digest", "--git-rev", "HEAD"]),
+    );
+    assert!(stderr(&out).contains("filter=lfs"), "{}", stderr(&out));
+    let from_git = digests(&stdout(&out));
+    assert_eq!(from_git["weights.bin"], sha256_hex(pointer.as_bytes()));
+    assert_ne!(from_git["weights.bin"], weights_sha);
+    let checkout = s.clone_from("plain", "plain-checkout", false);
+    assert_eq!(
+        std::fs::read_to_string(checkout.join("weights.bin")).unwrap(),
+        pointer
+    );
+    let from_checkout = digests(&stdout(&run_ok(s.msign(&s.root).args([
+        "--json",
+        "digest",
+        "plain-checkout",
+    ]))));
+    assert_eq!(from_git, from_checkout);
+    // The checkout does not verify as the weights either.
+    run_fails(
+        s.msign(&s.root)
+            .args(["verify", "key", "plain-checkout", "--public-key"])
+            .arg(&s.public)
+            .arg("--signature")
+            .arg(&sig),
+        1,
+    );
+}
+
+/// .gitattributes at several levels, with negations: a pointer is LFS content exactly where
+/// `git check-attr` says `filter: lfs`, and the revision's manifest equals that of a real
+/// checkout (git-lfs smudging the routed files), which the reference verifies.
+#[test]
+fn gitattributes_at_every_level_decide_what_is_lfs_content_as_git_does() {
+    let s = Sandbox::new();
+    let weights: Vec<u8> = (0..40_000u32).map(|i| (i * 31 % 253) as u8).collect();
+    let (pointer, weights_sha) = s.lfs_pointer(&weights);
+    let work = s.p("mixed");
+    let files: &[(&str, &[u8])] = &[
+        (
+            ".gitattributes",
+            b"*.bin filter=lfs diff=lfs merge=lfs -text\nraw/*.bin !filter\n[attr]big filter=lfs -text\n*.pt big\n",
+        ),
+        // `lfs/*.bin` is anchored here, and `*` stops at `/`: not `lfs/more/m.bin`.
+        ("sub/.gitattributes", b"*.bin -filter\nlfs/*.bin filter=lfs\n"),
+        ("sub/lfs/more/.gitattributes", b"# nothing about filter\n*.bin -text\n"),
+        ("sub/other/.gitattributes", b"*.bin filter=other\n"),
+        // Real content on a routed path: git-lfs stores the object.
+        ("a.bin", &weights),
+    ];
+    let pointer_paths = [
+        "b.bin",
+        "deep/er/c.bin",
+        "raw/r.bin",
+        "sub/s.bin",
+        "sub/lfs/l.bin",
+        "sub/lfs/more/m.bin",
+        "sub/other/o.bin",
+        "w.pt",
+        "notes.txt",
+    ];
+    for (name, content) in files {
+        let p = work.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+    for name in pointer_paths {
+        let p = work.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, &pointer).unwrap();
+    }
+    s.git_ok(&s.root, &["init", "-q", "--bare", "mixed.git"]);
+    s.git_ok(&work, &["init", "-q"]);
+    s.git_ok(&work, &["add", "."]);
+    s.git_ok(&work, &["commit", "-q", "-m", "mixed"]);
+    s.git_ok(&work, &["remote", "add", "origin", "../mixed.git"]);
+    s.git_ok(&work, &["push", "-q", "origin", "main"]);
+
+    // git's own verdict, path by path.
+    let mut routed = Vec::new();
+    for name in pointer_paths.iter().chain(["a.bin"].iter()) {
+        let attr = s.git_ok(
+            &work,
+            &["check-attr", "--source=HEAD", "filter", "--", name],
+        );
+        if attr.trim_end().ends_with(": filter: lfs") {
+            routed.push(*name);
+        }
+    }
+    assert_eq!(
+        routed,
+        ["b.bin", "deep/er/c.bin", "sub/lfs/l.bin", "w.pt", "a.bin"]
+    );
+    let out = run_ok(
+        s.msign(&work)
+            .args(["--json", "digest", "--git-rev", "HEAD"]),
+    );
+    let from_git = digests(&stdout(&out));
+    for name in pointer_paths.iter().chain(["a.bin"].iter()) {
+        let want = if routed.contains(name) {
+            weights_sha.clone()
+        } else {
+            sha256_hex(pointer.as_bytes())
+        };
+        assert_eq!(from_git[*name], want, "{name}");
+    }
+
+    // A checkout with git-lfs smudging holds exactly that.
+    let full = s.clone_from("mixed.git", "mixed-checkout", false);
+    assert_eq!(std::fs::read(full.join("sub/lfs/l.bin")).unwrap(), weights);
+    assert_eq!(
+        std::fs::read_to_string(full.join("sub/s.bin")).unwrap(),
+        pointer
+    );
+    let from_checkout = digests(&stdout(&run_ok(s.msign(&s.root).args([
+        "--json",
+        "digest",
+        "mixed-checkout",
+    ]))));
+    assert_eq!(from_git, from_checkout);
+
+    // Signed from the revision (pointers only, no LFS object needed), verified by the
+    // reference on the checkout.
+    let ptr = s.clone_from("mixed.git", "mixed-pointers", true);
+    let sig = s.p("mixed.sig");
+    run_ok(
+        s.msign(&ptr)
+            .args(["sign", "key", "--git-rev", "HEAD", "--private-key"])
+            .arg(&s.key)
+            .arg("--signature")
+            .arg(&sig),
+    );
+    assert_eq!(lfs_object_count(&ptr), 0);
+    run_ok(
+        reference_cli()
+            .args(["verify", "key"])
+            .arg(&full)
+            .arg("--signature")
+            .arg(&sig)
+            .arg("--public_key")
+            .arg(&s.public),
+    );
 }

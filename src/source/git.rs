@@ -598,7 +598,12 @@ impl Walker<'_> {
                     "{rel}: has the form of a Git LFS pointer, but the revision's .gitattributes do not route it through filter=lfs; hashed as its bytes, which is what a checkout holds"
                 ));
             }
-            match parsed.map_err(|e| if filtered { e } else { PointerError::NotPointer }) {
+            let as_pointer = if filtered {
+                parsed
+            } else {
+                Err(PointerError::NotPointer)
+            };
+            match as_pointer {
                 Ok(p) => {
                     let content = match self.src.lfs.present(&p) {
                         Some(obj) => lfs::checked_object(obj, &p),
