@@ -1283,3 +1283,93 @@ fn gitattributes_at_every_level_decide_what_is_lfs_content_as_git_does() {
             .arg(&s.public),
     );
 }
+
+/// With no identity in any git configuration, `--store notes|commit` takes it from
+/// GIT_AUTHOR_*/GIT_COMMITTER_* as git does (CI machines often set only those).
+#[test]
+fn git_identity_comes_from_the_environment_as_git_takes_it() {
+    let s = Sandbox::new();
+    let work = s.model_repo();
+    s.git_ok(&s.root, &["config", "--global", "--unset", "user.name"]);
+    s.git_ok(&s.root, &["config", "--global", "--unset", "user.email"]);
+    let no_identity = |mut c: Command| -> Command {
+        for v in ["NAME", "EMAIL", "DATE"] {
+            c.env_remove(format!("GIT_AUTHOR_{v}"))
+                .env_remove(format!("GIT_COMMITTER_{v}"));
+        }
+        c.env_remove("EMAIL");
+        c
+    };
+    let from_env = |c: Command| -> Command {
+        let mut c = no_identity(c);
+        c.env("GIT_AUTHOR_NAME", "CI Author")
+            .env("GIT_AUTHOR_EMAIL", "author@ci.example")
+            .env("GIT_COMMITTER_NAME", "CI Bot")
+            .env("GIT_COMMITTER_EMAIL", "bot@ci.example")
+            .env("GIT_COMMITTER_DATE", "1700000000 +0100");
+        c
+    };
+    let sign = |store: &str| {
+        let mut c = s.gms(&work);
+        c.args(["sign", "key", "--store", store, "--private-key"])
+            .arg(&s.key);
+        c
+    };
+
+    let format = "%an <%ae>|%cn <%ce>|%cI";
+    let who = "CI Author <author@ci.example>|CI Bot <bot@ci.example>|2023-11-14T23:13:20+01:00";
+    run_ok(&mut from_env(sign("notes")));
+    let notes_log = s.git_ok(
+        &work,
+        &[
+            "log",
+            "-1",
+            &format!("--format={format}"),
+            "refs/notes/model-signing",
+        ],
+    );
+    assert_eq!(notes_log.trim(), who);
+    run_ok(&mut from_env(sign("commit")));
+    let log = s.git_ok(&work, &["log", "-1", &format!("--format={format}")]);
+    assert_eq!(log.trim(), who);
+    run_ok(
+        s.gms(&work)
+            .args(["verify", "key", "--public-key"])
+            .arg(&s.public),
+    );
+
+    // The configuration still counts, below the environment: author.* over user.*.
+    s.git_ok(&work, &["config", "user.name", "Config User"]);
+    s.git_ok(&work, &["config", "user.email", "user@config.example"]);
+    s.git_ok(&work, &["config", "author.name", "Config Author"]);
+    let head = s.git_ok(&work, &["rev-parse", "HEAD"]).trim().to_string();
+    let mut c = no_identity(sign("notes"));
+    c.env("GIT_COMMITTER_NAME", "Env Committer");
+    run_ok(&mut c);
+    let notes_log = s.git_ok(
+        &work,
+        &[
+            "log",
+            "-1",
+            "--format=%an <%ae>|%cn <%ce>",
+            "refs/notes/model-signing",
+        ],
+    );
+    assert_eq!(
+        notes_log.trim(),
+        "Config Author <user@config.example>|Env Committer <user@config.example>"
+    );
+    let notes = s.git_ok(&work, &["notes", "--ref", "model-signing", "list"]);
+    assert!(notes.contains(&head), "{notes}");
+
+    // No identity anywhere (configuration removed again): the error says how to give one.
+    for key in ["user.name", "user.email", "author.name"] {
+        s.git_ok(&work, &["config", "--unset", key]);
+    }
+    let out = run_fails(&mut no_identity(sign("notes")), 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("git needs an identity") && err.contains("GIT_COMMITTER_NAME"),
+        "{err}"
+    );
+}
