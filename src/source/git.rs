@@ -744,7 +744,8 @@ mod tests {
     #[test]
     fn git_fsck_defects_are_found() {
         use TreeDefect::*;
-        let cases: &[(&[(&str, bool)], (usize, TreeDefect))] = &[
+        type Case<'a> = (&'a [(&'a str, bool)], (usize, TreeDefect));
+        let cases: &[Case<'_>] = &[
             (
                 &[
                     ("loader.py", false),
