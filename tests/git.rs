@@ -98,6 +98,18 @@ impl Sandbox {
         self.git_stdin(dir, &args, &raw).trim().to_string()
     }
 
+    /// The reference's `verify key` of `model` with `sig` and the sandbox's public key.
+    fn reference_verify(&self, model: &Path, sig: &Path) -> Command {
+        let mut c = reference_cli();
+        c.args(["verify", "key"])
+            .arg(model)
+            .arg("--signature")
+            .arg(sig)
+            .arg("--public_key")
+            .arg(&self.public);
+        c
+    }
+
     fn gms(&self, dir: &Path) -> Command {
         let mut c = git_model_sign();
         c.current_dir(dir);
@@ -242,15 +254,7 @@ fn pointer_clone_signs_without_lfs_content_and_matches_a_checkout() {
     assert_eq!(lfs_object_count(&ptr), 0);
 
     // The reference verifies the git-made signature on a checkout with the LFS content.
-    let out = run_ok(
-        reference_cli()
-            .args(["verify", "key"])
-            .arg(&full)
-            .arg("--signature")
-            .arg(&sig)
-            .arg("--public_key")
-            .arg(&s.public),
-    );
+    let out = run_ok(&mut s.reference_verify(&full, &sig));
     assert!(
         stdout(&out).contains("Verification succeeded"),
         "{}",
@@ -268,28 +272,11 @@ fn pointer_clone_signs_without_lfs_content_and_matches_a_checkout() {
             .arg("--signature")
             .arg(&sig2),
     );
-    run_ok(
-        reference_cli()
-            .args(["verify", "key"])
-            .arg(&full)
-            .arg("--signature")
-            .arg(&sig2)
-            .arg("--public_key")
-            .arg(&s.public),
-    );
+    run_ok(&mut s.reference_verify(&full, &sig2));
 
     // A tampered pointer fails: the same signature against a checkout whose weight changed.
     std::fs::write(full.join("weights/model-2.bin"), b"second shard, edited").unwrap();
-    run_fails(
-        reference_cli()
-            .args(["verify", "key"])
-            .arg(&full)
-            .arg("--signature")
-            .arg(&sig)
-            .arg("--public_key")
-            .arg(&s.public),
-        1,
-    );
+    run_fails(&mut s.reference_verify(&full, &sig), 1);
 }
 
 #[test]
@@ -606,15 +593,7 @@ fn commit_store_adds_a_self_verifying_commit() {
     // And the reference verifies the checkout with the committed signature file (it
     // knows no .gitignore, so the ignored scratch file goes first).
     std::fs::remove_file(work.join("notes.tmp")).unwrap();
-    run_ok(
-        reference_cli()
-            .args(["verify", "key"])
-            .arg(&work)
-            .arg("--signature")
-            .arg(work.join("model.sig"))
-            .arg("--public_key")
-            .arg(&s.public),
-    );
+    run_ok(&mut s.reference_verify(&work, &work.join("model.sig")));
     // Detached HEAD cannot take a commit.
     s.git_ok(&work, &["checkout", "-q", "--detach"]);
     let out = run_fails(
@@ -1049,22 +1028,6 @@ fn a_tree_naming_a_file_twice_is_refused_by_verify_sign_and_the_hook() {
     run_ok(&mut s.git(&dev, &["push", "origin", "main"]));
 }
 
-/// Per-file digests of `digest --json` output, by name.
-fn digests(json: &str) -> std::collections::BTreeMap<String, String> {
-    let v: serde_json::Value = serde_json::from_str(json).unwrap();
-    v["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["name"].as_str().unwrap().to_string(),
-                r["digest"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
@@ -1144,7 +1107,7 @@ fn pointer_text_without_an_lfs_rule_is_hashed_as_its_bytes() {
             .args(["--json", "digest", "--git-rev", "HEAD"]),
     );
     assert!(stderr(&out).contains("filter=lfs"), "{}", stderr(&out));
-    let from_git = digests(&stdout(&out));
+    let from_git = digests_by_name(&out.stdout);
     assert_eq!(from_git["weights.bin"], sha256_hex(pointer.as_bytes()));
     assert_ne!(from_git["weights.bin"], weights_sha);
     let checkout = s.clone_from("plain", "plain-checkout", false);
@@ -1152,11 +1115,11 @@ fn pointer_text_without_an_lfs_rule_is_hashed_as_its_bytes() {
         std::fs::read_to_string(checkout.join("weights.bin")).unwrap(),
         pointer
     );
-    let from_checkout = digests(&stdout(&run_ok(s.msign(&s.root).args([
-        "--json",
-        "digest",
-        "plain-checkout",
-    ]))));
+    let out = run_ok(
+        s.msign(&s.root)
+            .args(["--json", "digest", "plain-checkout"]),
+    );
+    let from_checkout = digests_by_name(&out.stdout);
     assert_eq!(from_git, from_checkout);
     // The checkout does not verify as the weights either.
     run_fails(
@@ -1237,7 +1200,7 @@ fn gitattributes_at_every_level_decide_what_is_lfs_content_as_git_does() {
         s.msign(&work)
             .args(["--json", "digest", "--git-rev", "HEAD"]),
     );
-    let from_git = digests(&stdout(&out));
+    let from_git = digests_by_name(&out.stdout);
     for name in pointer_paths.iter().chain(["a.bin"].iter()) {
         let want = if routed.contains(name) {
             weights_sha.clone()
@@ -1254,11 +1217,11 @@ fn gitattributes_at_every_level_decide_what_is_lfs_content_as_git_does() {
         std::fs::read_to_string(full.join("sub/s.bin")).unwrap(),
         pointer
     );
-    let from_checkout = digests(&stdout(&run_ok(s.msign(&s.root).args([
-        "--json",
-        "digest",
-        "mixed-checkout",
-    ]))));
+    let out = run_ok(
+        s.msign(&s.root)
+            .args(["--json", "digest", "mixed-checkout"]),
+    );
+    let from_checkout = digests_by_name(&out.stdout);
     assert_eq!(from_git, from_checkout);
 
     // Signed from the revision (pointers only, no LFS object needed), verified by the
@@ -1273,15 +1236,7 @@ fn gitattributes_at_every_level_decide_what_is_lfs_content_as_git_does() {
             .arg(&sig),
     );
     assert_eq!(lfs_object_count(&ptr), 0);
-    run_ok(
-        reference_cli()
-            .args(["verify", "key"])
-            .arg(&full)
-            .arg("--signature")
-            .arg(&sig)
-            .arg("--public_key")
-            .arg(&s.public),
-    );
+    run_ok(&mut s.reference_verify(&full, &sig));
 }
 
 /// With no identity in any git configuration, `--store notes|commit` takes it from

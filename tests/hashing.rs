@@ -57,18 +57,7 @@ fn make_model(dir: &Path) -> Vec<(String, u64)> {
 /// `msign digest --json` resources as name -> hex digest.
 fn msign_digests(model: &Path, extra: &[&str]) -> BTreeMap<String, String> {
     let out = run_ok(msign().args(["digest", "--json"]).arg(model).args(extra));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["name"].as_str().unwrap().to_string(),
-                r["digest"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    digests_by_name(&out.stdout)
 }
 
 /// Digests of each file by a coreutils tool (`sha256sum`, `b2sum -l 512`).
