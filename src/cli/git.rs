@@ -14,7 +14,7 @@ use crate::cli::Ctx;
 use crate::error::{Error, Result};
 use crate::ignore::IgnoreRules;
 use crate::sign::{Signer, SigningConfig};
-use crate::source::git::{open_repo, GitSource};
+use crate::source::git::{join as join_tree_path, open_repo, GitSource};
 use crate::source::ModelSource;
 use crate::store::git::{CommitStore, NotesStore, TreeFileStore, DEFAULT_SIGNATURE_NAME};
 use crate::store::{FileStore, SignatureStore};
@@ -164,14 +164,6 @@ impl RevSpec {
         let src = GitSource::new(&t.repo, self.rev(), &t.subdir)?
             .allow_symlinks(self.model.allow_symlinks);
         Ok((t, src))
-    }
-}
-
-fn join_tree_path(subdir: &str, name: &str) -> String {
-    if subdir.is_empty() {
-        name.to_string()
-    } else {
-        format!("{subdir}/{name}")
     }
 }
 

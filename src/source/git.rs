@@ -3,9 +3,15 @@
 //!
 //! The manifest equals the one of a checkout of that revision with its Git LFS content
 //! present: same names (tree paths below the model root), same digests (LFS pointers stand
-//! for their content), same ignore rules, same symlink policy. Git LFS pointers give their
-//! SHA-256 without any LFS bytes; other hash algorithms and shards read the object from the
-//! local LFS store, checked against the pointer.
+//! for their content where the revision's `.gitattributes` route the path through
+//! `filter=lfs`, see [`super::attributes`]; elsewhere a checkout holds the pointer text, and
+//! so does the manifest), same ignore rules, same symlink policy. Git LFS pointers give
+//! their SHA-256 without any LFS bytes; other hash algorithms and shards read the object
+//! from the local LFS store, checked against the pointer.
+//!
+//! Every tree read is first checked with `git fsck`'s rules (no name twice, strict git
+//! order, valid names): git never writes other trees, and for a crafted one a checkout
+//! could hold another file than the one read here.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -214,6 +220,7 @@ impl GitSource {
         let mut done = String::new();
         let mut parts = folder.split('/').filter(|c| !c.is_empty());
         loop {
+            self.at().check(&tree, &done)?;
             if let Some(file) = self.attr_file(repo, &tree, &done)? {
                 attrs.push(file);
             }
@@ -260,7 +267,8 @@ impl GitSource {
     }
 }
 
-fn join(folder: &str, name: &str) -> String {
+/// `name` inside the repository folder `folder` (`""` for the root).
+pub(crate) fn join(folder: &str, name: &str) -> String {
     if folder.is_empty() {
         name.to_string()
     } else {
