@@ -405,3 +405,32 @@ impl SignatureStore for CommitStore {
         format!("a new commit adding {}", self.path)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_git_date;
+
+    #[test]
+    fn git_internal_dates() {
+        for (text, secs, offset) in [
+            ("1700000000 +0100", 1_700_000_000, 60),
+            ("@1700000000 -0530", 1_700_000_000, -330),
+            ("0 +0000", 0, 0),
+        ] {
+            let t = parse_git_date(text).unwrap();
+            assert_eq!((t.seconds(), t.offset_minutes()), (secs, offset), "{text}");
+        }
+        for bad in [
+            "",
+            "1700000000",
+            "1700000000 0100",
+            "1700000000 +01:00",
+            "1700000000 +0160",
+            "1700000000 +éé",
+            "x +0000",
+            "2026-11-29T12:00:00Z",
+        ] {
+            assert!(parse_git_date(bad).is_none(), "{bad:?}");
+        }
+    }
+}
