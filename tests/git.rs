@@ -1237,6 +1237,32 @@ fn gitattributes_at_every_level_decide_what_is_lfs_content_as_git_does() {
     );
     assert_eq!(lfs_object_count(&ptr), 0);
     run_ok(&mut s.reference_verify(&full, &sig));
+
+    // A followed link takes its target's content, filtered by the target's attributes, not
+    // by its own: `sub/lfs/s-link.bin` matches `lfs/*.bin`, its target `sub/s.bin` does not.
+    std::os::unix::fs::symlink("../s.bin", work.join("sub/lfs/s-link.bin")).unwrap();
+    std::os::unix::fs::symlink("sub/lfs/l.bin", work.join("l-link.bin")).unwrap();
+    s.git_ok(&work, &["add", "."]);
+    s.git_ok(&work, &["commit", "-q", "-m", "links"]);
+    s.git_ok(&work, &["push", "-q", "origin", "main"]);
+    let linked = s.clone_from("mixed.git", "mixed-links", false);
+    let out =
+        run_ok(
+            s.msign(&work)
+                .args(["--json", "digest", "--allow-symlinks", "--git-rev", "HEAD"]),
+        );
+    let from_git = digests_by_name(&out.stdout);
+    assert_eq!(
+        from_git["sub/lfs/s-link.bin"],
+        sha256_hex(pointer.as_bytes())
+    );
+    assert_eq!(from_git["l-link.bin"], weights_sha);
+    let out = run_ok(
+        s.msign(&s.root)
+            .args(["--json", "digest", "--allow-symlinks"])
+            .arg(&linked),
+    );
+    assert_eq!(from_git, digests_by_name(&out.stdout));
 }
 
 /// With no identity in any git configuration, `--store notes|commit` takes it from
