@@ -204,14 +204,6 @@ fn describe_src(src: &GitSource) -> String {
     )
 }
 
-fn join_tree_path(subdir: &str, name: &str) -> String {
-    if subdir.is_empty() {
-        name.to_string()
-    } else {
-        format!("{subdir}/{name}")
-    }
-}
-
 fn need_commit(src: &GitSource) -> Result<Oid> {
     src.commit().ok_or_else(|| {
         Error::Usage(format!(
@@ -253,7 +245,7 @@ pub fn sign_revision(
             let s = CommitStore::new(
                 &git_dir,
                 commit,
-                &join_tree_path(&t.subdir, &rel),
+                &crate::source::git::join(&t.subdir, &rel),
                 &src.model_name(),
             );
             s.preflight()?;
@@ -326,7 +318,7 @@ fn find_in(t: &GitTarget, src: &GitSource, signature: Option<&Path>) -> Result<F
             ignore: model_relative(&t.checkout_root, path)?,
         });
     }
-    let in_tree = join_tree_path(src.subdir(), DEFAULT_SIGNATURE_NAME);
+    let in_tree = crate::source::git::join(src.subdir(), DEFAULT_SIGNATURE_NAME);
     let repo_tree = t
         .repo
         .revparse_single(src.rev())

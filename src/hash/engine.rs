@@ -143,6 +143,7 @@ pub(crate) fn hash_entries(
     progress: &dyn Progress,
     reuse: Reuse<'_>,
 ) -> Result<Digests> {
+    check_unique(entries)?;
     let units = units(entries, ser);
     check_available(&units, ser)?;
     progress.start(units.iter().map(Unit::len).sum());
@@ -262,6 +263,19 @@ fn assign(
                 .map(|(_, _, d)| (i, d.clone()))
         })
         .collect()
+}
+
+/// Refuses a listing that names one file twice, before any byte is hashed: the digests are
+/// keyed by name, so one entry would silently stand for the other.
+fn check_unique(entries: &[Entry]) -> Result<()> {
+    let mut seen = std::collections::HashSet::with_capacity(entries.len());
+    match entries.iter().find(|e| !seen.insert(&e.path)) {
+        Some(e) => Err(Error::UnsupportedEntry {
+            path: e.path.to_string().into(),
+            reason: "the model source lists this file twice; refusing to sign or verify a model whose files are ambiguous (corrupt or crafted listing)".into(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Fails with the names of every entry whose content is needed but not available.

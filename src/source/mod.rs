@@ -12,6 +12,7 @@ use crate::error::Result;
 use crate::ignore::{IgnoreRules, Ignored};
 use crate::manifest::ModelPath;
 
+pub(crate) mod attributes;
 pub mod dir;
 pub mod git;
 pub mod hub;

@@ -217,6 +217,22 @@ pub fn resource_names(statement: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// The resources of `msign digest --json` output, as name -> hex digest.
+pub fn digests_by_name(json: &[u8]) -> std::collections::BTreeMap<String, String> {
+    let v: serde_json::Value = serde_json::from_slice(json).expect("digest output is JSON");
+    v["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["digest"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 /// Drives the reference's Python API: `sign|verify key|certificate MODEL SIG` with a
 /// hashing config built from `--serialization files|shards`, `--hash sha256|blake2|blake3`,
 /// `--shard-size N`, `--ignore P` (model-relative), `--no-ignore-git-paths`; keys with
