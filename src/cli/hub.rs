@@ -82,6 +82,10 @@ pub struct VerifierArgs {
         value_name = "CERTIFICATE_PATH"
     )]
     pub certificate_chain: Vec<PathBuf>,
+    /// With a certificate signature: refuse an expired signing certificate (by default it
+    /// verifies with a warning naming the expiry date, as in model_signing).
+    #[arg(long = "reject-expired")]
+    pub reject_expired: bool,
     #[command(flatten)]
     pub sigstore: SigstoreVerifyArgs,
     /// The method; inferred from the flags above when absent.
@@ -127,7 +131,8 @@ impl VerifierArgs {
                 )?)))
             }
             HubMethod::Certificate => Ok(VerifyingConfig::new(Box::new(
-                CertificateVerifier::from_root_files(&self.certificate_chain)?,
+                CertificateVerifier::from_root_files(&self.certificate_chain)?
+                    .reject_expired(self.reject_expired),
             ))),
             HubMethod::Sigstore => self.sigstore.config(),
         }

@@ -2,8 +2,12 @@
 //!
 //! As the reference: the chain in the bundle must lead to one of the given roots, checked
 //! at the time the leaf became valid (signatures outlive certificates); the leaf must be
-//! fit for signing. msign reads that last rule strictly: key usage, when present, must
-//! allow digital signatures, and extended key usage, when present, must allow code signing.
+//! fit for signing. msign reads that last rule strictly: the leaf must not be a CA, key
+//! usage, when present, must allow digital signatures, and extended key usage, when
+//! present, must allow code signing. `sign certificate` applies the same rule
+//! ([`acceptable_signing_leaf`]) so it never writes a signature this module would refuse.
+//! A leaf that has expired still verifies, as in the reference, but with a warning naming
+//! the date; [`CertificateVerifier::reject_expired`] makes it an error.
 
 use std::path::PathBuf;
 
@@ -23,6 +27,7 @@ use crate::verify::{check_envelope, BundleVerifier, VerifiedStatement};
 /// Verifies certificate-chain signatures against a set of trusted roots.
 pub struct CertificateVerifier {
     roots: Vec<X509>,
+    reject_expired: bool,
 }
 
 fn invalid(msg: impl Into<String>) -> Error {
@@ -34,7 +39,15 @@ impl CertificateVerifier {
     pub fn from_root_files(paths: &[PathBuf]) -> Result<Self> {
         Ok(CertificateVerifier {
             roots: load_certificates(paths)?,
+            reject_expired: false,
         })
+    }
+
+    /// Refuse a signing certificate whose validity has ended (`--reject-expired`) instead
+    /// of accepting it with a warning.
+    pub fn reject_expired(mut self, yes: bool) -> Self {
+        self.reject_expired = yes;
+        self
     }
 
     fn store(&self, at: i64) -> Result<X509Store> {
@@ -53,8 +66,25 @@ impl CertificateVerifier {
     }
 }
 
-/// Key usage and extended key usage of the leaf allow code signing.
-fn check_signing_usage(leaf: &X509Certificate<'_>) -> Result<()> {
+/// Refuses a certificate that is a CA (`basicConstraints CA:TRUE`): a CA certifies keys,
+/// it does not sign artifacts. Shared with the Sigstore path.
+pub(crate) fn check_not_ca(leaf: &X509Certificate<'_>) -> Result<()> {
+    let bc = leaf
+        .basic_constraints()
+        .map_err(|e| invalid(format!("the signing certificate's basic constraints are unreadable: {e}")))?;
+    if bc.is_some_and(|b| b.value.ca) {
+        return Err(invalid(
+            "the signing certificate is a CA certificate (basicConstraints CA:TRUE); a CA certifies keys and cannot sign models",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `leaf` can sign models, as msign's verification decides it: not a CA, and key
+/// usage / extended key usage, when present, allowing digital signatures / code signing.
+/// Signing and verifying both ask this one function. The error says why not.
+pub fn acceptable_signing_leaf(leaf: &X509Certificate<'_>) -> Result<()> {
+    check_not_ca(leaf)?;
     let ku = leaf
         .key_usage()
         .map_err(|e| invalid(format!("leaf key usage unreadable: {e}")))?;
@@ -79,6 +109,23 @@ fn check_signing_usage(leaf: &X509Certificate<'_>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A warning for a leaf whose validity ended before `now` (or an error when expiry is
+/// refused). The chain itself was checked at the leaf's notBefore, as the reference does.
+fn check_expiry(leaf: &X509Certificate<'_>, now: i64, reject: bool) -> Result<Option<String>> {
+    let not_after = leaf.validity().not_after;
+    if now <= not_after.timestamp() {
+        return Ok(None);
+    }
+    if reject {
+        return Err(invalid(format!(
+            "the signing certificate expired on {not_after} (--reject-expired)"
+        )));
+    }
+    Ok(Some(format!(
+        "the signing certificate expired on {not_after}; accepted because the chain is checked at the time the certificate became valid, as model_signing does (refuse it with --reject-expired)"
+    )))
 }
 
 impl BundleVerifier for CertificateVerifier {
@@ -128,7 +175,13 @@ impl BundleVerifier for CertificateVerifier {
                 "the certificate chain does not lead to a trusted root: {why}"
             )));
         }
-        check_signing_usage(&leaf_parsed)?;
+        acceptable_signing_leaf(&leaf_parsed)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let warnings = check_expiry(&leaf_parsed, now, self.reject_expired)?
+            .into_iter()
+            .collect();
         let key = certs[0]
             .public_key()
             .map_err(|e| Error::MalformedSignature(format!("signing certificate key: {e}")))?;
@@ -140,7 +193,7 @@ impl BundleVerifier for CertificateVerifier {
         Ok(VerifiedStatement {
             payload,
             signer: format!("certificate {}", leaf_parsed.subject()),
-            warnings: Vec::new(),
+            warnings,
         })
     }
 
