@@ -807,3 +807,93 @@ fn pagination_to_another_host_is_refused() {
     assert!(stderr(&out).contains("HF_HUB_OFFLINE"));
     assert!(env.hub.state().log.is_empty());
 }
+
+/// `--local-dir D` with a folder link already inside D: writing `weights/...` or the
+/// partial files under `.cache/` through it would land outside D. Refused, nothing written
+/// there.
+#[test]
+fn download_does_not_write_through_a_symlinked_folder() {
+    let env = Env::new();
+    let m = model(&env);
+    let sig = env.sign_msign(&m, &[]);
+    env.publish(&m, "main", &[("model.sig", &sig)]);
+    for link in ["weights", ".cache"] {
+        let dir = env.path(&format!("local-{link}"));
+        let outside = env.path(&format!("outside-{link}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::os::unix::fs::symlink(format!("../outside-{link}"), dir.join(link)).unwrap();
+        let out = run_fails(env.hub_download(&["--local-dir"]).arg(&dir), 3);
+        assert!(
+            stderr(&out).contains("is a symbolic link") && stderr(&out).contains(link),
+            "{}",
+            stderr(&out)
+        );
+        let written: Vec<_> = walk(&outside);
+        assert!(written.is_empty(), "{link}: written outside: {written:?}");
+    }
+}
+
+/// Every path below `dir`, folders included.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        }
+        out.push(p);
+    }
+    out
+}
+
+/// Runs `cmd` under `umask`.
+fn with_umask(cmd: &mut Command, umask: u32) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: umask is async-signal-safe and touches nothing but the child's mask.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::umask(umask as libc::mode_t);
+            Ok(())
+        })
+    }
+}
+
+fn mode_of(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+/// Signatures are public: created `0666 & ~umask` like any other tool's files, not 0600.
+/// The same goes for what `hub download` writes into the cache (refs, the signature).
+#[test]
+fn signatures_and_cache_files_follow_the_umask() {
+    let env = Env::new();
+    let m = model(&env);
+    for (umask, want) in [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)] {
+        let sig = env.path(&format!("umask-{umask:o}.sig"));
+        run_ok(with_umask(
+            msign()
+                .args(["sign", "key"])
+                .arg(&m)
+                .arg("--private-key")
+                .arg(&env.key)
+                .arg("--signature")
+                .arg(&sig),
+            umask,
+        ));
+        assert_eq!(mode_of(&sig), want, "umask {umask:o}");
+    }
+    let sig = env.sign_msign(&m, &[]);
+    env.publish(&m, "main", &[("model.sig", &sig)]);
+    run_ok(with_umask(&mut env.hub_download(&[]), 0o022));
+    let repo_dir = env.cache().join("models--acme--tiny-bert");
+    assert_eq!(mode_of(&repo_dir.join("refs/main")), 0o644);
+    let snapshot = std::fs::read_dir(repo_dir.join("snapshots"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert_eq!(mode_of(&snapshot.join("model.sig")), 0o644);
+}
