@@ -897,3 +897,102 @@ fn signatures_and_cache_files_follow_the_umask() {
         .path();
     assert_eq!(mode_of(&snapshot.join("model.sig")), 0o644);
 }
+
+/// Runs `cmd` under GNU time: its output and its peak resident memory in MiB.
+fn with_peak_rss(cmd: &Command, report: &Path) -> (Output, u64) {
+    let mut t = Command::new("/usr/bin/time");
+    t.arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(report)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => t.env(k, v),
+            None => t.env_remove(k),
+        };
+    }
+    let out = t.output().unwrap();
+    let kib: u64 = std::fs::read_to_string(report)
+        .unwrap()
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no memory figure in {}", report.display()));
+    (out, kib / 1024)
+}
+
+/// A server that lists 200,000 unsigned files next to a signed model. msign compares the
+/// listing with the signature as it streams in: the unsigned files are reported (counted,
+/// the first ones named), none of their content is fetched, and memory stays small.
+/// The same listing in one page larger than msign accepts is refused, also in little memory.
+#[test]
+fn hostile_listing_of_many_unsigned_files_costs_little_memory() {
+    const EXTRA: usize = 200_000;
+    let env = Env::new();
+    let m = model(&env);
+    let sig = env.sign_msign(&m, &[]);
+    env.publish(&m, "main", &[("model.sig", &sig)]);
+    {
+        let mut st = env.hub.state();
+        st.synthetic_files = EXTRA;
+        st.page_size = 5000;
+    }
+    env.hub.clear_log();
+    let (out, mib) = with_peak_rss(&env.hub_verify(&["--json"]), &env.path("rss-verify"));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v = json_of(&out);
+    assert_eq!(v["error"]["kind"], "model_mismatch", "{v}");
+    let named = v["differences"]["extra"].as_array().unwrap().len();
+    let unnamed = v["differences"]["extra_not_named"].as_u64().unwrap() as usize;
+    assert_eq!(named + unnamed, EXTRA, "{}", v["differences"]["extra"]);
+    assert!(v["differences"]["extra"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("junk/"));
+    assert!(mib < 100, "hub verify peaked at {mib} MiB");
+    eprintln!("hub verify, {EXTRA} unsigned files listed: peak RSS {mib} MiB");
+    let fetched: Vec<String> = env
+        .hub
+        .state()
+        .log
+        .iter()
+        .filter(|l| l.target.contains("/resolve/") && !l.target.ends_with("/model.sig"))
+        .map(|l| l.target.clone())
+        .collect();
+    assert!(
+        fetched.is_empty(),
+        "content fetched: {:?}",
+        &fetched[..fetched.len().min(5)]
+    );
+    let text = stderr(&run_fails(&mut env.hub_verify(&[]), 1));
+    assert!(
+        text.contains(&format!("in the model but not signed ({EXTRA})")),
+        "{text}"
+    );
+
+    // Download compares first too: nothing is downloaded.
+    env.hub.clear_log();
+    let dir = env.path("dl");
+    let (out, mib) = with_peak_rss(
+        env.hub_download(&["--local-dir"]).arg(&dir),
+        &env.path("rss-download"),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(mib < 100, "hub download peaked at {mib} MiB");
+    assert!(!dir.join("model.safetensors").exists());
+    assert!(env.hub.cdn_requests().is_empty());
+
+    // All of it in one page of some 25 MB: more than a page may weigh.
+    env.hub.state().page_size = 1 << 30;
+    let (out, mib) = with_peak_rss(&env.hub_verify(&[]), &env.path("rss-page"));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("larger than 16 MiB"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(mib < 100, "hub verify of a huge page peaked at {mib} MiB");
+    eprintln!("hub verify, one huge page: peak RSS {mib} MiB");
+}

@@ -1156,7 +1156,10 @@ fn trusted_root_with_a_non_ascii_time_is_refused_without_a_panic() {
         .arg("--ignore-paths")
         .arg(model.join("ignore-me"))
         .args(["--identity", "stefanb@us.ibm.com"])
-        .args(["--identity-provider", "https://sigstore.verify.ibm.com/oauth2"])
+        .args([
+            "--identity-provider",
+            "https://sigstore.verify.ibm.com/oauth2",
+        ])
         .arg("--trusted-root")
         .arg(&root_file)
         .output()

@@ -229,7 +229,7 @@ pub fn precheck(files: &[RemoteFile], manifest: &Manifest) -> Result<()> {
     let mut diff = ManifestDiff {
         missing: signed.difference(&listed).map(|p| p.to_string()).collect(),
         extra: listed.difference(&signed).map(|p| p.to_string()).collect(),
-        mismatched: Vec::new(),
+        ..Default::default()
     };
     let ser = &manifest.serialization;
     if ser.method == Method::Files && ser.hash == HashAlgorithm::Sha256 {
@@ -322,11 +322,7 @@ impl Downloader<'_> {
         match &self.dest {
             Destination::Dir(d) => {
                 let rel = parent.strip_prefix(d).map_err(|_| {
-                    Error::Other(format!(
-                        "{}: not inside {}",
-                        path.display(),
-                        d.display()
-                    ))
+                    Error::Other(format!("{}: not inside {}", path.display(), d.display()))
                 })?;
                 crate::store::file::create_dirs_below(d, rel)?;
             }

@@ -91,13 +91,12 @@ pub(crate) fn chain_for_key<T: HasPublic>(
         what: leaf_path.display().to_string(),
         reason: format!("cannot encode the certificate ({e})"),
     })?;
-    let (_, parsed) =
-        x509_parser::prelude::X509Certificate::from_der(&leaf_der).map_err(|e| {
-            Error::KeyMaterial {
-                what: leaf_path.display().to_string(),
-                reason: format!("not a readable X.509 certificate ({e})"),
-            }
-        })?;
+    let (_, parsed) = x509_parser::prelude::X509Certificate::from_der(&leaf_der).map_err(|e| {
+        Error::KeyMaterial {
+            what: leaf_path.display().to_string(),
+            reason: format!("not a readable X.509 certificate ({e})"),
+        }
+    })?;
     crate::verify::certificate::acceptable_signing_leaf(&parsed).map_err(|e| {
         let why = match e {
             Error::InvalidSignature(m) => m,

@@ -69,9 +69,11 @@ impl CertificateVerifier {
 /// Refuses a certificate that is a CA (`basicConstraints CA:TRUE`): a CA certifies keys,
 /// it does not sign artifacts. Shared with the Sigstore path.
 pub(crate) fn check_not_ca(leaf: &X509Certificate<'_>) -> Result<()> {
-    let bc = leaf
-        .basic_constraints()
-        .map_err(|e| invalid(format!("the signing certificate's basic constraints are unreadable: {e}")))?;
+    let bc = leaf.basic_constraints().map_err(|e| {
+        invalid(format!(
+            "the signing certificate's basic constraints are unreadable: {e}"
+        ))
+    })?;
     if bc.is_some_and(|b| b.value.ca) {
         return Err(invalid(
             "the signing certificate is a CA certificate (basicConstraints CA:TRUE); a CA certifies keys and cannot sign models",
