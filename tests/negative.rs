@@ -736,14 +736,16 @@ fn expired_leaf_signed_while_valid_is_accepted_like_the_reference() {
 }
 
 /// A signing certificate that is itself a CA certifies keys; it cannot sign models. msign
-/// refuses to sign with one, and refuses a signature another tool made with one.
+/// refuses to sign with one, and refuses a signature another tool made with one. A CA
+/// certificate issued for code signing too (as model_signing's own test certificates in
+/// fixtures/model-transparency are) signs and verifies, with a warning.
 #[test]
 fn ca_certificate_as_signing_leaf_is_refused() {
     let c = cert_case();
     let (key, cert) = c.pki.leaf_with(
         "ca-leaf",
         "prime256v1",
-        "basicConstraints = critical, CA:TRUE\nkeyUsage = critical, digitalSignature, keyCertSign\nextendedKeyUsage = codeSigning\n",
+        "basicConstraints = critical, CA:TRUE\nkeyUsage = critical, digitalSignature, keyCertSign\n",
         "20240101000000Z",
         "20491231000000Z",
     );
@@ -757,6 +759,31 @@ fn ca_certificate_as_signing_leaf_is_refused() {
         "{}",
         stderr(&out)
     );
+
+    let (key, cert) = c.pki.leaf_with(
+        "ca-code-signing",
+        "prime256v1",
+        "basicConstraints = critical, CA:TRUE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = codeSigning\n",
+        "20240101000000Z",
+        "20491231000000Z",
+    );
+    for sig in [
+        c.sign_reference(&key, &cert, &[&c.pki.intermediate], "ca-code-signing.sig"),
+        c.sign(
+            &key,
+            &cert,
+            &[&c.pki.intermediate],
+            "ca-code-signing-by-msign.sig",
+        ),
+    ] {
+        let out = c.verify(&sig, &c.pki.root);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("warning: the signing certificate is a CA certificate"),
+            "{}",
+            stderr(&out)
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 //!
 //! As the reference: the chain in the bundle must lead to one of the given roots, checked
 //! at the time the leaf became valid (signatures outlive certificates); the leaf must be
-//! fit for signing. msign reads that last rule strictly: the leaf must not be a CA, key
-//! usage, when present, must allow digital signatures, and extended key usage, when
+//! fit for signing. msign reads that last rule strictly: the leaf must not be a CA (one
+//! also issued for code signing passes with a warning, see [`acceptable_signing_leaf`]),
+//! key usage, when present, must allow digital signatures, and extended key usage, when
 //! present, must allow code signing. `sign certificate` applies the same rule
 //! ([`acceptable_signing_leaf`]) so it never writes a signature this module would refuse.
 //! A leaf that has expired still verifies, as in the reference, but with a warning naming
@@ -82,11 +83,16 @@ pub(crate) fn check_not_ca(leaf: &X509Certificate<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Whether `leaf` can sign models, as msign's verification decides it: not a CA, and key
-/// usage / extended key usage, when present, allowing digital signatures / code signing.
-/// Signing and verifying both ask this one function. The error says why not.
-pub fn acceptable_signing_leaf(leaf: &X509Certificate<'_>) -> Result<()> {
-    check_not_ca(leaf)?;
+/// Whether `leaf` can sign models, as msign's verification decides it: key usage /
+/// extended key usage, when present, allowing digital signatures / code signing, and not
+/// a CA. Signing and verifying both ask this one function; the error says why not.
+///
+/// One exception, for compatibility: a CA certificate that was explicitly issued for code
+/// signing too (extended key usage codeSigning, key usage digitalSignature) is accepted
+/// with the warning returned. model_signing's own cross-version test certificates
+/// (fixtures/model-transparency) are such certificates, and the reference accepts them;
+/// `sign certificate` accepts them too, since its verification does.
+pub fn acceptable_signing_leaf(leaf: &X509Certificate<'_>) -> Result<Option<String>> {
     let ku = leaf
         .key_usage()
         .map_err(|e| invalid(format!("leaf key usage unreadable: {e}")))?;
@@ -96,21 +102,32 @@ pub fn acceptable_signing_leaf(leaf: &X509Certificate<'_>) -> Result<()> {
     if ku.is_none() && eku.is_none() {
         return Err(invalid("the signing certificate has neither key usage nor extended key usage; it is not a signing certificate"));
     }
-    if let Some(ku) = ku {
+    if let Some(ku) = &ku {
         if !ku.value.digital_signature() {
             return Err(invalid(
                 "the signing certificate's key usage does not allow digital signatures",
             ));
         }
     }
-    if let Some(eku) = eku {
+    if let Some(eku) = &eku {
         if !(eku.value.code_signing || eku.value.any) {
             return Err(invalid(
                 "the signing certificate's extended key usage does not include code signing",
             ));
         }
     }
-    Ok(())
+    if let Err(refused) = check_not_ca(leaf) {
+        let issued_for_code_signing = eku.is_some_and(|e| e.value.code_signing)
+            && ku.is_some_and(|k| k.value.digital_signature());
+        if !issued_for_code_signing {
+            return Err(refused);
+        }
+        return Ok(Some(
+            "the signing certificate is a CA certificate (basicConstraints CA:TRUE); accepted because it was also issued for code signing (extended key usage codeSigning), as model_signing accepts it, but a CA should not sign models"
+                .into(),
+        ));
+    }
+    Ok(None)
 }
 
 /// A warning for a leaf whose validity ended before `now` (or an error when expiry is
@@ -177,13 +194,12 @@ impl BundleVerifier for CertificateVerifier {
                 "the certificate chain does not lead to a trusted root: {why}"
             )));
         }
-        acceptable_signing_leaf(&leaf_parsed)?;
+        let mut warnings: Vec<String> =
+            acceptable_signing_leaf(&leaf_parsed)?.into_iter().collect();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        let warnings = check_expiry(&leaf_parsed, now, self.reject_expired)?
-            .into_iter()
-            .collect();
+        warnings.extend(check_expiry(&leaf_parsed, now, self.reject_expired)?);
         let key = certs[0]
             .public_key()
             .map_err(|e| Error::MalformedSignature(format!("signing certificate key: {e}")))?;
