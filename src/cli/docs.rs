@@ -188,7 +188,7 @@ fn write_pages(
         .render(&mut page)
         .map_err(|e| Error::Other(format!("cannot render the man page of {name}: {e}")))?;
     let file = format!("{name}.1");
-    write_atomic_as(&dir.join(&file), &page, Some(0o644), true)?;
+    write_atomic_as(&dir.join(&file), &page, 0o644, true)?;
     out.push(file);
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         if sub.get_name() == "help" {

@@ -115,9 +115,8 @@ fn generate_key(
         }
         e => e,
     };
-    write_atomic_as(private, &pair.private_pem, Some(0o600), a.force)
-        .map_err(|e| exists(private, e))?;
-    if let Err(e) = write_atomic_as(public, &pair.public_pem, Some(0o644), a.force) {
+    write_atomic_as(private, &pair.private_pem, 0o600, a.force).map_err(|e| exists(private, e))?;
+    if let Err(e) = write_atomic_as(public, &pair.public_pem, 0o644, a.force) {
         // A private key without its public half is of no use; leave neither behind.
         let _ = std::fs::remove_file(private);
         return Err(exists(public, e));

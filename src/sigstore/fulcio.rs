@@ -91,10 +91,7 @@ pub fn check_code_signing(leaf: &X509Certificate<'_>) -> Result<()> {
             "the signing certificate is not valid for code signing",
         ));
     }
-    if leaf.is_ca() {
-        return Err(invalid("the signing certificate is a CA certificate"));
-    }
-    Ok(())
+    crate::verify::certificate::check_not_ca(leaf)
 }
 
 /// The identities the certificate names (e-mail addresses and URIs of its SAN).
