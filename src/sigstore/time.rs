@@ -38,10 +38,11 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
                 b'-' => -1,
                 _ => return None,
             };
-            if rest.len() != 6 || &rest[3..4] != ":" {
+            // Bytes, not str slices: a non-ASCII offset must be refused, not split.
+            if rest.len() != 6 || rest.as_bytes()[3] != b':' {
                 return None;
             }
-            sign * (num_str(&rest[1..3])? * 3600 + num_str(&rest[4..6])? * 60)
+            sign * (num_str(rest.get(1..3)?)? * 3600 + num_str(rest.get(4..6)?)? * 60)
         }
     };
     Some(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset)
