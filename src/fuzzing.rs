@@ -24,8 +24,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::bundle::{statement, Bundle, Envelope, PublicKeyIdentifier, VerificationMaterial};
 use crate::bundle::BUNDLE_MEDIA_TYPE;
+use crate::bundle::{statement, Bundle, Envelope, PublicKeyIdentifier, VerificationMaterial};
 use crate::hash::HashingConfig;
 use crate::ignore::IgnoreRules;
 use crate::manifest_json;
@@ -120,7 +120,12 @@ fn certificate_config() -> &'static VerifyingConfig {
 
 fn public_good_config() -> &'static VerifyingConfig {
     static C: OnceLock<VerifyingConfig> = OnceLock::new();
-    C.get_or_init(|| sigstore_config(TrustedRoot::public_good().expect("embedded root"), PUBLIC_GOOD_IDENTITY))
+    C.get_or_init(|| {
+        sigstore_config(
+            TrustedRoot::public_good().expect("embedded root"),
+            PUBLIC_GOOD_IDENTITY,
+        )
+    })
 }
 
 fn rekor2_config() -> &'static VerifyingConfig {
@@ -181,8 +186,10 @@ pub fn dsse(data: &[u8]) {
 fn key_hint_of_fixture() -> &'static str {
     static H: OnceLock<String> = OnceLock::new();
     H.get_or_init(|| {
-        let b = Bundle::from_json(&fixture_bytes("model-transparency/v1.1.0-elliptic-key/model.sig"))
-            .expect("fixture bundle");
+        let b = Bundle::from_json(&fixture_bytes(
+            "model-transparency/v1.1.0-elliptic-key/model.sig",
+        ))
+        .expect("fixture bundle");
         b.verification_material
             .public_key
             .and_then(|k| k.hint)
@@ -319,7 +326,10 @@ pub fn git_tree(data: &[u8]) {
     let Ok(repo) = git2::Repository::open_bare(fx.dir.path()) else {
         return;
     };
-    let Ok(oid) = repo.odb().and_then(|o| o.write(git2::ObjectType::Tree, data)) else {
+    let Ok(oid) = repo
+        .odb()
+        .and_then(|o| o.write(git2::ObjectType::Tree, data))
+    else {
         return;
     };
     if let Ok(src) = crate::source::git::GitSource::new(&repo, &oid.to_string(), "") {

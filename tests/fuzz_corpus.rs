@@ -54,7 +54,10 @@ fn every_fuzz_target_is_listed_and_has_a_corpus() {
     on_disk.sort();
     let mut listed: Vec<String> = TARGETS.iter().map(|(n, _)| n.to_string()).collect();
     listed.sort();
-    assert_eq!(on_disk, listed, "fuzz/fuzz_targets/ and msign::fuzzing::TARGETS differ");
+    assert_eq!(
+        on_disk, listed,
+        "fuzz/fuzz_targets/ and msign::fuzzing::TARGETS differ"
+    );
 }
 
 macro_rules! corpus_tests {
