@@ -39,9 +39,12 @@ use crate::verify::{CertificateVerifier, KeyVerifier, ManifestDiff, VerifyingCon
 /// Separates the files of a multi-file input.
 pub const SPLIT: &[u8] = b"\n--split--\n";
 
+/// A fuzz target's function.
+pub type Target = fn(&[u8]);
+
 /// Every target: its name (the `fuzz/fuzz_targets/NAME.rs` file and the
 /// `fuzz/corpus/NAME/` folder) and its function.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("bundle", bundle),
     ("dsse", dsse),
     ("statement", statement),
