@@ -387,7 +387,10 @@ fn find_in(
     }
     let mut found: Vec<FoundSignature> = Vec::new();
     let mut add = |f: FoundSignature| {
-        if !found.iter().any(|g| g.bytes == f.bytes && g.ignore == f.ignore) {
+        if !found
+            .iter()
+            .any(|g| g.bytes == f.bytes && g.ignore == f.ignore)
+        {
             found.push(f);
         }
     };

@@ -151,9 +151,10 @@ pub fn install_with(dir: &Path, options: &InstallOptions) -> Result<Installed> {
     warnings.extend(settings.problems());
     let mut notes = Vec::new();
     if git_lfs_available() {
-        notes.push(format!(
+        notes.push(
             "Git LFS: this hook runs `git lfs pre-push` itself. `git lfs install` and `git lfs update` in this repository now stop with \"Hook already exists: pre-push\" and skip LFS's other hooks (post-checkout, post-commit, post-merge: file locking); to have all of them, run `git lfs update --force` and then `msign hook install` again"
-        ));
+                .to_string(),
+        );
     }
     Ok(Installed {
         status: "installed",
@@ -269,13 +270,16 @@ impl Settings {
     }
 
     fn path(&self, key: &str) -> Result<PathBuf> {
-        self.cfg.get_path(key).map(|p| self.base.join(p)).map_err(|_| {
-            Error::Usage(format!(
-                "the msign pre-push hook needs `git config {key} <file>` ({} mode, method {})",
-                self.mode.as_str(),
-                self.method
-            ))
-        })
+        self.cfg
+            .get_path(key)
+            .map(|p| self.base.join(p))
+            .map_err(|_| {
+                Error::Usage(format!(
+                    "the msign pre-push hook needs `git config {key} <file>` ({} mode, method {})",
+                    self.mode.as_str(),
+                    self.method
+                ))
+            })
     }
 
     fn paths(&self, key: &str) -> Vec<PathBuf> {

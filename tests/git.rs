@@ -1459,7 +1459,14 @@ fn the_default_file_store_writes_where_verify_looks() {
     );
     let out = run_ok(
         s.gms(&work)
-            .args(["--json", "verify", "key", "--path", "weights", "--public-key"])
+            .args([
+                "--json",
+                "verify",
+                "key",
+                "--path",
+                "weights",
+                "--public-key",
+            ])
             .arg(&s.public),
     );
     assert_eq!(json_of(&out)["signature_kind"], "work-tree");
@@ -1502,11 +1509,7 @@ fn a_second_signer_adds_a_note_line_instead_of_replacing_the_first() {
     };
     sign(&s.key);
     let out = sign(&b_key);
-    assert!(
-        stdout(&out).contains("next to 1 other"),
-        "{}",
-        stdout(&out)
-    );
+    assert!(stdout(&out).contains("next to 1 other"), "{}", stdout(&out));
     let head = s.git_ok(&work, &["rev-parse", "HEAD"]).trim().to_string();
     let note = s.git_ok(&work, &["notes", "--ref", "model-signing", "show", &head]);
     assert_eq!(note.lines().count(), 2, "{note}");
@@ -1519,7 +1522,10 @@ fn a_second_signer_adds_a_note_line_instead_of_replacing_the_first() {
     assert_eq!(note.lines().count(), 2, "{note}");
     run_ok(s.gms(&work).args(["verify", "--public-key"]).arg(&b_public));
     // The notes commit says what it records.
-    let subject = s.git_ok(&work, &["log", "-1", "--format=%s", "refs/notes/model-signing"]);
+    let subject = s.git_ok(
+        &work,
+        &["log", "-1", "--format=%s", "refs/notes/model-signing"],
+    );
     assert!(
         subject.starts_with(&format!("msign: signature of {head} by key ")),
         "{subject}"
@@ -1535,8 +1541,14 @@ fn from_a_subfolder_both_front_ends_sign_the_whole_repository() {
     let s = Sandbox::new();
     let work = s.model_repo();
     let sub = work.join("weights");
-    let top = run_ok(s.msign(&work).args(["--json", "digest", "--git-rev", "HEAD"]));
-    let from_sub = run_ok(s.msign(&sub).args(["--json", "digest", "--git-rev", "HEAD"]));
+    let top = run_ok(
+        s.msign(&work)
+            .args(["--json", "digest", "--git-rev", "HEAD"]),
+    );
+    let from_sub = run_ok(
+        s.msign(&sub)
+            .args(["--json", "digest", "--git-rev", "HEAD"]),
+    );
     assert_eq!(resources(&stdout(&from_sub)), resources(&stdout(&top)));
     let out = run_ok(
         s.gms(&sub)
@@ -1554,14 +1566,25 @@ fn from_a_subfolder_both_front_ends_sign_the_whole_repository() {
             .arg(&sub)
             .arg(":/weights"),
     );
-    let dot = run_ok(s.msign(&sub).args(["--json", "digest", "--git-rev", "HEAD", "."]));
+    let dot = run_ok(
+        s.msign(&sub)
+            .args(["--json", "digest", "--git-rev", "HEAD", "."]),
+    );
     assert_eq!(resources(&stdout(&named)), resources(&stdout(&dot)));
     assert_ne!(resources(&stdout(&named)), resources(&stdout(&top)));
     // The rule is stated in both helps.
     let h = run_ok(s.msign(&work).args(["sign", "key", "--help"]));
-    assert!(stdout(&h).contains("the whole repository"), "{}", stdout(&h));
+    assert!(
+        stdout(&h).contains("the whole repository"),
+        "{}",
+        stdout(&h)
+    );
     let h = run_ok(s.gms(&work).args(["sign", "key", "--help"]));
-    assert!(stdout(&h).contains("the whole repository"), "{}", stdout(&h));
+    assert!(
+        stdout(&h).contains("the whole repository"),
+        "{}",
+        stdout(&h)
+    );
 }
 
 #[test]
@@ -1576,7 +1599,12 @@ fn a_fresh_clone_says_how_to_fetch_the_notes() {
     s.git_ok(&work, &["push", "-q", "origin", "refs/notes/model-signing"]);
     let fresh = s.clone("fresh", true);
     // No signature found: exit 3, as for a missing signature file; the fetch command.
-    let out = run_fails(s.gms(&fresh).args(["verify", "--public-key"]).arg(&s.public), 3);
+    let out = run_fails(
+        s.gms(&fresh)
+            .args(["verify", "--public-key"])
+            .arg(&s.public),
+        3,
+    );
     let err = stderr(&out);
     assert!(err.contains("do not fetch notes by default"), "{err}");
     assert!(
@@ -1602,7 +1630,11 @@ fn a_fresh_clone_says_how_to_fetch_the_notes() {
     let again = s.git_ok(&fresh, &["config", "--get-all", "remote.origin.fetch"]);
     assert_eq!(again, specs, "added once");
     s.git_ok(&fresh, &["fetch", "-q"]);
-    run_ok(s.gms(&fresh).args(["verify", "--public-key"]).arg(&s.public));
+    run_ok(
+        s.gms(&fresh)
+            .args(["verify", "--public-key"])
+            .arg(&s.public),
+    );
 }
 
 #[test]
@@ -1643,7 +1675,11 @@ fn folder_verification_of_a_skip_smudge_checkout_names_the_lfs_pointers() {
         .map(|p| p.as_str().unwrap())
         .collect();
     pointers.sort();
-    assert_eq!(pointers, ["weights/model-1.bin", "weights/model-2.bin"], "{v}");
+    assert_eq!(
+        pointers,
+        ["weights/model-1.bin", "weights/model-2.bin"],
+        "{v}"
+    );
     // After `git lfs pull` it verifies.
     s.git_ok(&ptr, &["lfs", "pull"]);
     run_ok(&mut verify(false));
@@ -1662,7 +1698,13 @@ fn hook_install_names_missing_configuration_and_coexists_with_git_lfs() {
     );
     let v = json_of(&run_ok(s.msign(&dev).args(["--json", "hook", "install"])));
     assert_eq!(v["status"], "installed");
-    assert!(v["warnings"][0].as_str().unwrap().contains("msign.publicKey"), "{v}");
+    assert!(
+        v["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("msign.publicKey"),
+        "{v}"
+    );
     // A key that is not there is named too.
     s.git_ok(&dev, &["config", "msign.publicKey", "missing.pub"]);
     let out = run_ok(s.msign(&dev).args(["hook", "install"]));
@@ -1686,17 +1728,26 @@ fn hook_install_names_missing_configuration_and_coexists_with_git_lfs() {
         stderr(&out)
     );
     let lfs = run_fails(&mut s.git(&dev, &["lfs", "install"]), 2);
-    assert!(stderr(&lfs).contains("Hook already exists: pre-push"), "{}", stderr(&lfs));
+    assert!(
+        stderr(&lfs).contains("Hook already exists: pre-push"),
+        "{}",
+        stderr(&lfs)
+    );
     // The documented way to have both: LFS's hooks, then msign's pre-push again.
     run_ok(&mut s.git(&dev, &["lfs", "update", "--force"]));
     let post_checkout = dev.join(".git/hooks/post-checkout");
-    assert!(std::fs::read_to_string(&post_checkout).unwrap().contains("git lfs post-checkout"));
+    assert!(std::fs::read_to_string(&post_checkout)
+        .unwrap()
+        .contains("git lfs post-checkout"));
     run_ok(s.msign(&dev).args(["hook", "install"]));
     assert_eq!(
         std::fs::read_to_string(dev.join(".git/hooks/pre-push")).unwrap(),
         std::fs::read_to_string(repo().join("hooks/pre-push")).unwrap()
     );
-    s.git_ok(&dev, &["config", "msign.publicKey", s.public.to_str().unwrap()]);
+    s.git_ok(
+        &dev,
+        &["config", "msign.publicKey", s.public.to_str().unwrap()],
+    );
     run_ok(
         s.gms(&dev)
             .args(["sign", "--store", "notes", "--private-key"])

@@ -72,7 +72,12 @@ pub struct Target {
     /// The model folder inside the repository, from its top (default: the whole
     /// repository). The folder you run from does not matter, as for `msign --git-rev`
     /// without MODEL_PATH.
-    #[arg(long, value_name = "SUBDIR", default_value = "", hide_default_value = true)]
+    #[arg(
+        long,
+        value_name = "SUBDIR",
+        default_value = "",
+        hide_default_value = true
+    )]
     pub path: String,
     /// The repository, or a folder in it.
     #[arg(short = 'C', long = "git-dir", value_name = "DIR", default_value = ".")]

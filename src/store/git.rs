@@ -150,16 +150,17 @@ impl NotesStore {
     /// [`split_bundles`]).
     pub fn load_all(&self) -> Result<Vec<Vec<u8>>> {
         let note = self.load()?;
-        Ok(split_bundles(&note).into_iter().map(<[u8]>::to_vec).collect())
+        Ok(split_bundles(&note)
+            .into_iter()
+            .map(<[u8]>::to_vec)
+            .collect())
     }
 
     /// Moves [`NOTES_REF`] from the commit libgit2 just wrote (whose message is always
     /// "Notes added by 'git_note_create' from libgit2") to the same change with a message
     /// that says what it records, unless someone moved the ref meanwhile.
     fn reword_notes_commit(&self, repo: &Repository, message: &str) -> Result<()> {
-        let written = repo
-            .refname_to_id(NOTES_REF)
-            .map_err(git_err(NOTES_REF))?;
+        let written = repo.refname_to_id(NOTES_REF).map_err(git_err(NOTES_REF))?;
         let commit = repo.find_commit(written).map_err(git_err(NOTES_REF))?;
         let reworded = commit
             .amend(None, None, None, None, Some(message), None)
