@@ -157,8 +157,17 @@ pub fn run(ctx: &Ctx, method: VerifyMethod) -> ExitCode {
 fn verify(ctx: &Ctx, method: &VerifyMethod, common: &VerifyCommon) -> Result<serde_json::Value> {
     let resolved;
     let common = if common.model.hub_cache {
-        let (model, signature) =
-            crate::cli::hub::resolve_hub_cache(&common.model, &common.signature)?;
+        let spec = common
+            .model
+            .model_path
+            .to_str()
+            .ok_or_else(|| Error::Usage("--hub-cache needs ORG/NAME[@REV]".into()))?;
+        let cache_dir = crate::hub::HubConfig::from_env()?.cache_dir;
+        let (snapshot, signature) =
+            crate::hub::resolve_hub_cache(&cache_dir, spec, &common.signature)?;
+        let mut model = common.model.clone();
+        model.model_path = snapshot;
+        model.hub_cache = false;
         resolved = VerifyCommon {
             model,
             signature,
