@@ -47,6 +47,7 @@ pub mod sigstore;
 pub mod source;
 pub mod store;
 pub mod verify;
+pub mod workflow;
 
 #[doc(hidden)]
 pub mod cli;
