@@ -5,7 +5,7 @@
 //! exactly what a file-serialized SHA-256 manifest records: a model can be checked against
 //! its signature before a single weight byte is downloaded.
 //!
-//! The workflows ([`verify`], [`download`], [`sign`]) take a [`HubModel`] and return typed
+//! The workflows ([`verify`], [`download`](fn@download), [`sign`]) take a [`HubModel`] and return typed
 //! reports:
 //!
 //! ```no_run
