@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::hash::HashingConfig;
 use crate::manifest::{HashAlgorithm, DEFAULT_SHARD_SIZE};
 use crate::sign::Signer;
-use crate::source::{GitLocation, ModelSource, ModelSpec};
+use crate::source::{GitLocation, ModelSpec};
 
 /// The model and what to leave out of it.
 #[derive(Debug, Args, Clone)]
@@ -76,17 +76,15 @@ impl ModelArgs {
         }
     }
 
-    /// The source of the model's content ([`crate::source::open`]).
-    pub fn source(&self, allow_symlinks: bool) -> Result<Box<dyn ModelSource>> {
+    /// The model, for commands that cannot take `--hub-cache` (it is resolved to a
+    /// snapshot folder by `msign verify` only).
+    pub fn checked_spec(&self) -> Result<ModelSpec> {
         if self.hub_cache {
             return Err(Error::Usage(
                 "--hub-cache works with `msign verify` only".into(),
             ));
         }
-        crate::source::open(&ModelSpec {
-            allow_symlinks,
-            ..self.spec()
-        })
+        Ok(self.spec())
     }
 
     /// Whether git paths are ignored.

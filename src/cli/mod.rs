@@ -19,7 +19,7 @@ pub mod generate_key;
 pub mod gitcmd;
 pub mod hook;
 pub mod hub;
-pub mod hub_sigstore;
+pub mod hub_args;
 pub mod manifest;
 pub mod password;
 pub mod pkcs11;
