@@ -1,0 +1,394 @@
+//! `msign oci`: models stored as OCI artifacts, against a real registry (Debian's
+//! `docker-registry`, CNCF distribution 2.8, started here on loopback) holding a model
+//! pushed by a real ORAS client (PyPI `oras`, installed into `.venv-oci` by `.ci/run`).
+
+mod common;
+use common::*;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// A `docker-registry serve` on a free loopback port, with its storage and log in a
+/// temporary folder; stopped when dropped.
+struct Registry {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    fn start(auth: &str) -> Registry {
+        let dir = tempfile::tempdir().unwrap();
+        for _ in 0..5 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let config = dir.path().join("config.yml");
+            std::fs::write(
+                &config,
+                format!(
+                    "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}",
+                    dir.path().join("store").display()
+                ),
+            )
+            .unwrap();
+            let log = dir.path().join("registry.log");
+            let out = std::fs::File::create(&log).unwrap();
+            let child = Command::new("docker-registry")
+                .arg("serve")
+                .arg(&config)
+                .stdout(out.try_clone().unwrap())
+                .stderr(out)
+                .spawn()
+                .expect("docker-registry not found: run .ci/run (Debian package docker-registry)");
+            let mut child = child;
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Registry {
+                        child,
+                        port,
+                        log,
+                        _dir: dir,
+                    };
+                }
+                if child.try_wait().unwrap().is_some() {
+                    break; // the port was taken meanwhile: try another
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("docker-registry did not start");
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn log_len(&self) -> usize {
+        std::fs::read_to_string(&self.log).unwrap_or_default().len()
+    }
+
+    /// The access-log lines written since `from` (a [`Registry::log_len`]).
+    fn requests_since(&self, from: usize) -> Vec<String> {
+        // The access log line is written as the response ends: let it settle.
+        let mut len = self.log_len();
+        loop {
+            std::thread::sleep(Duration::from_millis(300));
+            let now = self.log_len();
+            if now == len {
+                break;
+            }
+            len = now;
+        }
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        log[from..]
+            .lines()
+            .filter(|l| {
+                l.contains("\"GET ")
+                    || l.contains("\"HEAD ")
+                    || l.contains("\"PUT ")
+                    || l.contains("\"POST ")
+            })
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn oras_python() -> PathBuf {
+    let p = std::env::var_os("MSIGN_OCI_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".venv-oci/bin/python"));
+    assert!(
+        p.exists(),
+        "{} not found: run .ci/run (it installs the ORAS client into .venv-oci) or set MSIGN_OCI_PYTHON",
+        p.display()
+    );
+    p
+}
+
+const ORAS: &str = r#"
+import sys, os, oras.client
+action, target, folder = sys.argv[1:4]
+c = oras.client.OrasClient(insecure=True)
+if len(sys.argv) > 4:
+    c.login(username=sys.argv[4], password=sys.argv[5], insecure=True)
+if action == "push":
+    os.chdir(folder)
+    files = sorted(f for f in os.listdir(".") if os.path.isfile(f))
+    r = c.push(target=target, files=files)
+    assert r.status_code == 201, r.status_code
+else:
+    c.pull(target=target, outdir=folder)
+print("ok")
+"#;
+
+/// Pushes every file of `folder` as one layer, ORAS-style (title annotations).
+fn oras_push(target: &str, folder: &Path) {
+    run_ok(
+        Command::new(oras_python())
+            .args(["-c", ORAS, "push", target])
+            .arg(folder),
+    );
+}
+
+/// Pulls `target` into `folder` with ORAS.
+fn oras_pull(target: &str, folder: &Path) {
+    run_ok(
+        Command::new(oras_python())
+            .args(["-c", ORAS, "pull", target])
+            .arg(folder),
+    );
+}
+
+/// A flat model (ORAS names layers by base name).
+fn flat_model(dir: &Path, name: &str, weights: &[u8]) -> PathBuf {
+    let m = dir.join(name);
+    std::fs::create_dir_all(&m).unwrap();
+    std::fs::write(m.join("model.safetensors"), weights).unwrap();
+    std::fs::write(m.join("config.json"), b"{\"hidden\": 8}").unwrap();
+    std::fs::write(m.join("tokenizer.json"), "{\"ü\": 1}").unwrap();
+    m
+}
+
+fn demo_key() -> (PathBuf, PathBuf) {
+    (
+        fixtures().join("keys/demo-p256.pem"),
+        fixtures().join("keys/demo-p256.pub"),
+    )
+}
+
+fn blob_gets(lines: &[String]) -> Vec<&String> {
+    lines
+        .iter()
+        .filter(|l| l.contains("\"GET ") && l.contains("/blobs/"))
+        .collect()
+}
+
+#[test]
+fn oci_sign_reads_no_layer_and_one_signature_verifies_registry_and_pulled_folder() {
+    let reg = Registry::start("");
+    let tmp = tempfile::tempdir().unwrap();
+    let weights: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+    let model = flat_model(tmp.path(), "src", &weights);
+    let target = format!("{}/demo/tiny:v1", reg.host());
+    oras_push(&target, &model);
+    let (key, public) = demo_key();
+    let sig = tmp.path().join("tiny.sig");
+
+    let before = reg.log_len();
+    let out = run_ok(
+        msign()
+            .args([
+                "--json",
+                "oci",
+                "sign",
+                "key",
+                &target,
+                "--attach",
+                "--signature",
+            ])
+            .arg(&sig)
+            .arg("--private-key")
+            .arg(&key),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["resources"], 3, "{report}");
+    assert_eq!(report["attached"]["via"], "tag-scheme", "{report}");
+    // Signing read manifests only: not one blob was downloaded.
+    let requests = reg.requests_since(before);
+    assert!(
+        requests.iter().any(|l| l.contains("/manifests/v1")),
+        "the log does not show the requests: {requests:#?}"
+    );
+    assert!(
+        blob_gets(&requests).is_empty(),
+        "signing read blobs: {requests:#?}"
+    );
+
+    // From the registry: the attached signature verifies.
+    let out = run_ok(
+        msign()
+            .args(["oci", "verify", "key", &target, "--public-key"])
+            .arg(&public),
+    );
+    assert!(
+        stdout(&out).contains("referrer sha256:"),
+        "{}",
+        stdout(&out)
+    );
+    // And the signature file against the manifest.
+    run_ok(
+        msign()
+            .args(["oci", "verify", "key", &target, "--signature"])
+            .arg(&sig)
+            .arg("--public-key")
+            .arg(&public),
+    );
+
+    // The pulled files verify against the same signature, with msign and model_signing.
+    let pulled = tmp.path().join("tiny");
+    oras_pull(&target, &pulled);
+    run_ok(
+        msign()
+            .args(["verify", "key"])
+            .arg(&pulled)
+            .arg("--signature")
+            .arg(&sig)
+            .arg("--public-key")
+            .arg(&public),
+    );
+    run_ok(
+        reference_cli()
+            .args(["verify", "key"])
+            .arg(&pulled)
+            .arg("--signature")
+            .arg(&sig)
+            .arg("--public_key")
+            .arg(&public),
+    );
+    // The statement is the files statement of the pulled folder, byte for byte.
+    let folder_sig = tmp.path().join("folder.sig");
+    run_ok(
+        msign()
+            .args(["sign", "key", "--no-ignore-git-paths"])
+            .arg(&pulled)
+            .arg("--signature")
+            .arg(&folder_sig)
+            .arg("--private-key")
+            .arg(&key),
+    );
+    assert_eq!(payload_of(&sig), payload_of(&folder_sig));
+}
+
+#[test]
+fn oci_verify_accepts_model_signing_signature_of_the_pulled_folder() {
+    let reg = Registry::start("");
+    let tmp = tempfile::tempdir().unwrap();
+    let model = flat_model(tmp.path(), "src", b"weights");
+    let target = format!("{}/demo/ref:v1", reg.host());
+    oras_push(&target, &model);
+    let pulled = tmp.path().join("ref");
+    oras_pull(&target, &pulled);
+    let (key, public) = demo_key();
+    let sig = tmp.path().join("ref.sig");
+    // model_signing records its git ignore paths: they leave the same names out here.
+    run_ok(
+        reference_cli()
+            .args(["sign", "key"])
+            .arg(&pulled)
+            .arg("--signature")
+            .arg(&sig)
+            .arg("--private_key")
+            .arg(&key),
+    );
+    run_ok(
+        msign()
+            .args(["oci", "verify", "key", &target, "--signature"])
+            .arg(&sig)
+            .arg("--public-key")
+            .arg(&public),
+    );
+}
+
+#[test]
+fn oci_verify_fails_closed() {
+    let reg = Registry::start("");
+    let tmp = tempfile::tempdir().unwrap();
+    let (key, public) = demo_key();
+    let (other_key, _) = ec_keypair(tmp.path(), "prime256v1");
+
+    // Unsigned: nothing attached.
+    let model = flat_model(tmp.path(), "a", b"weights v1");
+    let unsigned = format!("{}/demo/unsigned:v1", reg.host());
+    oras_push(&unsigned, &model);
+    let out = run_fails(
+        msign()
+            .args(["oci", "verify", "key", &unsigned, "--public-key"])
+            .arg(&public),
+        1,
+    );
+    assert!(
+        stderr(&out).contains("no signature is attached"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Signed by another key.
+    let other = format!("{}/demo/other:v1", reg.host());
+    oras_push(&other, &model);
+    run_ok(
+        msign()
+            .args(["oci", "sign", "key", &other, "--attach", "--private-key"])
+            .arg(&other_key),
+    );
+    let out = run_fails(
+        msign()
+            .args(["oci", "verify", "key", &other, "--public-key"])
+            .arg(&public),
+        1,
+    );
+    assert!(
+        stderr(&out).contains("signature verification failed"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A layer replaced after signing: a new manifest under the same tag.
+    let target = format!("{}/demo/replaced:v1", reg.host());
+    oras_push(&target, &model);
+    let sig = tmp.path().join("replaced.sig");
+    run_ok(
+        msign()
+            .args(["oci", "sign", "key", &target, "--attach", "--signature"])
+            .arg(&sig)
+            .arg("--private-key")
+            .arg(&key),
+    );
+    run_ok(
+        msign()
+            .args(["oci", "verify", "key", &target, "--public-key"])
+            .arg(&public),
+    );
+    std::fs::write(model.join("model.safetensors"), b"weights v2, poisoned").unwrap();
+    oras_push(&target, &model);
+    let out = run_fails(
+        msign()
+            .args(["oci", "verify", "key", &target, "--public-key"])
+            .arg(&public),
+        1,
+    );
+    assert!(
+        stderr(&out).contains("no signature is attached"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_fails(
+        msign()
+            .args(["oci", "verify", "key", &target, "--signature"])
+            .arg(&sig)
+            .arg("--public-key")
+            .arg(&public),
+        1,
+    );
+    assert!(
+        stderr(&out).contains("model.safetensors") && stderr(&out).contains("content differs"),
+        "{}",
+        stderr(&out)
+    );
+}
