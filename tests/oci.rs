@@ -125,9 +125,11 @@ fn oras_python() -> PathBuf {
 const ORAS: &str = r#"
 import sys, os, oras.client
 action, target, folder = sys.argv[1:4]
-c = oras.client.OrasClient(insecure=True)
 if len(sys.argv) > 4:
-    c.login(username=sys.argv[4], password=sys.argv[5], insecure=True)
+    c = oras.client.OrasClient(insecure=True, auth_backend="basic")
+    c.auth.set_basic_auth(sys.argv[4], sys.argv[5])
+else:
+    c = oras.client.OrasClient(insecure=True)
 if action == "push":
     os.chdir(folder)
     files = sorted(f for f in os.listdir(".") if os.path.isfile(f))
@@ -144,6 +146,16 @@ fn oras_push(target: &str, folder: &Path) {
         Command::new(oras_python())
             .args(["-c", ORAS, "push", target])
             .arg(folder),
+    );
+}
+
+/// Pushes like [`oras_push`], logged in as `user`.
+fn oras_push_as(target: &str, folder: &Path, user: &str, password: &str) {
+    run_ok(
+        Command::new(oras_python())
+            .args(["-c", ORAS, "push", target])
+            .arg(folder)
+            .args([user, password]),
     );
 }
 
@@ -390,5 +402,250 @@ fn oci_verify_fails_closed() {
         stderr(&out).contains("model.safetensors") && stderr(&out).contains("content differs"),
         "{}",
         stderr(&out)
+    );
+}
+
+/// The manifest `target` (`host/repo:tag`) as stored: its bytes.
+fn manifest_bytes(host: &str, repo: &str, reference: &str) -> Vec<u8> {
+    let resp = ureq::get(&format!("http://{host}/v2/{repo}/manifests/{reference}"))
+        .set("Accept", "application/vnd.oci.image.manifest.v1+json")
+        .call()
+        .unwrap();
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut resp.into_reader(), &mut out).unwrap();
+    out
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[test]
+fn oci_index_needs_a_platform_it_has() {
+    let reg = Registry::start("");
+    let tmp = tempfile::tempdir().unwrap();
+    let model = flat_model(tmp.path(), "m", b"weights");
+    oras_push(&format!("{}/demo/idx:amd64", reg.host()), &model);
+    let child = manifest_bytes(&reg.host(), "demo/idx", "amd64");
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": format!("sha256:{}", sha256_hex(&child)),
+            "size": child.len(),
+            "platform": {"os": "linux", "architecture": "amd64"},
+        }],
+    });
+    ureq::put(&format!(
+        "http://{}/v2/demo/idx/manifests/multi",
+        reg.host()
+    ))
+    .set("Content-Type", "application/vnd.oci.image.index.v1+json")
+    .send_bytes(&serde_json::to_vec(&index).unwrap())
+    .unwrap();
+    let target = format!("{}/demo/idx:multi", reg.host());
+    let (key, public) = demo_key();
+    for platform in [None, Some("linux/arm64")] {
+        let mut cmd = msign();
+        cmd.args(["oci", "sign", "key", &target, "--attach", "--private-key"])
+            .arg(&key);
+        if let Some(p) = platform {
+            cmd.args(["--platform", p]);
+        }
+        let out = run_fails(&mut cmd, 2);
+        assert!(stderr(&out).contains("linux/amd64"), "{}", stderr(&out));
+    }
+    run_ok(
+        msign()
+            .args([
+                "oci",
+                "sign",
+                "key",
+                &target,
+                "--platform",
+                "linux/amd64",
+                "--attach",
+            ])
+            .arg("--private-key")
+            .arg(&key),
+    );
+    // The signature is the platform manifest's: the child verifies by its own tag too.
+    run_ok(
+        msign()
+            .args([
+                "oci",
+                "verify",
+                "key",
+                &format!("{}/demo/idx:amd64", reg.host()),
+            ])
+            .arg("--public-key")
+            .arg(&public),
+    );
+}
+
+/// A registry that serves `body` for every manifest, claiming `claimed` as its digest.
+fn lying_registry(body: Vec<u8>, claimed: String) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nDocker-Content-Digest: {claimed}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    port
+}
+
+#[test]
+fn oci_refuses_a_registry_that_lies_about_a_digest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (key, _) = demo_key();
+    let body = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": format!("sha256:{}", sha256_hex(b"{}")), "size": 2},
+        "layers": [{
+            "mediaType": "application/vnd.oci.image.layer.v1.tar",
+            "digest": format!("sha256:{}", sha256_hex(b"poison")),
+            "size": 6,
+            "annotations": {"org.opencontainers.image.title": "model.bin"},
+        }],
+    }))
+    .unwrap();
+    let asked = format!("sha256:{}", sha256_hex(b"the manifest that was signed"));
+    let honest_claim = format!("sha256:{}", sha256_hex(&body));
+    // Asked by digest, served other bytes (with an honest header for them).
+    let port = lying_registry(body.clone(), honest_claim);
+    let out = run_fails(
+        msign()
+            .args([
+                "oci",
+                "sign",
+                "key",
+                &format!("127.0.0.1:{port}/m@{asked}"),
+                "--signature",
+            ])
+            .arg(tmp.path().join("x.sig"))
+            .arg("--private-key")
+            .arg(&key),
+        1,
+    );
+    assert!(stderr(&out).contains("lies"), "{}", stderr(&out));
+    // Asked by tag, with a digest header the bytes do not have.
+    let port = lying_registry(body, asked);
+    let out = run_fails(
+        msign()
+            .args([
+                "oci",
+                "sign",
+                "key",
+                &format!("127.0.0.1:{port}/m:v1"),
+                "--signature",
+            ])
+            .arg(tmp.path().join("y.sig"))
+            .arg("--private-key")
+            .arg(&key),
+        1,
+    );
+    assert!(stderr(&out).contains("lies"), "{}", stderr(&out));
+    assert!(!tmp.path().join("x.sig").exists() && !tmp.path().join("y.sig").exists());
+}
+
+#[test]
+fn oci_basic_auth_from_flags_and_docker_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let htpasswd = tmp.path().join("htpasswd");
+    let out = run_ok(Command::new("htpasswd").args(["-Bbn", "alice", "s3cret"]));
+    std::fs::write(&htpasswd, &out.stdout).unwrap();
+    let reg = Registry::start(&format!(
+        "auth:\n  htpasswd:\n    realm: msign-test\n    path: {}\n",
+        htpasswd.display()
+    ));
+    let model = flat_model(tmp.path(), "m", b"weights");
+    let target = format!("{}/demo/private:v1", reg.host());
+    oras_push_as(&target, &model, "alice", "s3cret");
+    let (key, public) = demo_key();
+    let empty_config = tmp.path().join("no-docker");
+    std::fs::create_dir_all(&empty_config).unwrap();
+
+    // Anonymous: refused, saying how to log in.
+    let out = run_fails(
+        msign()
+            .env("DOCKER_CONFIG", &empty_config)
+            .args(["oci", "verify", "key", &target, "--public-key"])
+            .arg(&public),
+        2,
+    );
+    assert!(
+        stderr(&out).contains("--password-stdin"),
+        "{}",
+        stderr(&out)
+    );
+
+    // --username with the password on standard input.
+    let sign = |password: &str| {
+        let mut child = msign()
+            .env("DOCKER_CONFIG", &empty_config)
+            .args([
+                "oci",
+                "sign",
+                "key",
+                &target,
+                "--attach",
+                "--username",
+                "alice",
+                "--password-stdin",
+            ])
+            .arg("--private-key")
+            .arg(&key)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = sign("wrong");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = sign("s3cret");
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // Credentials from the Docker config, as `docker login` writes them.
+    let docker = tmp.path().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    use base64::Engine as _;
+    let auth = base64::engine::general_purpose::STANDARD.encode("alice:s3cret");
+    std::fs::write(
+        docker.join("config.json"),
+        format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.host()),
+    )
+    .unwrap();
+    run_ok(
+        msign()
+            .env("DOCKER_CONFIG", &docker)
+            .args(["oci", "verify", "key", &target, "--public-key"])
+            .arg(&public),
     );
 }
