@@ -134,7 +134,7 @@ pub struct ImageIndex {
 #[derive(Debug, Clone)]
 pub enum Parsed {
     /// An image manifest.
-    Manifest(ImageManifest),
+    Manifest(Box<ImageManifest>),
     /// An image index.
     Index(ImageIndex),
 }
@@ -171,7 +171,7 @@ pub fn parse(bytes: &[u8], content_type: Option<&str>, what: &str) -> Result<Par
     } else {
         let m: ImageManifest =
             serde_json::from_value(v).map_err(|e| bad(format!("bad image manifest: {e}")))?;
-        Ok(Parsed::Manifest(m))
+        Ok(Parsed::Manifest(Box::new(m)))
     }
 }
 

@@ -121,7 +121,7 @@ pub fn resolve(target: &Target, options: &OciOptions) -> Result<Resolved> {
             let bytes = crate::cli::reuse::read_limited_manifest(path)?;
             let what = path.display().to_string();
             let image = match image::parse(&bytes, None, &what)? {
-                image::Parsed::Manifest(m) => m,
+                image::Parsed::Manifest(m) => *m,
                 image::Parsed::Index(_) => {
                     return Err(Error::Usage(format!(
                         "{what} is an image index: save the manifest of one platform instead"
@@ -163,7 +163,7 @@ pub fn resolve(target: &Target, options: &OciOptions) -> Result<Resolved> {
             let what = reference.to_string();
             let (fetched, image, index_digest) =
                 match image::parse(&first.bytes, first.content_type.as_deref(), &what)? {
-                    image::Parsed::Manifest(m) => (first, m, None),
+                    image::Parsed::Manifest(m) => (first, *m, None),
                     image::Parsed::Index(idx) => {
                         let pick = image::pick_platform(&idx, options.platform.as_deref(), &what)?;
                         reference::check_digest(&pick.digest)
@@ -177,7 +177,7 @@ pub fn resolve(target: &Target, options: &OciOptions) -> Result<Resolved> {
                             child.content_type.as_deref(),
                             &child_what,
                         )? {
-                            image::Parsed::Manifest(m) => (child, m, Some(first.digest)),
+                            image::Parsed::Manifest(m) => (child, *m, Some(first.digest)),
                             image::Parsed::Index(_) => {
                                 return Err(Error::Usage(format!(
                                     "{child_what} is a nested index, which msign does not follow"
