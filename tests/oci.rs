@@ -649,3 +649,120 @@ fn oci_basic_auth_from_flags_and_docker_config() {
             .arg(&public),
     );
 }
+
+/// A registry on loopback speaking the token protocol: manifests need `Bearer tok-alice`,
+/// which its realm `/token` gives for alice's basic credentials and the pull scope.
+fn token_registry(manifest: Vec<u8>) -> u16 {
+    use base64::Engine as _;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("alice:s3cret")
+    );
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let mut auth = String::new();
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+                if let Some(v) = h
+                    .strip_prefix("Authorization: ")
+                    .or(h.strip_prefix("authorization: "))
+                {
+                    auth = v.trim().to_string();
+                }
+            }
+            let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            let (status, extra, body): (&str, String, Vec<u8>) = if path.starts_with("/token") {
+                if auth == basic && path.contains("scope=repository%3Ademo%2Fm%3Apull") {
+                    (
+                        "200 OK",
+                        String::new(),
+                        br#"{"token":"tok-alice"}"#.to_vec(),
+                    )
+                } else {
+                    ("401 Unauthorized", String::new(), b"{}".to_vec())
+                }
+            } else if auth == "Bearer tok-alice" {
+                (
+                    "200 OK",
+                    "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n".into(),
+                    manifest.clone(),
+                )
+            } else {
+                (
+                    "401 Unauthorized",
+                    format!("WWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"test\",scope=\"repository:demo/m:pull\"\r\n"),
+                    b"{}".to_vec(),
+                )
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    port
+}
+
+#[test]
+fn oci_bearer_token_from_the_challenge_realm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (key, _) = demo_key();
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": format!("sha256:{}", sha256_hex(b"{}")), "size": 2},
+        "layers": [{
+            "mediaType": "application/vnd.oci.image.layer.v1.tar",
+            "digest": format!("sha256:{}", sha256_hex(b"weights")),
+            "size": 7,
+            "annotations": {"org.opencontainers.image.title": "model.bin"},
+        }],
+    }))
+    .unwrap();
+    let port = token_registry(manifest);
+    let target = format!("127.0.0.1:{port}/demo/m:v1");
+    let no_config = tmp.path().join("none");
+    let sign = |password: Option<&str>| {
+        let mut cmd = msign();
+        cmd.env("DOCKER_CONFIG", &no_config)
+            .args(["oci", "sign", "key", &target, "--signature"])
+            .arg(tmp.path().join("m.sig"))
+            .arg("--private-key")
+            .arg(&key)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if password.is_some() {
+            cmd.args(["--username", "alice", "--password-stdin"]);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let _ = stdin.write_all(password.unwrap_or("").as_bytes());
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    };
+    let out = sign(None);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refused anonymous access"),
+        "{}",
+        stderr(&out)
+    );
+    let out = sign(Some("wrong"));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = sign(Some("s3cret"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let payload = payload_of(&tmp.path().join("m.sig"));
+    assert!(String::from_utf8_lossy(&payload).contains("model.bin"));
+}
