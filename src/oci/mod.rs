@@ -113,12 +113,30 @@ fn media_type_of(parsed_declared: Option<&str>, content_type: Option<&str>) -> S
         .to_string()
 }
 
+/// Reads a manifest file of at most [`client::MAX_MANIFEST`] bytes.
+fn read_manifest_file(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut out = Vec::new();
+    f.take(client::MAX_MANIFEST + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| Error::io(path, e))?;
+    if out.len() as u64 > client::MAX_MANIFEST {
+        return Err(Error::Usage(format!(
+            "{}: larger than {} bytes, not an OCI manifest",
+            path.display(),
+            client::MAX_MANIFEST
+        )));
+    }
+    Ok(out)
+}
+
 /// Finds the manifest `target` names (through an index with `--platform`), checking every
 /// digest on the way.
 pub fn resolve(target: &Target, options: &OciOptions) -> Result<Resolved> {
     match target {
         Target::File(path) => {
-            let bytes = crate::cli::reuse::read_limited_manifest(path)?;
+            let bytes = read_manifest_file(path)?;
             let what = path.display().to_string();
             let image = match image::parse(&bytes, None, &what)? {
                 image::Parsed::Manifest(m) => *m,
