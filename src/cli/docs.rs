@@ -48,6 +48,10 @@ const HUB: [(&str, &str); 6] = [
     ("HF_HUB_CACHE", "the Hub cache (default $HF_HOME/hub)"),
     ("HF_HUB_OFFLINE", "1: use the cache only, no network"),
 ];
+const DOCKER: (&str, &str) = (
+    "DOCKER_CONFIG",
+    "registry credentials: $DOCKER_CONFIG/config.json (default ~/.docker/config.json)",
+);
 const SSL: (&str, &str) = (
     "SSL_CERT_FILE",
     "roots used without --certificate-chain (also SSL_CERT_DIR)",
@@ -74,6 +78,16 @@ fn env_vars(path: &[&str]) -> Vec<(&'static str, &'static str)> {
         }
         ["digest"] | ["sigstore", _] => v.push(CACHE),
         ["hook", _] => v.push(PASSWORD),
+        ["oci", action, method] => {
+            v.push(DOCKER);
+            match (*action, *method) {
+                ("sign", "key" | "certificate") => v.push(PASSWORD),
+                ("sign", "sigstore") => v.extend([CACHE].into_iter().chain(SIGSTORE)),
+                ("verify", "certificate") => v.push(SSL),
+                ("verify", "sigstore") => v.push(CACHE),
+                _ => {}
+            }
+        }
         _ => {}
     }
     match path {

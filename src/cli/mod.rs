@@ -21,6 +21,7 @@ pub mod hook;
 pub mod hub;
 pub mod hub_args;
 pub mod manifest;
+pub mod oci;
 pub mod password;
 pub mod pkcs11;
 pub mod progress;
@@ -96,6 +97,9 @@ pub enum Command {
     /// Work with manifest files (`msign digest --json` output): merge parts hashed elsewhere.
     #[command(subcommand)]
     Manifest(manifest::ManifestCommand),
+    /// Models in OCI registries: sign and verify from the manifest, signatures as referrers.
+    #[command(subcommand)]
+    Oci(oci::OciCommand),
     /// Create an EC key pair for `sign key` / `verify key` (msign.pem, msign.pub).
     #[command(name = "generate-key")]
     GenerateKey(generate_key::GenerateKeyArgs),
@@ -315,6 +319,7 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         Command::Hook(h) => hook::run(&ctx, h),
         Command::Sigstore(c) => sigstore::run(&ctx, c),
         Command::Manifest(m) => manifest::run(&ctx, m),
+        Command::Oci(c) => oci::run(&ctx, c),
         Command::GenerateKey(a) => generate_key::run(&ctx, a),
         Command::Completions(a) => docs::completions(a),
         Command::Man(a) => docs::man(&ctx, a),

@@ -1,0 +1,625 @@
+//! Models stored as OCI artifacts: sign and verify them from their manifests, without
+//! reading a layer, and keep the signature in the registry as an OCI 1.1 referrer.
+//!
+//! A model pushed ORAS-style (one layer per file, the name in the
+//! `org.opencontainers.image.title` annotation) is described completely by its manifest:
+//! the registry stores each layer under its sha256, and a raw layer's sha256 is its file's.
+//! [`image::to_manifest`] turns the manifest into the model_signing manifest of the pulled
+//! folder (file serialization, sha256), so one signature verifies the artifact in the
+//! registry ([`verify`]) and the pulled files (`msign verify`), also with model_signing.
+//!
+//! The signature goes to a file, or into the registry ([`sign`] with `attach`): the bundle
+//! as a blob, an artifact manifest whose `subject` is the signed manifest and whose
+//! `artifactType` is the Sigstore bundle's, and, where the registry has no referrers API,
+//! the referrers tag `sha256-<hex>` (OCI distribution spec 1.1). See `docs/oci.md`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::bundle::statement::PREDICATE_TYPE;
+use crate::error::{Error, ManifestDiff, Result};
+use crate::ignore::IgnoreRules;
+use crate::manifest::{HashAlgorithm, Manifest, Method};
+use crate::sign::{Signer, SigningConfig};
+use crate::store::{FileStore, SignatureStore};
+use crate::verify::VerifyingConfig;
+
+pub mod auth;
+pub mod client;
+pub mod image;
+pub mod reference;
+
+pub use auth::Credentials;
+pub use client::{Registry, RegistryOptions};
+pub use image::LayerOptions;
+pub use reference::Reference;
+
+/// The artifact type (and layer media type) of a signature attached as a referrer.
+pub const BUNDLE_ARTIFACT_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+/// The empty config of artifact manifests (OCI image spec 1.1).
+pub const EMPTY_CONFIG_TYPE: &str = "application/vnd.oci.empty.v1+json";
+/// The most an attached signature may weigh.
+pub const MAX_SIGNATURE: u64 = 16 << 20;
+/// The most referrers examined for one manifest.
+const MAX_REFERRERS: usize = 64;
+
+/// What to sign or verify: a manifest in a registry, or a manifest JSON file.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// `registry/repository:tag` or `@sha256:...`.
+    Registry(Reference),
+    /// A manifest saved to a file (`oras manifest fetch ... > m.json`).
+    File(PathBuf),
+}
+
+impl Target {
+    /// A file when `s` names an existing file, a registry reference otherwise.
+    pub fn parse(s: &str) -> Result<Self> {
+        let p = Path::new(s);
+        if p.is_file() {
+            return Ok(Target::File(p.to_path_buf()));
+        }
+        if s.ends_with(".json") && !s.contains(':') {
+            return Err(Error::Usage(format!(
+                "{s}: no such manifest file (for a registry, write REGISTRY/REPOSITORY:TAG)"
+            )));
+        }
+        Ok(Target::Registry(Reference::parse(s)?))
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Registry(r) => write!(f, "{r}"),
+            Target::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// How to reach the manifest and read it as a model.
+#[derive(Debug, Clone, Default)]
+pub struct OciOptions {
+    /// Connection and credentials.
+    pub registry: RegistryOptions,
+    /// `os/arch[/variant]`, to pick a manifest of an image index.
+    pub platform: Option<String>,
+    /// Which layers are signed, and how.
+    pub layers: LayerOptions,
+}
+
+/// A manifest found and read as a model.
+pub struct Resolved {
+    /// The registry, for a target in one.
+    pub registry: Option<Registry>,
+    /// The reference pinned to the signed manifest's digest (for a target in a registry).
+    pub reference: Option<Reference>,
+    /// The signed manifest's descriptor: media type, digest, size.
+    pub descriptor: image::Descriptor,
+    /// The digest of the index the manifest was picked from, if any.
+    pub index_digest: Option<String>,
+    /// The image manifest.
+    pub image: image::ImageManifest,
+    /// The model name (annotation, repository name, or file name).
+    pub model_name: String,
+}
+
+fn media_type_of(parsed_declared: Option<&str>, content_type: Option<&str>) -> String {
+    parsed_declared
+        .or(content_type.map(|c| c.split(';').next().unwrap_or("").trim()))
+        .filter(|m| !m.is_empty())
+        .unwrap_or(image::OCI_MANIFEST)
+        .to_string()
+}
+
+/// Reads a manifest file of at most [`client::MAX_MANIFEST`] bytes.
+fn read_manifest_file(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut out = Vec::new();
+    f.take(client::MAX_MANIFEST + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| Error::io(path, e))?;
+    if out.len() as u64 > client::MAX_MANIFEST {
+        return Err(Error::Usage(format!(
+            "{}: larger than {} bytes, not an OCI manifest",
+            path.display(),
+            client::MAX_MANIFEST
+        )));
+    }
+    Ok(out)
+}
+
+/// Finds the manifest `target` names (through an index with `--platform`), checking every
+/// digest on the way.
+pub fn resolve(target: &Target, options: &OciOptions) -> Result<Resolved> {
+    match target {
+        Target::File(path) => {
+            let bytes = read_manifest_file(path)?;
+            let what = path.display().to_string();
+            let image = match image::parse(&bytes, None, &what)? {
+                image::Parsed::Manifest(m) => *m,
+                image::Parsed::Index(_) => {
+                    return Err(Error::Usage(format!(
+                        "{what} is an image index: save the manifest of one platform instead"
+                    )))
+                }
+            };
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "oci-image".into());
+            Ok(Resolved {
+                registry: None,
+                reference: None,
+                descriptor: image::Descriptor {
+                    media_type: media_type_of(image.media_type.as_deref(), None),
+                    digest: client::sha256_digest(&bytes),
+                    size: bytes.len() as u64,
+                    artifact_type: None,
+                    annotations: None,
+                    platform: None,
+                },
+                index_digest: None,
+                model_name: image::model_name(&image, &stem),
+                image,
+            })
+        }
+        Target::Registry(reference) => {
+            let registry = Registry::new(reference, &options.registry)?;
+            let repo = &reference.repository;
+            let not_found = |r: &str| {
+                Error::Usage(format!(
+                    "{}/{repo}: no manifest {r} in the registry",
+                    reference.registry
+                ))
+            };
+            let first = registry
+                .get_manifest(repo, reference.manifest_reference())?
+                .ok_or_else(|| not_found(reference.manifest_reference()))?;
+            let what = reference.to_string();
+            let (fetched, image, index_digest) =
+                match image::parse(&first.bytes, first.content_type.as_deref(), &what)? {
+                    image::Parsed::Manifest(m) => (first, *m, None),
+                    image::Parsed::Index(idx) => {
+                        let pick = image::pick_platform(&idx, options.platform.as_deref(), &what)?;
+                        reference::check_digest(&pick.digest)
+                            .map_err(|e| Error::Other(format!("{what}: index entry: {e}")))?;
+                        let child = registry
+                            .get_manifest(repo, &pick.digest)?
+                            .ok_or_else(|| not_found(&pick.digest))?;
+                        let child_what = format!("{what} ({})", pick.digest);
+                        match image::parse(
+                            &child.bytes,
+                            child.content_type.as_deref(),
+                            &child_what,
+                        )? {
+                            image::Parsed::Manifest(m) => (child, *m, Some(first.digest)),
+                            image::Parsed::Index(_) => {
+                                return Err(Error::Usage(format!(
+                                    "{child_what} is a nested index, which msign does not follow"
+                                )))
+                            }
+                        }
+                    }
+                };
+            let fallback = repo.rsplit('/').next().unwrap_or(repo).to_string();
+            Ok(Resolved {
+                descriptor: image::Descriptor {
+                    media_type: media_type_of(
+                        image.media_type.as_deref(),
+                        fetched.content_type.as_deref(),
+                    ),
+                    digest: fetched.digest.clone(),
+                    size: fetched.bytes.len() as u64,
+                    artifact_type: None,
+                    annotations: None,
+                    platform: None,
+                },
+                reference: Some(reference.with_digest(&fetched.digest)),
+                registry: Some(registry),
+                index_digest,
+                model_name: image::model_name(&image, &fallback),
+                image,
+            })
+        }
+    }
+}
+
+/// Where a signature was attached.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attached {
+    /// Digest of the artifact manifest holding the bundle.
+    pub manifest: String,
+    /// Digest of the bundle blob.
+    pub bundle: String,
+    /// `referrers-api`, or `tag-scheme` with the tag.
+    pub via: String,
+    /// The referrers tag, when the tag scheme was used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+}
+
+/// What `sign` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignReport {
+    /// What was signed, as given.
+    pub target: String,
+    /// The signed manifest's digest.
+    pub digest: String,
+    /// The index it was picked from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<String>,
+    /// The model name in the statement.
+    pub model_name: String,
+    /// Signing method.
+    pub method: String,
+    /// Resources signed (one a layer, and the config with `include_config`).
+    pub resources: usize,
+    /// Total size of the signed layers, as the manifest says (none was read).
+    pub bytes: u64,
+    /// The statement's subject digest.
+    pub subject_digest: String,
+    /// The signature file written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// Where it was attached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attached: Option<Attached>,
+    /// The signed statement (`msign manifest` JSON shape).
+    #[serde(skip)]
+    pub manifest: Option<Manifest>,
+}
+
+/// Signs the model `target` names from its manifest and writes the signature to
+/// `signature`, attaches it in the registry (`attach`), or both.
+pub fn sign(
+    target: &Target,
+    options: &OciOptions,
+    signer: Box<dyn Signer>,
+    signature: Option<&Path>,
+    attach: bool,
+) -> Result<SignReport> {
+    if signature.is_none() && !attach {
+        return Err(Error::Usage(
+            "say where the signature goes: --signature FILE, --attach, or both".into(),
+        ));
+    }
+    if attach && matches!(target, Target::File(_)) {
+        return Err(Error::Usage(
+            "--attach needs a registry reference, not a manifest file".into(),
+        ));
+    }
+    let resolved = resolve(target, options)?;
+    let what = target.to_string();
+    let manifest = image::to_manifest(
+        &resolved.image,
+        &resolved.model_name,
+        &options.layers,
+        &what,
+    )?;
+    let method = signer.method().to_string();
+    let bundle = SigningConfig::new()
+        .use_signer(signer)
+        .sign_manifest(&manifest)?
+        .to_json();
+    let written = match signature {
+        Some(p) => Some(FileStore::new(p).save(&bundle)?),
+        None => None,
+    };
+    let attached = match (attach, &resolved.registry, &resolved.reference) {
+        (true, Some(reg), Some(r)) => Some(attach_bundle(
+            reg,
+            &r.repository,
+            &resolved.descriptor,
+            &bundle,
+        )?),
+        _ => None,
+    };
+    let bytes = resolved
+        .image
+        .layers
+        .iter()
+        .filter(|l| {
+            image::layer_name(l)
+                .is_some_and(|n| manifest.resources.keys().any(|k| k.path().as_str() == n))
+        })
+        .map(|l| l.size)
+        .sum();
+    Ok(SignReport {
+        target: what,
+        digest: resolved.descriptor.digest.clone(),
+        index: resolved.index_digest.clone(),
+        model_name: manifest.model_name.clone(),
+        method,
+        resources: manifest.resources.len(),
+        bytes,
+        subject_digest: format!("sha256:{}", hex::encode(manifest.root_digest())),
+        signature: written,
+        attached,
+        manifest: Some(manifest),
+    })
+}
+
+/// The referrers tag of a digest (`sha256:HEX` -> `sha256-HEX`).
+pub fn referrers_tag(digest: &str) -> String {
+    digest.replacen(':', "-", 1)
+}
+
+/// Pushes `bundle` as a referrer of `subject`: blobs, artifact manifest, and the referrers
+/// tag when the registry does not index referrers itself.
+pub fn attach_bundle(
+    registry: &Registry,
+    repo: &str,
+    subject: &image::Descriptor,
+    bundle: &[u8],
+) -> Result<Attached> {
+    let empty = registry.push_blob(repo, b"{}")?;
+    let bundle_digest = registry.push_blob(repo, bundle)?;
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": image::OCI_MANIFEST,
+        "artifactType": BUNDLE_ARTIFACT_TYPE,
+        "config": {"mediaType": EMPTY_CONFIG_TYPE, "digest": empty, "size": 2},
+        "layers": [{
+            "mediaType": BUNDLE_ARTIFACT_TYPE,
+            "digest": bundle_digest,
+            "size": bundle.len(),
+        }],
+        "subject": {
+            "mediaType": subject.media_type,
+            "digest": subject.digest,
+            "size": subject.size,
+        },
+        "annotations": {
+            "dev.sigstore.bundle.content": "dsse-envelope",
+            "dev.sigstore.bundle.predicateType": PREDICATE_TYPE,
+        },
+    });
+    let bytes = serde_json::to_vec(&manifest)
+        .map_err(|e| Error::Other(format!("rendering the artifact manifest: {e}")))?;
+    let digest = client::sha256_digest(&bytes);
+    let indexed = registry.put_manifest(repo, &digest, image::OCI_MANIFEST, &bytes)?;
+    if indexed
+        || registry
+            .referrers(repo, &subject.digest, BUNDLE_ARTIFACT_TYPE)?
+            .is_some()
+    {
+        return Ok(Attached {
+            manifest: digest,
+            bundle: bundle_digest,
+            via: "referrers-api".into(),
+            tag: None,
+        });
+    }
+    // The referrers tag scheme: an index under `sha256-<hex>` listing every referrer.
+    let tag = referrers_tag(&subject.digest);
+    let mut entries: Vec<serde_json::Value> = match registry.get_manifest(repo, &tag)? {
+        None => Vec::new(),
+        Some(f) => {
+            let v: serde_json::Value = serde_json::from_slice(&f.bytes)
+                .map_err(|e| Error::Other(format!("the referrers tag {tag} holds no JSON: {e}")))?;
+            match v.get("manifests").and_then(|m| m.as_array()) {
+                Some(m) if v.get("layers").is_none() => m.clone(),
+                _ => {
+                    return Err(Error::Other(format!(
+                        "the tag {tag} holds something else than a referrers index; msign does \
+                         not overwrite it"
+                    )))
+                }
+            }
+        }
+    };
+    if !entries
+        .iter()
+        .any(|e| e.get("digest").and_then(|d| d.as_str()) == Some(digest.as_str()))
+    {
+        entries.push(serde_json::json!({
+            "mediaType": image::OCI_MANIFEST,
+            "digest": digest,
+            "size": bytes.len(),
+            "artifactType": BUNDLE_ARTIFACT_TYPE,
+            "annotations": manifest["annotations"],
+        }));
+    }
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": image::OCI_INDEX,
+        "manifests": entries,
+    });
+    let index_bytes = serde_json::to_vec(&index)
+        .map_err(|e| Error::Other(format!("rendering the referrers index: {e}")))?;
+    registry.put_manifest(repo, &tag, image::OCI_INDEX, &index_bytes)?;
+    Ok(Attached {
+        manifest: digest,
+        bundle: bundle_digest,
+        via: "tag-scheme".into(),
+        tag: Some(tag),
+    })
+}
+
+/// What `verify` checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    /// What was verified, as given.
+    pub target: String,
+    /// The verified manifest's digest.
+    pub digest: String,
+    /// Who signed.
+    pub signer: String,
+    /// Where the signature came from: a file, or the referrer's manifest digest.
+    pub signature: String,
+    /// Resources checked.
+    pub resources: usize,
+    /// Warnings.
+    pub warnings: Vec<String>,
+}
+
+/// The attached signatures of `resolved`: `(artifact manifest digest, bundle bytes)`, from
+/// the referrers API or else the referrers tag. Referrers of another subject are skipped.
+pub fn attached_signatures(resolved: &Resolved) -> Result<Vec<(String, Vec<u8>)>> {
+    let (Some(registry), Some(reference)) = (&resolved.registry, &resolved.reference) else {
+        return Ok(Vec::new());
+    };
+    let repo = &reference.repository;
+    let subject = &resolved.descriptor.digest;
+    let index = match registry.referrers(repo, subject, BUNDLE_ARTIFACT_TYPE)? {
+        Some(i) => Some(i),
+        None => match registry.get_manifest(repo, &referrers_tag(subject))? {
+            None => None,
+            Some(f) => match image::parse(&f.bytes, f.content_type.as_deref(), "referrers tag")? {
+                image::Parsed::Index(i) => Some(i),
+                image::Parsed::Manifest(_) => None,
+            },
+        },
+    };
+    let mut out = Vec::new();
+    for d in index
+        .map(|i| i.manifests)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|d| d.artifact_type.as_deref() == Some(BUNDLE_ARTIFACT_TYPE))
+        .take(MAX_REFERRERS)
+    {
+        if reference::check_digest(&d.digest).is_err() {
+            continue;
+        }
+        let Some(f) = registry.get_manifest(repo, &d.digest)? else {
+            continue;
+        };
+        let image::Parsed::Manifest(m) =
+            image::parse(&f.bytes, f.content_type.as_deref(), &d.digest)?
+        else {
+            continue;
+        };
+        if m.subject.as_ref().map(|s| s.digest.as_str()) != Some(subject.as_str()) {
+            continue;
+        }
+        if let Some(layer) = m
+            .layers
+            .iter()
+            .find(|l| l.media_type == BUNDLE_ARTIFACT_TYPE)
+        {
+            out.push((
+                d.digest.clone(),
+                registry.get_blob(repo, &layer.digest, MAX_SIGNATURE)?,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Checks one signature against the resolved manifest: the bundle with `config`, then its
+/// statement against the layers.
+pub fn check_signature(
+    resolved: &Resolved,
+    config: &VerifyingConfig,
+    signature: &[u8],
+    what: &str,
+) -> Result<(String, usize, Vec<String>)> {
+    let signed = config.verify_signature(signature)?;
+    let ser = &signed.manifest.serialization;
+    if ser.method != Method::Files || ser.hash != HashAlgorithm::Sha256 {
+        return Err(Error::Usage(format!(
+            "the signature uses {} serialization with {}: a registry knows each layer's sha256 \
+             only, so only files/sha256 signatures can be checked there; verify the pulled \
+             folder with `msign verify` instead",
+            match ser.method {
+                Method::Files => "files",
+                Method::Shards { .. } => "shard",
+            },
+            ser.hash
+        )));
+    }
+    let options = LayerOptions {
+        include_config: signed
+            .manifest
+            .resources
+            .keys()
+            .any(|k| k.path().as_str() == image::CONFIG_RESOURCE)
+            && !resolved
+                .image
+                .layers
+                .iter()
+                .any(|l| image::layer_name(l) == Some(image::CONFIG_RESOURCE)),
+        // What a pull unpacks was signed as one resource or not at all: either way the
+        // comparison below decides.
+        allow_archives: true,
+        exclude: Vec::new(),
+    };
+    let actual = image::to_manifest(&resolved.image, &resolved.model_name, &options, what)
+        .map_err(|e| match e {
+            Error::Usage(m) => Error::InvalidSignature(m),
+            e => e,
+        })?;
+    // The statement's own ignore rules (a signature of the pulled folder made by
+    // model_signing records the git paths) leave the same names out here.
+    let rules = IgnoreRules::from_recorded(ser.ignore_paths.iter().map(String::as_str))?;
+    let actual = actual
+        .resources
+        .into_iter()
+        .filter(|(k, _)| !rules.is_ignored(k.path().as_str(), false))
+        .collect();
+    let diff = ManifestDiff::between(&signed.manifest.resources, &actual);
+    if !diff.is_empty() {
+        return Err(Error::ModelMismatch(diff));
+    }
+    Ok((
+        signed.signer,
+        signed.manifest.resources.len(),
+        signed.warnings,
+    ))
+}
+
+/// Verifies the model `target` names against `signature`, or against the signatures
+/// attached to it in the registry (one must verify).
+pub fn verify(
+    target: &Target,
+    options: &OciOptions,
+    config: &VerifyingConfig,
+    signature: Option<(&[u8], &str)>,
+) -> Result<VerifyReport> {
+    let resolved = resolve(target, options)?;
+    let what = target.to_string();
+    let report =
+        |(signer, resources, warnings): (String, usize, Vec<String>), from: String| VerifyReport {
+            target: what.clone(),
+            digest: resolved.descriptor.digest.clone(),
+            signer,
+            signature: from,
+            resources,
+            warnings,
+        };
+    if let Some((bytes, name)) = signature {
+        let checked = check_signature(&resolved, config, bytes, &what)?;
+        return Ok(report(checked, name.to_string()));
+    }
+    if resolved.registry.is_none() {
+        return Err(Error::Usage(
+            "a manifest file carries no attached signature: give --signature FILE".into(),
+        ));
+    }
+    let found = attached_signatures(&resolved)?;
+    if found.is_empty() {
+        return Err(Error::InvalidSignature(format!(
+            "no signature is attached to {what} ({}): it is unsigned, or it changed since it \
+             was signed (a new manifest under the same tag); sign it with `msign oci sign \
+             --attach`, or give --signature FILE",
+            resolved.descriptor.digest
+        )));
+    }
+    let mut failures = Vec::new();
+    for (digest, bytes) in &found {
+        match check_signature(&resolved, config, bytes, &what) {
+            Ok(checked) => return Ok(report(checked, format!("referrer {digest}"))),
+            Err(e) if found.len() == 1 => return Err(e),
+            Err(e) => failures.push(format!("referrer {digest}: {e}")),
+        }
+    }
+    Err(Error::InvalidSignature(format!(
+        "none of the {} signatures attached to {what} verifies:\n  {}",
+        found.len(),
+        failures.join("\n  ")
+    )))
+}
