@@ -16,6 +16,7 @@ manifest = hashing_config.hash("finbert")
 from __future__ import annotations
 
 from collections.abc import Iterable
+import errno
 import json
 import os
 import pathlib
@@ -43,6 +44,15 @@ _GIT_PATHS = (".git", ".gitattributes", ".github", ".gitignore")
 
 def _fspath(p: PathLike) -> str:
     return os.fsdecode(os.fspath(p))
+
+
+def _existing(p: PathLike) -> str:
+    """The path of a key or certificate file, which model_signing reads when it is
+    configured: a missing one is a FileNotFoundError there, not at signing time."""
+    path = _fspath(p)
+    if not os.path.exists(path):
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
+    return path
 
 
 def hash(model_path: PathLike) -> manifest.Manifest:  # noqa: A001 - model_signing's name

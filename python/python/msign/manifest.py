@@ -55,6 +55,13 @@ class ResourceDescriptor:
     digest: Digest
 
 
+def _comparable(m: Any) -> dict[str, tuple[str, bytes]]:
+    return {
+        r.identifier: (r.digest.algorithm, r.digest.digest_value)
+        for r in m.resource_descriptors()
+    }
+
+
 class Manifest:
     """The resources of a model and their digests, with how they were made."""
 
@@ -92,22 +99,19 @@ class Manifest:
     def __eq__(self, other: object) -> bool:
         """Manifests are equal when they name the same resources with the same digests
         (model names and serialization parameters are not compared, as in
-        model_signing)."""
-        if not isinstance(other, Manifest):
+        model_signing). A `model_signing.manifest.Manifest` compares too."""
+        if not hasattr(other, "resource_descriptors"):
             return NotImplemented
-        return self._digests() == other._digests()
+        return _comparable(self) == _comparable(other)
 
     def __hash__(self) -> int:
-        return hash(tuple(sorted(self._digests().items())))
+        return hash(tuple(sorted(_comparable(self).items())))
 
     def __repr__(self) -> str:
         return (
             f"Manifest(model_name={self._name!r}, resources={len(self._resources)}, "
             f"serialization_type={self._serialization!r})"
         )
-
-    def _digests(self) -> dict[str, Digest]:
-        return {r.identifier: r.digest for r in self._resources}
 
     def resource_descriptors(self) -> Iterator[ResourceDescriptor]:
         """Yields every resource (identifier and digest) in canonical order."""

@@ -162,7 +162,7 @@ class Config:
         """
         self._signer = {
             "method": "key",
-            "private_key": _path(private_key),
+            "private_key": hashing._existing(private_key),
             "password": password,
         }
         return self
@@ -186,9 +186,9 @@ class Config:
         """
         self._signer = {
             "method": "certificate",
-            "private_key": _path(private_key),
-            "signing_certificate": _path(signing_certificate),
-            "certificate_chain": [_path(c) for c in certificate_chain],
+            "private_key": hashing._existing(private_key),
+            "signing_certificate": hashing._existing(signing_certificate),
+            "certificate_chain": [hashing._existing(c) for c in certificate_chain],
         }
         return self
 
@@ -234,8 +234,8 @@ class Config:
         self._signer = {
             "method": "pkcs11_certificate",
             "pkcs11_uri": pkcs11_uri,
-            "signing_certificate": _path(signing_certificate),
-            "certificate_chain": [_path(c) for c in certificate_chain],
+            "signing_certificate": hashing._existing(signing_certificate),
+            "certificate_chain": [hashing._existing(c) for c in certificate_chain],
             "module_paths": [_path(p) for p in module_paths],
         }
         return self

@@ -147,7 +147,7 @@ class Config:
         Returns:
             This configuration.
         """
-        self._verifier = {"method": "key", "public_key": _path(public_key)}
+        self._verifier = {"method": "key", "public_key": hashing._existing(public_key)}
         return self
 
     def use_certificate_verifier(
@@ -169,6 +169,6 @@ class Config:
         del log_fingerprints
         self._verifier = {
             "method": "certificate",
-            "certificate_chain": [_path(c) for c in certificate_chain],
+            "certificate_chain": [hashing._existing(c) for c in certificate_chain],
         }
         return self
