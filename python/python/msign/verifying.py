@@ -59,6 +59,7 @@ class Config:
         self._hashing_config: Optional[hashing.Config] = None
         self._verifier: Optional[dict[str, Any]] = None
         self._ignore_unsigned_files = False
+        self._log_fingerprints = False
 
     def verify(
         self, model_path: hashing.PathLike, signature_path: hashing.PathLike
@@ -91,6 +92,8 @@ class Config:
         )
         for w in report["warnings"]:
             _log.warning("%s", w)
+        if self._log_fingerprints:
+            _log.info("signed by %s", report["signer"])
 
     def set_hashing_config(self, hashing_config: hashing.Config) -> Self:
         """Hashes the model with this configuration instead of the signature's.
@@ -161,12 +164,13 @@ class Config:
         Args:
             certificate_chain: Trusted root (and intermediate) certificates, PEM files;
               the system's roots when empty.
-            log_fingerprints: Log the signing certificate's fingerprint.
+            log_fingerprints: Log who signed (the signing certificate) at INFO level
+              on the `msign` logger.
 
         Returns:
             This configuration.
         """
-        del log_fingerprints
+        self._log_fingerprints = log_fingerprints
         self._verifier = {
             "method": "certificate",
             "certificate_chain": [hashing._existing(c) for c in certificate_chain],
