@@ -605,7 +605,10 @@ fn git_verify_revision(
 /// The native module; see the package's Python files for the public API.
 #[pymodule]
 fn _msign(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add("ModelMismatchError", m.py().get_type::<ModelMismatchError>())?;
+    m.add(
+        "ModelMismatchError",
+        m.py().get_type::<ModelMismatchError>(),
+    )?;
     m.add_function(wrap_pyfunction!(hash, m)?)?;
     m.add_function(wrap_pyfunction!(sign, m)?)?;
     m.add_function(wrap_pyfunction!(sign_manifest, m)?)?;
