@@ -567,6 +567,9 @@ fn step(
     windows: &mut Windows,
     files: Files<'_>,
 ) -> Result<Vec<Option<Vec<u8>>>> {
+    if progress.cancelled() {
+        return Err(Error::Other("hashing interrupted".into()));
+    }
     let window = lane_window(ser.hash, jobs.len());
     let mut parts = Vec::with_capacity(jobs.len());
     for job in jobs.iter_mut() {

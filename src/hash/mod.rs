@@ -28,6 +28,13 @@ pub trait Progress: Sync {
     fn advance(&self, bytes: u64);
     /// Hashing is done.
     fn finish(&self) {}
+    /// True when the caller wants hashing stopped (Ctrl-C seen by a front end that cannot
+    /// take the signal itself, like the Python binding). Checked by every worker before
+    /// each window, so hashing ends with an error ("hashing interrupted") within one
+    /// window.
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
 /// Progress that goes nowhere.
@@ -262,5 +269,37 @@ impl HashingConfig {
             reused_files: digests.reused_files,
             ignore_rules,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// Asks to stop once anything was hashed, as a binding does on Ctrl-C.
+    struct StopAfterFirstBytes(AtomicU64);
+
+    impl Progress for StopAfterFirstBytes {
+        fn advance(&self, bytes: u64) {
+            self.0.fetch_add(bytes, Ordering::Relaxed);
+        }
+        fn cancelled(&self) -> bool {
+            self.0.load(Ordering::Relaxed) > 0
+        }
+    }
+
+    #[test]
+    fn a_cancelled_hash_stops_early_with_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..8 {
+            std::fs::write(dir.path().join(format!("f{i}")), vec![i as u8; 16 << 20]).unwrap();
+        }
+        let progress = StopAfterFirstBytes(AtomicU64::new(0));
+        let got = HashingConfig::new()
+            .hash_with_progress(&crate::DirSource::new(dir.path()), &progress)
+            .unwrap_err();
+        assert_eq!(got.to_string(), "hashing interrupted");
+        assert!(progress.0.load(Ordering::Relaxed) < 8 * (16 << 20));
     }
 }

@@ -1,0 +1,52 @@
+"""Sign and verify machine-learning models, on msign's Rust core.
+
+`msign.hashing`, `msign.signing`, `msign.verifying` and `msign.manifest` offer
+model_signing 1.1.1's public API with the same names, parameters and defaults, so
+`import msign as model_signing` runs existing code unchanged, and signatures made by
+either verify with the other. msign adds `digest` (a model's manifest as JSON),
+`manifest.merge`, `signing.Config.sign_manifest`, and `git` (sign and verify a git
+revision).
+
+```python
+import msign
+
+msign.signing.Config().use_elliptic_key_signer(private_key="key.pem").sign(
+    "finbert", "finbert.sig"
+)
+msign.verifying.Config().use_elliptic_key_verifier(public_key="key.pub").verify(
+    "finbert", "finbert.sig"
+)
+```
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from msign import git
+from msign import hashing
+from msign import manifest
+from msign import signing
+from msign import verifying
+
+__version__ = "0.1.0"
+
+__all__ = ["digest", "git", "hashing", "manifest", "signing", "verifying"]
+
+
+def digest(
+    model_path: hashing.PathLike, config: Optional[hashing.Config] = None
+) -> dict[str, Any]:
+    """Hashes a model and returns its manifest as JSON, as `msign digest --json` prints
+    it: `model_name`, `digest` (`{"sha256": ...}`, the subject digest a signature
+    carries), `serialization` and `resources` (`name`, `algorithm`, `digest`).
+
+    Args:
+        model_path: The model folder or file.
+        config: How to hash (default: model_signing's defaults).
+
+    Returns:
+        The manifest JSON, which `manifest.merge` and `signing.Config.sign_manifest`
+        take.
+    """
+    return (config or hashing.Config()).hash(model_path).to_json()
