@@ -1,12 +1,9 @@
-//! Signing through a Rekor v2 log (dsse 0.0.2 entries, checkpoint-only proofs, no SET,
-//! RFC 3161 timestamps as the only signing time) against the loopback test instance, and
-//! verifying the result; each tampering fails with its own message.
-//!
-//! The reference (model_signing 1.1.1 on the sigstore-python installed in the reference
-//! venv) cannot verify dsse 0.0.2 entries: its verifier accepts DSSE envelopes in Rekor v2
-//! only as hashedrekord 0.0.2 entries over the PAE and fails with "Unsupported DSSE log
-//! entry type: dsse/0.0.2". The test asserts that fact, so a reference that learns the
-//! real Rekor v2 dsse form makes it fail and get updated.
+//! Signing through a Rekor v2 log as the spec defines it since May 2026 (the DSSE envelope
+//! logged as a `hashedrekord/0.0.2` entry over the SHA-256 of its PAE, checkpoint-only
+//! proofs, no SET, RFC 3161 timestamps as the only signing time) against the loopback test
+//! instance, and verifying the result with msign, the reference (model_signing 1.1.1) and
+//! sigstore-python 4.5.1; each tampering fails. Bundles of earlier msign builds, whose
+//! entries are `dsse/0.0.2`, still verify through msign's shim, and their tamperings fail.
 
 mod common;
 mod sigstore_instance;
@@ -41,6 +38,15 @@ impl Instance {
     fn reference_verify(&self, model: &Path, sig: &Path) -> Output {
         self.reference_verify_with(model, sig, &self.trust_config_v2())
     }
+
+    /// The same bundle with its entry re-logged as `dsse/0.0.2`, as earlier msign wrote it.
+    fn as_legacy_dsse(&self, bundle: &Value) -> Value {
+        ureq::post(&format!("{}/test/rekor-v2-dsse", self.url))
+            .send_json(bundle)
+            .unwrap()
+            .into_json()
+            .unwrap()
+    }
 }
 
 fn entry(b: &mut Value) -> &mut Value {
@@ -54,19 +60,45 @@ fn flip_b64(v: &mut Value, at: usize) {
     *v = Value::String(B64.encode(bytes));
 }
 
-/// Rewrites the canonicalized body through `f` (on its JSON).
-fn edit_body(b: &mut Value, f: impl Fn(&mut Value)) {
+/// Rewrites the canonicalized body's spec (`spec.<key>`) through `f`.
+fn edit_body(b: &mut Value, key: &str, f: impl Fn(&mut Value)) {
     let mut body: Value = serde_json::from_slice(
         &B64.decode(entry(b)["canonicalizedBody"].as_str().unwrap())
             .unwrap(),
     )
     .unwrap();
-    f(&mut body["spec"]["dsseV002"]);
+    f(&mut body["spec"][key]);
     entry(b)["canonicalizedBody"] = Value::String(B64.encode(body.to_string()));
 }
 
+/// sigstore-python 4.5.1 (MSIGN_SIGSTORE_PYTHON, installed by .ci/run) verifying `bundle`
+/// for the model's statement: the artifact is the statement's subject digest.
+fn sigstore_python_verify(inst: &Instance, bundle: &Path) -> Output {
+    let python = std::env::var("MSIGN_SIGSTORE_PYTHON")
+        .expect("MSIGN_SIGSTORE_PYTHON: the sigstore 4.5.1 venv's python (see .ci/run)");
+    let program = r#"
+import json, sys
+from sigstore.models import Bundle, ClientTrustConfig
+from sigstore.verify import Verifier, policy
+cfg = ClientTrustConfig.from_json(open(sys.argv[1]).read())
+bundle = Bundle.from_json(open(sys.argv[2]).read())
+verifier = Verifier(trusted_root=cfg.trusted_root)
+payload_type, payload = verifier.verify_dsse(bundle, policy.Identity(identity=sys.argv[3], issuer=sys.argv[4]))
+print(payload_type)
+"#;
+    Command::new(python)
+        .arg("-c")
+        .arg(program)
+        .arg(inst.trust_config_v2())
+        .arg(bundle)
+        .arg(USER)
+        .arg(&inst.url)
+        .output()
+        .unwrap()
+}
+
 #[test]
-fn signs_through_rekor_v2_with_dsse_entries_and_verifies() {
+fn signs_through_rekor_v2_with_hashedrekord_entries_and_verifies() {
     let inst = Instance::start();
     let tmp = tempfile::tempdir().unwrap();
     let m = sample_model(tmp.path());
@@ -78,12 +110,13 @@ fn signs_through_rekor_v2_with_dsse_entries_and_verifies() {
         stderr(&out)
     );
 
-    // The entry is the real Rekor v2 shape: dsse 0.0.2, no SET, no integrated time, a
-    // checkpoint; the signing time is the TSA's.
+    // The entry is the Rekor v2 shape of the spec: hashedrekord 0.0.2 over the PAE's
+    // SHA-256 (the key is P-256), no SET, no integrated time, a checkpoint; the signing
+    // time is the TSA's.
     let v2 = bundle_json(&sig);
     let mut b = v2.clone();
     let e = entry(&mut b).clone();
-    assert_eq!(e["kindVersion"]["kind"], "dsse");
+    assert_eq!(e["kindVersion"]["kind"], "hashedrekord");
     assert_eq!(e["kindVersion"]["version"], "0.0.2");
     assert!(e.get("inclusionPromise").is_none());
     assert!(e.get("integratedTime").is_none());
@@ -96,10 +129,15 @@ fn signs_through_rekor_v2_with_dsse_entries_and_verifies() {
             .unwrap(),
     )
     .unwrap();
-    assert_eq!(body["kind"], "dsse");
+    assert_eq!(body["kind"], "hashedrekord");
+    let data = &body["spec"]["hashedRekordV002"]["data"];
+    assert_eq!(data["algorithm"], "SHA2_256");
+    let env = &v2["dsseEnvelope"];
+    let payload = B64.decode(env["payload"].as_str().unwrap()).unwrap();
+    let pae = msign::bundle::pae(env["payloadType"].as_str().unwrap(), &payload);
     assert_eq!(
-        body["spec"]["dsseV002"]["payloadHash"]["algorithm"],
-        "SHA2_256"
+        B64.decode(data["digest"].as_str().unwrap()).unwrap(),
+        openssl::sha::sha256(&pae)
     );
     assert_eq!(
         v2["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]
@@ -115,14 +153,18 @@ fn signs_through_rekor_v2_with_dsse_entries_and_verifies() {
         "msign rejected its Rekor v2 signature: {}",
         stderr(&ours)
     );
-
-    // The reference's sigstore-python knows Rekor v2 DSSE only as hashedrekord 0.0.2.
     let theirs = inst.reference_verify(&m, &sig);
-    assert!(!theirs.status.success());
-    let text = format!("{}{}", stdout(&theirs), stderr(&theirs));
     assert!(
-        text.contains("Unsupported DSSE log entry type: dsse/0.0.2"),
-        "the reference failed for another reason: {text}"
+        theirs.status.success(),
+        "the reference rejected msign's Rekor v2 signature: {}{}",
+        stdout(&theirs),
+        stderr(&theirs)
+    );
+    let py = sigstore_python_verify(&inst, &sig);
+    assert!(
+        py.status.success(),
+        "sigstore-python 4.5.1 rejected msign's Rekor v2 bundle: {}",
+        stderr(&py)
     );
 
     // A timestamp over another signature, from a second signing.
@@ -133,59 +175,38 @@ fn signs_through_rekor_v2_with_dsse_entries_and_verifies() {
         .success());
     let other_ts = bundle_json(&sig2)["verificationMaterial"]["timestampVerificationData"].clone();
 
+    let hr = "hashedRekordV002";
     let mut cases: Vec<(&str, Edit, &str)> = vec![
         (
-            "body payload hash",
-            Box::new(|b: &mut Value| {
-                edit_body(b, |s| flip_b64(&mut s["payloadHash"]["digest"], 3))
-            }),
-            "records another payload than this envelope's",
-        ),
-        (
-            "body hash algorithm",
-            Box::new(|b: &mut Value| {
-                edit_body(b, |s| s["payloadHash"]["algorithm"] = "SHA2_384".into())
-            }),
-            "records another payload than this envelope's",
+            "body digest",
+            Box::new(move |b: &mut Value| edit_body(b, hr, |s| flip_b64(&mut s["data"]["digest"], 3))),
+            "",
         ),
         (
             "body signature",
-            Box::new(|b: &mut Value| {
-                edit_body(b, |s| flip_b64(&mut s["signatures"][0]["content"], 20))
+            Box::new(move |b: &mut Value| {
+                edit_body(b, hr, |s| flip_b64(&mut s["signature"]["content"], 20))
             }),
-            "records another signature or signing certificate",
+            "",
         ),
         (
             "body verifier",
-            Box::new(|b: &mut Value| {
-                edit_body(b, |s| {
-                    flip_b64(
-                        &mut s["signatures"][0]["verifier"]["x509Certificate"]["rawBytes"],
-                        60,
-                    )
+            Box::new(move |b: &mut Value| {
+                edit_body(b, hr, |s| {
+                    flip_b64(&mut s["signature"]["verifier"]["x509Certificate"]["rawBytes"], 60)
                 })
             }),
-            "records another signature or signing certificate",
-        ),
-        (
-            "body with a second signature",
-            Box::new(|b: &mut Value| {
-                edit_body(b, |s| {
-                    let first = s["signatures"][0].clone();
-                    s["signatures"].as_array_mut().unwrap().push(first);
-                })
-            }),
-            "records another signature or signing certificate",
+            "",
         ),
         (
             "entry kind",
-            Box::new(|b: &mut Value| entry(b)["kindVersion"]["kind"] = "hashedrekord".into()),
-            "records another artifact, signature or certificate",
+            Box::new(|b: &mut Value| entry(b)["kindVersion"]["kind"] = "dsse".into()),
+            "",
         ),
         (
             "inclusion proof",
             Box::new(|b: &mut Value| flip_b64(&mut entry(b)["inclusionProof"]["hashes"][0], 5)),
-            "does not lead to the checkpoint's root hash",
+            "",
         ),
         (
             "checkpoint",
@@ -197,21 +218,115 @@ fn signs_through_rekor_v2_with_dsse_entries_and_verifies() {
                     .replacen("log2.msign.test\n", "log3.msign.test\n", 1);
                 *e = Value::String(cp);
             }),
+            "",
+        ),
+        (
+            "DSSE signature",
+            Box::new(|b: &mut Value| flip_b64(&mut b["dsseEnvelope"]["signatures"][0]["sig"], 20)),
+            "",
+        ),
+    ];
+    cases.extend(timestamp_tamperings(other_ts.clone()));
+    check_tamperings(&inst, &m, &v2, cases, tmp.path());
+
+    // The bundles of earlier msign builds: dsse 0.0.2 entries, checked by msign's shim.
+    let legacy = inst.as_legacy_dsse(&v2);
+    assert_eq!(legacy["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["kind"], "dsse");
+    let old = tmp.path().join("old.sig");
+    std::fs::write(&old, legacy.to_string()).unwrap();
+    let out = inst.msign_verify(&m, &old);
+    assert!(out.status.success(), "msign rejected a dsse 0.0.2 bundle: {}", stderr(&out));
+    let ds = "dsseV002";
+    let mut cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "dsse body payload hash",
+            Box::new(move |b: &mut Value| {
+                edit_body(b, ds, |s| flip_b64(&mut s["payloadHash"]["digest"], 3))
+            }),
+            "records another payload than the envelope's",
+        ),
+        (
+            "dsse body hash algorithm",
+            Box::new(move |b: &mut Value| {
+                edit_body(b, ds, |s| s["payloadHash"]["algorithm"] = "SHA2_384".into())
+            }),
+            "records another payload than the envelope's",
+        ),
+        (
+            "dsse body signature",
+            Box::new(move |b: &mut Value| {
+                edit_body(b, ds, |s| flip_b64(&mut s["signatures"][0]["content"], 20))
+            }),
+            "records another signature or certificate",
+        ),
+        (
+            "dsse body verifier",
+            Box::new(move |b: &mut Value| {
+                edit_body(b, ds, |s| {
+                    flip_b64(
+                        &mut s["signatures"][0]["verifier"]["x509Certificate"]["rawBytes"],
+                        60,
+                    )
+                })
+            }),
+            "records another signature or certificate",
+        ),
+        (
+            "dsse body with a second signature",
+            Box::new(move |b: &mut Value| {
+                edit_body(b, ds, |s| {
+                    let first = s["signatures"][0].clone();
+                    s["signatures"].as_array_mut().unwrap().push(first);
+                })
+            }),
+            "does not record exactly one signature",
+        ),
+        (
+            "dsse inclusion proof",
+            Box::new(|b: &mut Value| flip_b64(&mut entry(b)["inclusionProof"]["hashes"][0], 5)),
+            "inclusion proof does not verify",
+        ),
+        (
+            "dsse checkpoint",
+            Box::new(|b: &mut Value| {
+                let e = &mut entry(b)["inclusionProof"]["checkpoint"]["envelope"];
+                let cp = e
+                    .as_str()
+                    .unwrap()
+                    .replacen("log2.msign.test\n", "log3.msign.test\n", 1);
+                *e = Value::String(cp);
+            }),
             "checkpoint signature does not verify",
+        ),
+        (
+            "dsse envelope signature",
+            Box::new(|b: &mut Value| flip_b64(&mut b["dsseEnvelope"]["signatures"][0]["sig"], 20)),
+            "",
         ),
     ];
     cases.extend(timestamp_tamperings(other_ts));
-    let bad = tmp.path().join("bad.sig");
+    check_tamperings(&inst, &m, &legacy, cases, tmp.path());
+}
+
+/// Each edit of `genuine` must make msign's verification fail (exit 1) with `needle`.
+fn check_tamperings(
+    inst: &Instance,
+    m: &Path,
+    genuine: &Value,
+    cases: Vec<(&str, Edit, &str)>,
+    tmp: &Path,
+) {
+    let bad = tmp.join("bad.sig");
     for (name, f, needle) in cases {
-        let mut b = v2.clone();
+        let mut b = genuine.clone();
         f(&mut b);
         std::fs::write(&bad, b.to_string()).unwrap();
-        let out = inst.msign_verify(&m, &bad);
+        let out = inst.msign_verify(m, &bad);
         let err = stderr(&out);
         assert_eq!(
             out.status.code(),
             Some(1),
-            "msign accepted a Rekor v2 dsse bundle with a tampered {name}: {err}"
+            "msign accepted a Rekor v2 bundle with a tampered {name}: {err}"
         );
         assert!(err.contains(needle), "{name}: expected '{needle}' in {err}");
     }

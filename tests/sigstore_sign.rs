@@ -434,9 +434,13 @@ fn managed_key_bundle_verifies_against_the_tlog() {
         "signatures": [{"sig": B64.encode(&sig)}],
     });
     let pub_pem = std::fs::read(&pub_path).unwrap();
-    let entry =
-        msign::sigstore::client::rekor_dsse_entry(&inst.url, &envelope.to_string(), &pub_pem)
-            .unwrap();
+    let entry = inst.rekor_v1_entry(&serde_json::json!({
+        "apiVersion": "0.0.1", "kind": "dsse",
+        "spec": {"proposedContent": {
+            "envelope": envelope.to_string(),
+            "verifiers": [B64.encode(&pub_pem)],
+        }},
+    }));
     let bundle = serde_json::json!({
         "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
         "verificationMaterial": {"publicKey": {"hint": "managed"}, "tlogEntries": [entry]},
@@ -615,21 +619,19 @@ fn message_signature_bundle_with_fulcio_certificate() {
         s.sign_to_vec().unwrap()
     };
     let pem = String::from_utf8(key.public_key_to_pem().unwrap()).unwrap();
-    let leaf = msign::sigstore::client::fulcio_signing_cert(
-        &inst.url,
-        &inst.token(USER),
-        &pem,
-        &sign(USER.as_bytes()),
-    )
-    .unwrap();
+    let leaf = inst.fulcio_certificate(&inst.token(USER), &pem, &sign(USER.as_bytes()));
     let cert_pem = openssl::x509::X509::from_der(&leaf)
         .unwrap()
         .to_pem()
         .unwrap();
     let sig = sign(b"hello sigstore");
-    let entry =
-        msign::sigstore::client::rekor_hashedrekord_entry(&inst.url, &digest, &sig, &cert_pem)
-            .unwrap();
+    let entry = inst.rekor_v1_entry(&serde_json::json!({
+        "apiVersion": "0.0.1", "kind": "hashedrekord",
+        "spec": {
+            "data": {"hash": {"algorithm": "sha256", "value": hex::encode(digest)}},
+            "signature": {"content": B64.encode(&sig), "publicKey": {"content": B64.encode(&cert_pem)}},
+        },
+    }));
     let bundle = serde_json::json!({
         "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
         "verificationMaterial": {"certificate": {"rawBytes": B64.encode(&leaf)}, "tlogEntries": [entry]},

@@ -106,6 +106,40 @@ impl Instance {
         v["token"].as_str().unwrap().to_string()
     }
 
+    /// Logs a proposed Rekor v1 entry (`dsse` or `hashedrekord` 0.0.1) and returns it as a
+    /// bundle's tlog entry, for tests that assemble bundles by hand.
+    pub fn rekor_v1_entry(&self, proposed: &Value) -> Value {
+        ureq::post(&format!("{}/test/rekor-v1", self.url))
+            .send_json(proposed)
+            .unwrap()
+            .into_json()
+            .unwrap()
+    }
+
+    /// A Fulcio certificate (DER) for the public key `pem`, `proof` being its signature over
+    /// the token's subject.
+    pub fn fulcio_certificate(&self, token: &str, pem: &str, proof: &[u8]) -> Vec<u8> {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let v: Value = ureq::post(&format!("{}/api/v2/signingCert", self.url))
+            .set("Authorization", &format!("Bearer {token}"))
+            .send_json(serde_json::json!({
+                "credentials": {"oidcIdentityToken": token},
+                "publicKeyRequest": {
+                    "publicKey": {"algorithm": "ECDSA", "content": pem},
+                    "proofOfPossession": b64.encode(proof),
+                },
+            }))
+            .unwrap()
+            .into_json()
+            .unwrap();
+        let chain = &v["signedCertificateEmbeddedSct"]["chain"]["certificates"][0];
+        openssl::x509::X509::from_pem(chain.as_str().unwrap().as_bytes())
+            .unwrap()
+            .to_der()
+            .unwrap()
+    }
+
     /// `msign verify sigstore` of a model signed as [`USER`] on this instance.
     pub fn msign_verify_with(&self, model: &Path, sig: &Path, trust_config: &Path) -> Output {
         msign()
