@@ -50,7 +50,7 @@ impl SigstoreSigner {
         // unless it says otherwise); the first valid authority gives it.
         if let Some(tsa) = e.tsa.first() {
             s = s.with_tsa_url(tsa);
-        } else if version == RekorApiVersion::V2 {
+        } else if matches!(version, RekorApiVersion::V2) {
             // Rekor v2 gives no signing time of its own: only a TSA's timestamp dates it.
             return Err(Error::Other(
                 "the signing config selects a Rekor v2 log but names no timestamp authority"

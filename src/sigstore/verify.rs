@@ -156,7 +156,7 @@ pub fn verify_bundle(
 /// else (certificate, SCT, identity, signature, RFC 3161 timestamps) is sigstore-verify's.
 pub mod legacy_dsse_v2 {
     use super::*;
-    use sigstore_verify::crypto::checkpoint::{Checkpoint, CheckpointVerifyExt};
+    use sigstore_verify::crypto::{Checkpoint, CheckpointVerifyExt};
     use sigstore_verify::types::LogKeyId;
 
     /// Whether this tlog entry is a `dsse/0.0.2` one.
