@@ -3,9 +3,10 @@
 //! Variants say *where* something went wrong (a path, a field of the signature) and the
 //! CLI maps each family to an exit code, so scripts can tell a tampered model from a typo.
 
+use std::fmt;
 use std::path::PathBuf;
 
-use crate::verify::ManifestDiff;
+use serde::Serialize;
 
 /// Everything that can go wrong while hashing, signing or verifying a model.
 #[derive(Debug, thiserror::Error)]
@@ -104,3 +105,75 @@ impl Error {
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How the model differs from what was signed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ManifestDiff {
+    /// Signed resources absent from the model.
+    pub missing: Vec<String>,
+    /// Resources in the model that were not signed.
+    pub extra: Vec<String>,
+    /// Resources whose digest differs.
+    pub mismatched: Vec<Mismatch>,
+}
+
+/// One resource whose digest differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mismatch {
+    /// Resource name.
+    pub name: String,
+    /// Signed digest (`alg:hex`).
+    pub expected: String,
+    /// Digest of the model on disk.
+    pub actual: String,
+}
+
+impl ManifestDiff {
+    /// No difference at all.
+    pub fn is_empty(&self) -> bool {
+        self.missing.is_empty() && self.extra.is_empty() && self.mismatched.is_empty()
+    }
+}
+
+impl fmt::Display for ManifestDiff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 20;
+        let list = |f: &mut fmt::Formatter<'_>, title: &str, items: &[String]| -> fmt::Result {
+            if items.is_empty() {
+                return Ok(());
+            }
+            writeln!(f, "  {title} ({}):", items.len())?;
+            for i in items.iter().take(SHOWN) {
+                writeln!(f, "    {i}")?;
+            }
+            if items.len() > SHOWN {
+                writeln!(
+                    f,
+                    "    ... and {} more (--json lists all)",
+                    items.len() - SHOWN
+                )?;
+            }
+            Ok(())
+        };
+        list(f, "signed but missing from the model", &self.missing)?;
+        list(f, "in the model but not signed", &self.extra)?;
+        if !self.mismatched.is_empty() {
+            writeln!(f, "  content differs ({}):", self.mismatched.len())?;
+            for m in self.mismatched.iter().take(SHOWN) {
+                writeln!(
+                    f,
+                    "    {}\n      expected {}\n      actual   {}",
+                    m.name, m.expected, m.actual
+                )?;
+            }
+            if self.mismatched.len() > SHOWN {
+                writeln!(
+                    f,
+                    "    ... and {} more (--json lists all)",
+                    self.mismatched.len() - SHOWN
+                )?;
+            }
+        }
+        Ok(())
+    }
+}

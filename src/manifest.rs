@@ -10,7 +10,7 @@ use std::fmt;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ManifestDiff, Mismatch, Result};
 
 /// A hash algorithm usable for resources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -312,6 +312,33 @@ impl Manifest {
             }
         }
         n
+    }
+}
+
+impl ManifestDiff {
+    /// Compares resources (names and digests; model names are informative only).
+    pub fn between(
+        expected: &BTreeMap<ResourceKey, Digest>,
+        actual: &BTreeMap<ResourceKey, Digest>,
+    ) -> Self {
+        let mut diff = ManifestDiff::default();
+        for (k, d) in expected {
+            match actual.get(k) {
+                None => diff.missing.push(k.to_string()),
+                Some(a) if a != d => diff.mismatched.push(Mismatch {
+                    name: k.to_string(),
+                    expected: d.to_string(),
+                    actual: a.to_string(),
+                }),
+                Some(_) => {}
+            }
+        }
+        diff.extra = actual
+            .keys()
+            .filter(|k| !expected.contains_key(k))
+            .map(|k| k.to_string())
+            .collect();
+        diff
     }
 }
 

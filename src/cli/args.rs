@@ -1,14 +1,15 @@
 //! Argument groups shared by subcommands. Every flag of `model_signing` is accepted in
 //! both spellings it has used (`--private_key` and `--private-key`).
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
 use crate::error::{Error, Result};
 use crate::hash::HashingConfig;
 use crate::manifest::{HashAlgorithm, DEFAULT_SHARD_SIZE};
-use crate::source::{DirSource, ModelSource};
+use crate::sign::Signer;
+use crate::source::{GitLocation, ModelSource, ModelSpec};
 
 /// The model and what to leave out of it.
 #[derive(Debug, Args, Clone)]
@@ -47,39 +48,43 @@ pub struct ModelArgs {
     #[arg(long = "allow-symlinks", alias = "allow_symlinks")]
     pub allow_symlinks: bool,
 
-    /// MODEL_PATH is ORG/NAME[@REV] in the Hugging Face cache; the signature path is
+    /// MODEL_PATH is `ORG/NAME[@REV]` in the Hugging Face cache; the signature path is
     /// taken inside its snapshot.
     #[arg(long = "hub-cache")]
     pub hub_cache: bool,
 
     /// A git revision as the model (`--git-rev`).
     #[command(flatten)]
-    pub git: crate::cli::git::GitArgs,
+    pub git: GitArgs,
 }
 
 impl ModelArgs {
-    /// The source of the model's content. Every subcommand gets its source here, so a new
-    /// kind of source (a git revision, a Hub cache snapshot) is one more branch in one place.
+    /// The model these flags describe, for the library.
+    pub fn spec(&self) -> ModelSpec {
+        ModelSpec {
+            path: self.model_path.clone(),
+            git: self.git.git_rev.as_ref().map(|rev| GitLocation {
+                rev: rev.clone(),
+                dir: self.git.git_dir.clone(),
+                subdir: self.git.git_path.clone(),
+            }),
+            allow_symlinks: self.allow_symlinks,
+            ignore_git_paths: self.ignore_git(),
+            ignore_paths: self.ignore_paths.clone(),
+        }
+    }
+
+    /// The source of the model's content ([`crate::source::open`]).
     pub fn source(&self, allow_symlinks: bool) -> Result<Box<dyn ModelSource>> {
         if self.hub_cache {
             return Err(Error::Usage(
                 "--hub-cache works with `msign verify` only".into(),
             ));
         }
-        // A Hub cache snapshot is links into the repository's blobs/: follow those only.
-        if let Some(blobs) = crate::hub::cache::blobs_of_snapshot(&self.model_path) {
-            return Ok(Box::new(
-                DirSource::new(&self.model_path)
-                    .allow_symlinks(true)
-                    .allow_links_into(blobs),
-            ));
-        }
-        if let Some(rev) = &self.git.git_rev {
-            return crate::cli::git::source(self, rev, allow_symlinks);
-        }
-        Ok(Box::new(
-            DirSource::new(&self.model_path).allow_symlinks(allow_symlinks),
-        ))
+        crate::source::open(&ModelSpec {
+            allow_symlinks,
+            ..self.spec()
+        })
     }
 
     /// Whether git paths are ignored.
@@ -87,73 +92,35 @@ impl ModelArgs {
         !self.no_ignore_git_paths
     }
 
-    /// `--ignore-paths` plus `extra` (the signature file), made relative to the model root
-    /// the way the reference does; paths outside the model are dropped.
+    /// `--ignore-paths` plus `extra` (the signature file), relative to the model root.
     pub fn relative_ignores(&self, extra: &[&Path]) -> Result<Vec<String>> {
-        let root = crate::cli::git::model_root(self)?;
-        let mut out = Vec::new();
-        for p in self
-            .ignore_paths
-            .iter()
-            .map(PathBuf::as_path)
-            .chain(extra.iter().copied())
-        {
-            let mut candidate = resolve_lenient(p)?;
-            if !candidate.starts_with(&root) {
-                // A link inside the model (a Hub snapshot's model.sig -> blobs/...) names
-                // the link itself, not its target.
-                if let (Some(parent), Some(name)) = (p.parent(), p.file_name()) {
-                    let parent = if parent.as_os_str().is_empty() {
-                        Path::new(".")
-                    } else {
-                        parent
-                    };
-                    let lexical = resolve_lenient(parent)?.join(name);
-                    if lexical.starts_with(&root) {
-                        candidate = lexical;
-                    }
-                }
-            }
-            if let Ok(rel) = candidate.strip_prefix(&root) {
-                if rel.as_os_str().is_empty() {
-                    continue;
-                }
-                let s = rel
-                    .to_str()
-                    .ok_or_else(|| Error::Usage(format!("{}: path is not UTF-8", p.display())))?;
-                out.push(s.to_string());
-            }
-        }
-        Ok(out)
+        self.spec().relative_ignores(extra)
     }
 }
 
-/// Python's `Path.resolve()` (non-strict): absolute, symlinks of the existing part
-/// resolved, the rest normalised lexically.
-pub fn resolve_lenient(p: &Path) -> Result<PathBuf> {
-    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
-    let abs = if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        cwd.join(p)
-    };
-    let comps: Vec<Component<'_>> = abs.components().collect();
-    for split in (1..=comps.len()).rev() {
-        let head: PathBuf = comps[..split].iter().collect();
-        if let Ok(mut base) = std::fs::canonicalize(&head) {
-            for c in &comps[split..] {
-                match c {
-                    Component::ParentDir => {
-                        base.pop();
-                    }
-                    Component::CurDir => {}
-                    other => base.push(other.as_os_str()),
-                }
-            }
-            return Ok(base);
-        }
-    }
-    Ok(abs)
+/// Sign or verify a git revision instead of files on disk.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GitArgs {
+    /// Use the tree of this git revision (commit, branch, tag), read from the object
+    /// database, instead of the files on disk; Git LFS pointers stand for their content.
+    /// MODEL_PATH (default `.`) then names the model folder in the work tree.
+    #[arg(long = "git-rev", value_name = "REV")]
+    pub git_rev: Option<String>,
+
+    /// The repository, or a folder in it; a relative MODEL_PATH is taken from there, as
+    /// `git -C` does.
+    #[arg(
+        long = "git-dir",
+        short = 'C',
+        value_name = "DIR",
+        requires = "git_rev"
+    )]
+    pub git_dir: Option<PathBuf>,
+
+    /// The model folder inside the repository (default: MODEL_PATH relative to the work
+    /// tree's root).
+    #[arg(long = "git-path", value_name = "SUBDIR", requires = "git_rev")]
+    pub git_path: Option<String>,
 }
 
 /// Serialization method on the command line.
@@ -219,8 +186,21 @@ pub struct HashArgs {
 }
 
 impl HashArgs {
-    /// Builds the hashing configuration.
+    /// Builds the hashing configuration for `model`, leaving out `ignores`.
     pub fn config(&self, model: &ModelArgs, ignores: &[String]) -> Result<HashingConfig> {
+        let mut cfg = self
+            .hashing()?
+            .set_allow_symlinks(model.allow_symlinks)
+            .set_ignore_git_paths(model.ignore_git());
+        for p in ignores {
+            cfg = cfg.add_ignored_path(p)?;
+        }
+        Ok(cfg)
+    }
+
+    /// The hashing these flags ask for, whatever the model (serialization, algorithm,
+    /// excludes, ignore file).
+    pub fn hashing(&self) -> Result<HashingConfig> {
         let alg: HashAlgorithm = self.hash_algorithm.into();
         let shards = match self.serialization {
             Some(SerializationArg::Shards) => true,
@@ -238,13 +218,7 @@ impl HashArgs {
         } else {
             cfg.use_file_serialization(alg)
         };
-        cfg = cfg
-            .set_allow_symlinks(model.allow_symlinks)
-            .set_ignore_git_paths(model.ignore_git())
-            .use_ignore_file(!self.no_ignore_file);
-        for p in ignores {
-            cfg = cfg.add_ignored_path(p)?;
-        }
+        cfg = cfg.use_ignore_file(!self.no_ignore_file);
         for g in &self.exclude {
             cfg = cfg.add_exclude(g)?;
         }
@@ -271,6 +245,22 @@ pub struct PrivateKeyArgs {
         hide_env_values = true
     )]
     pub password: Option<String>,
+}
+
+impl PrivateKeyArgs {
+    /// A signer from the key file, with `cert`'s certificate chain when given.
+    pub fn signer(&self, cert: Option<&CertificateArgs>) -> Result<Box<dyn Signer>> {
+        crate::sign::signer_from_files(
+            &self.private_key,
+            self.password.as_deref(),
+            cert.map(|c| {
+                (
+                    c.signing_certificate.as_path(),
+                    c.certificate_chain.as_slice(),
+                )
+            }),
+        )
+    }
 }
 
 /// The certificate half of certificate signing.

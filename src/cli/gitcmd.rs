@@ -16,12 +16,14 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
+use indicatif::HumanBytes;
+
 use crate::cli::args::{CertificateArgs, HashArgs, PrivateKeyArgs};
-use crate::cli::git::{sign_rev, verify_rev, RevSpec, StoreKind};
 use crate::cli::hook::HookCommand;
-use crate::cli::{conclude, Ctx, EXIT_USAGE};
+use crate::cli::progress::Bar;
+use crate::cli::{conclude, report_json, Ctx, EXIT_USAGE};
 use crate::error::Result;
-use crate::sign::{CertificateSigner, KeySigner, Signer};
+use crate::git::{sign_revision, verify_revision, RevSpec, StoreKind};
 use crate::verify::{CertificateVerifier, KeyVerifier, VerifyingConfig};
 
 /// Sign and verify models in git revisions, Git LFS pointers included.
@@ -81,13 +83,11 @@ pub struct Target {
 
 impl Target {
     fn spec(&self) -> RevSpec {
-        RevSpec::new(
-            &self.repo,
-            &self.rev,
-            &self.path,
-            self.allow_symlinks,
-            !self.no_ignore_git_paths,
-        )
+        RevSpec {
+            allow_symlinks: self.allow_symlinks,
+            ignore_git_paths: !self.no_ignore_git_paths,
+            ..RevSpec::new(&self.repo, &self.rev).subdir(&self.path)
+        }
     }
 }
 
@@ -166,38 +166,34 @@ pub enum GitVerifyMethod {
     },
 }
 
-/// A signer from key (and certificate) files.
-pub fn make_signer(
-    key: &PrivateKeyArgs,
-    cert: Option<&CertificateArgs>,
-) -> Result<Box<dyn Signer>> {
-    Ok(match cert {
-        None => Box::new(KeySigner::from_pem_file(
-            &key.private_key,
-            key.password.as_deref(),
-        )?),
-        Some(c) => Box::new(CertificateSigner::from_files(
-            &key.private_key,
-            key.password.as_deref(),
-            &c.signing_certificate,
-            &c.certificate_chain,
-        )?),
-    })
-}
-
 fn run_sign(ctx: &Ctx, m: GitSignMethod) -> Result<serde_json::Value> {
     let (common, signer) = match &m {
-        GitSignMethod::Key { common, key } => (common, make_signer(key, None)?),
-        GitSignMethod::Certificate { common, key, cert } => (common, make_signer(key, Some(cert))?),
+        GitSignMethod::Key { common, key } => (common, key.signer(None)?),
+        GitSignMethod::Certificate { common, key, cert } => (common, key.signer(Some(cert))?),
     };
-    sign_rev(
-        ctx,
+    let r = sign_revision(
         &common.target.spec(),
-        &common.hash,
+        common.hash.hashing()?,
         signer,
         common.store,
         common.signature.as_deref(),
-    )
+        &Bar::new("hashing", ctx.quiet || ctx.json),
+    )?;
+    for w in &r.warnings {
+        ctx.warn(w);
+    }
+    if !ctx.json && !ctx.quiet {
+        println!(
+            "Signing succeeded: {} file(s) ({}) of '{}' at {} signed with {} -> {}",
+            r.files,
+            HumanBytes(r.bytes),
+            r.model_name,
+            r.describe(),
+            r.method,
+            r.signature,
+        );
+    }
+    report_json(&r)
 }
 
 fn run_verify(ctx: &Ctx, m: GitVerifyMethod) -> Result<serde_json::Value> {
@@ -216,14 +212,27 @@ fn run_verify(ctx: &Ctx, m: GitVerifyMethod) -> Result<serde_json::Value> {
             )?)),
         ),
     };
-    Ok(verify_rev(
-        ctx,
+    let r = verify_revision(
         &common.target.spec(),
         config,
         common.signature.as_deref(),
         common.ignore_unsigned_files,
-    )?
-    .json)
+        &Bar::new("verifying", ctx.quiet || ctx.json),
+    )?;
+    for w in &r.warnings {
+        ctx.warn(w);
+    }
+    if !ctx.json && !ctx.quiet {
+        println!(
+            "Verification succeeded: {} file(s) ({}) of {} match the signature by {} (signature: {})",
+            r.files,
+            HumanBytes(r.bytes),
+            r.describe(),
+            r.signer,
+            r.signature
+        );
+    }
+    report_json(&r)
 }
 
 /// Lets the method be implied by its flags: `git model-sign sign --private-key K` is

@@ -14,7 +14,6 @@ use crate::error::Error;
 
 pub mod args;
 pub mod digest;
-pub mod git;
 pub mod gitcmd;
 pub mod hook;
 pub mod hub;
@@ -179,6 +178,11 @@ pub fn conclude(
         }
         Err(e) => report_error(ctx, &e, extra),
     }
+}
+
+/// A library report as the command's JSON result.
+pub fn report_json(report: &impl serde::Serialize) -> crate::Result<serde_json::Value> {
+    serde_json::to_value(report).map_err(|e| Error::Other(format!("rendering the report: {e}")))
 }
 
 /// Reports an error the way the user asked (text on stderr or JSON on stdout).

@@ -12,7 +12,7 @@ use crate::cli::pkcs11::Pkcs11Args;
 use crate::cli::progress::Bar;
 use crate::cli::{conclude, Ctx};
 use crate::error::Result;
-use crate::sign::{CertificateSigner, KeySigner, Signer, SigningConfig};
+use crate::sign::{Signer, SigningConfig};
 use crate::store::{FileStore, SignatureStore};
 
 /// Options of every signing method.
@@ -103,18 +103,8 @@ impl SignMethod {
 
     fn signer(&self) -> Result<Box<dyn Signer>> {
         match self {
-            SignMethod::Key { key, .. } => Ok(Box::new(KeySigner::from_pem_file(
-                &key.private_key,
-                key.password.as_deref(),
-            )?)),
-            SignMethod::Certificate { key, cert, .. } => {
-                Ok(Box::new(CertificateSigner::from_files(
-                    &key.private_key,
-                    key.password.as_deref(),
-                    &cert.signing_certificate,
-                    &cert.certificate_chain,
-                )?))
-            }
+            SignMethod::Key { key, .. } => key.signer(None),
+            SignMethod::Certificate { key, cert, .. } => key.signer(Some(cert)),
             SignMethod::Pkcs11Key { pkcs11, .. } => Ok(Box::new(pkcs11.key_signer()?)),
             SignMethod::Pkcs11Certificate { pkcs11, cert, .. } => {
                 Ok(Box::new(pkcs11.certificate_signer(cert)?))

@@ -29,6 +29,24 @@ pub trait Signer: Send + Sync {
     fn method(&self) -> &'static str;
 }
 
+/// A signer from PEM files: the private key alone (`key` method), or with its signing
+/// certificate and intermediates (`certificate` method) when `certificate` is given.
+pub fn signer_from_files(
+    private_key: &Path,
+    password: Option<&str>,
+    certificate: Option<(&Path, &[PathBuf])>,
+) -> Result<Box<dyn Signer>> {
+    Ok(match certificate {
+        None => Box::new(KeySigner::from_pem_file(private_key, password)?),
+        Some((leaf, chain)) => Box::new(CertificateSigner::from_files(
+            private_key,
+            password,
+            leaf,
+            chain,
+        )?),
+    })
+}
+
 /// What signing produced.
 #[derive(Debug)]
 pub struct Signed {

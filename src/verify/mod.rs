@@ -1,17 +1,14 @@
 //! Verification, the mirror of signing: check the bundle cryptographically, rebuild the
 //! signed manifest from its statement, hash the model the way the statement says, compare.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-
-use serde::Serialize;
 
 use crate::bundle::{statement, Bundle, PAYLOAD_TYPE};
 use crate::error::{Error, Result};
 use crate::hash::{Hashed, HashingConfig, Progress};
 use crate::ignore::{IgnoreRules, GIT_PATHS};
-use crate::manifest::{Digest, Manifest, ResourceKey};
+use crate::manifest::Manifest;
 use crate::source::ModelSource;
 
 pub mod certificate;
@@ -21,6 +18,9 @@ pub mod sigstore;
 
 pub use certificate::CertificateVerifier;
 pub use key::KeyVerifier;
+
+// The diff is the payload of `Error::ModelMismatch`, so it lives with the error type.
+pub use crate::error::{ManifestDiff, Mismatch};
 
 /// Bundle media types accepted for model signatures.
 pub const ACCEPTED_MEDIA_TYPES: [&str; 4] = [
@@ -66,103 +66,6 @@ pub(crate) fn check_envelope(bundle: &Bundle) -> Result<(Vec<u8>, Vec<u8>)> {
         )));
     }
     Ok((payload, sig))
-}
-
-/// How the model differs from what was signed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ManifestDiff {
-    /// Signed resources absent from the model.
-    pub missing: Vec<String>,
-    /// Resources in the model that were not signed.
-    pub extra: Vec<String>,
-    /// Resources whose digest differs.
-    pub mismatched: Vec<Mismatch>,
-}
-
-/// One resource whose digest differs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Mismatch {
-    /// Resource name.
-    pub name: String,
-    /// Signed digest (`alg:hex`).
-    pub expected: String,
-    /// Digest of the model on disk.
-    pub actual: String,
-}
-
-impl ManifestDiff {
-    /// Compares resources (names and digests; model names are informative only).
-    pub fn between(
-        expected: &BTreeMap<ResourceKey, Digest>,
-        actual: &BTreeMap<ResourceKey, Digest>,
-    ) -> Self {
-        let mut diff = ManifestDiff::default();
-        for (k, d) in expected {
-            match actual.get(k) {
-                None => diff.missing.push(k.to_string()),
-                Some(a) if a != d => diff.mismatched.push(Mismatch {
-                    name: k.to_string(),
-                    expected: d.to_string(),
-                    actual: a.to_string(),
-                }),
-                Some(_) => {}
-            }
-        }
-        diff.extra = actual
-            .keys()
-            .filter(|k| !expected.contains_key(k))
-            .map(|k| k.to_string())
-            .collect();
-        diff
-    }
-
-    /// No difference at all.
-    pub fn is_empty(&self) -> bool {
-        self.missing.is_empty() && self.extra.is_empty() && self.mismatched.is_empty()
-    }
-}
-
-impl fmt::Display for ManifestDiff {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const SHOWN: usize = 20;
-        let list = |f: &mut fmt::Formatter<'_>, title: &str, items: &[String]| -> fmt::Result {
-            if items.is_empty() {
-                return Ok(());
-            }
-            writeln!(f, "  {title} ({}):", items.len())?;
-            for i in items.iter().take(SHOWN) {
-                writeln!(f, "    {i}")?;
-            }
-            if items.len() > SHOWN {
-                writeln!(
-                    f,
-                    "    ... and {} more (--json lists all)",
-                    items.len() - SHOWN
-                )?;
-            }
-            Ok(())
-        };
-        list(f, "signed but missing from the model", &self.missing)?;
-        list(f, "in the model but not signed", &self.extra)?;
-        if !self.mismatched.is_empty() {
-            writeln!(f, "  content differs ({}):", self.mismatched.len())?;
-            for m in self.mismatched.iter().take(SHOWN) {
-                writeln!(
-                    f,
-                    "    {}\n      expected {}\n      actual   {}",
-                    m.name, m.expected, m.actual
-                )?;
-            }
-            if self.mismatched.len() > SHOWN {
-                writeln!(
-                    f,
-                    "    ... and {} more (--json lists all)",
-                    self.mismatched.len() - SHOWN
-                )?;
-            }
-        }
-        Ok(())
-    }
 }
 
 /// A manifest whose signature has been verified (the model not yet).
