@@ -6,7 +6,7 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use openssl::pkey::{PKey, Public};
-use sigstore_verify::types::{Bundle as SBundle, DerPublicKey, Sha256Hash};
+use sigstore_verify::types::{Bundle as SBundle, DerPublicKey, LogKeyId, Sha256Hash};
 use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy};
 
 use crate::bundle::Bundle;
@@ -99,6 +99,16 @@ pub fn verify_bundle(
     }
     let digest = artifact_digest(signed)?;
     let legacy = legacy_dsse_v2::is_one(&m.tlog_entries[0]);
+    let timestamps = m
+        .timestamp_verification_data
+        .as_ref()
+        .and_then(|t| t["rfc3161Timestamps"].as_array())
+        .map_or(0, Vec::len);
+    if legacy && timestamps == 0 {
+        return Err(invalid(
+            "the Rekor v2 entry has no RFC 3161 timestamp to date it",
+        ));
+    }
     let mut json = serde_json::to_value(bundle).map_err(|e| malformed(e.to_string()))?;
     if legacy {
         // The crate cannot parse this entry kind: msign checks it, the crate the rest.
@@ -136,6 +146,8 @@ pub fn verify_bundle(
         .collect();
     if legacy {
         legacy_dsse_v2::verify(trust, bundle, signed, &times)?;
+    } else if is_rekor_v2(&m.tlog_entries[0]) {
+        rekor_v2_log_keys(trust, &m.tlog_entries[0], &times)?;
     }
     let integrated_time = result
         .integrated_time()
@@ -148,6 +160,38 @@ pub fn verify_bundle(
     })
 }
 
+fn is_rekor_v2(entry: &serde_json::Value) -> bool {
+    entry["kindVersion"]["version"] == "0.0.2"
+}
+
+/// The trusted root's key of the Rekor v2 log of `entry` at each of `times` (the RFC 3161
+/// times that date the entry, which has no integrated time of its own). sigstore-verify
+/// asks only that the log key's validity has begun by now; msign also refuses an entry
+/// dated outside its log key's validity, as it did before the crates.
+fn rekor_v2_log_keys(
+    trust: &TrustedRoot,
+    entry: &serde_json::Value,
+    times: &[i64],
+) -> Result<Vec<DerPublicKey>> {
+    let id = entry["logId"]["keyId"]
+        .as_str()
+        .and_then(|s| B64.decode(s).ok())
+        .ok_or_else(|| malformed("tlog entry: logId is not base64"))?;
+    let log_id = LogKeyId::new(id);
+    times
+        .iter()
+        .map(|&t| {
+            let at = jiff::Timestamp::from_second(t)
+                .map_err(|e| malformed(format!("signing time: {e}")))?;
+            trust.root().rekor_key_for_log_at(&log_id, at).map_err(|_| {
+                invalid(format!(
+                    "the Rekor v2 log's key was not valid at the time of the entry's timestamp ({at}), or the log is not in the trusted root"
+                ))
+            })
+        })
+        .collect()
+}
+
 /// Rekor v2 `dsse/0.0.2` entries, written by msign before the Sigstore spec replaced them
 /// with `hashedrekord/0.0.2` over the PAE (May 2026). sigstore-verify refuses them, so msign
 /// checks the entry itself: its body records this envelope's payload, signature and signing
@@ -156,8 +200,8 @@ pub fn verify_bundle(
 /// else (certificate, SCT, identity, signature, RFC 3161 timestamps) is sigstore-verify's.
 pub mod legacy_dsse_v2 {
     use super::*;
-    use sigstore_verify::crypto::{Checkpoint, CheckpointVerifyExt};
-    use sigstore_verify::types::LogKeyId;
+    use sigstore_verify::crypto::{Checkpoint, VerificationKey};
+    use sigstore_verify::types::KeyHint;
 
     /// Whether this tlog entry is a `dsse/0.0.2` one.
     pub fn is_one(entry: &serde_json::Value) -> bool {
@@ -194,9 +238,7 @@ pub mod legacy_dsse_v2 {
             return Err(malformed("a dsse tlog entry for a message signature"));
         };
         if times.is_empty() {
-            return Err(invalid(
-                "the Rekor v2 entry has no RFC 3161 timestamp to date it",
-            ));
+            return Err(invalid("the Rekor v2 entry has no verified RFC 3161 timestamp"));
         }
         let m = &bundle.verification_material;
         let entry = &m.tlog_entries[0];
@@ -259,15 +301,23 @@ pub mod legacy_dsse_v2 {
                 "the checkpoint signs another tree than the inclusion proof's",
             ));
         }
-        let log_id = LogKeyId::new(b64(&entry["logId"]["keyId"], "logId")?);
-        for &t in times {
-            let at = jiff::Timestamp::from_second(t)
-                .map_err(|e| malformed(format!("signing time: {e}")))?;
-            let key = trust.root().rekor_key_for_log_at(&log_id, at).map_err(|_| {
-                invalid("the tlog entry is not from a transparency log of the trusted root valid at signing time")
-            })?;
-            cp.verify_signature(&key)
-                .map_err(|e| invalid(format!("the checkpoint signature does not verify: {e}")))?;
+        let id = b64(&entry["logId"]["keyId"], "logId")?;
+        // A Rekor v2 log signs its checkpoints as a signed note whose key hint is the first
+        // four bytes of its log id (not of a hash of its key, as Rekor v1's).
+        let hint = <[u8; 4]>::try_from(id.get(..4).unwrap_or_default())
+            .map(KeyHint::new)
+            .map_err(|_| malformed("tlog entry: logId is shorter than a key hint"))?;
+        for key in rekor_v2_log_keys(trust, entry, times)? {
+            let key = VerificationKey::from_spki(&key)
+                .map_err(|e| malformed(format!("the trusted root's key of this log: {e}")))?;
+            let signed = cp
+                .signatures_by_key_hint(&hint)
+                .any(|s| key.verify(cp.signed_data(), &s.signature).is_ok());
+            if !signed {
+                return Err(invalid(
+                    "the checkpoint signature does not verify with the key of the entry's log",
+                ));
+            }
         }
         Ok(())
     }

@@ -224,6 +224,20 @@ def to_rekor_v2_dsse(bundle):
     return bundle
 
 
+def relog_v2(bundle):
+    """Logs a bundle's Rekor v2 entry body afresh, as it stands (edited or not), and
+    timestamps its DSSE signature anew: a log and a TSA that vouch for whatever they are
+    given, so that a tampered body or signature gets past the inclusion proof and the
+    timestamp and reaches the checks of what the entry records."""
+    entry = bundle["verificationMaterial"]["tlogEntries"][0]
+    body = base64.b64decode(entry["canonicalizedBody"])
+    bundle["verificationMaterial"]["tlogEntries"] = [log2_body(body, entry["kindVersion"]["kind"])]
+    sig = base64.b64decode(bundle["dsseEnvelope"]["signatures"][0]["sig"])
+    bundle["verificationMaterial"]["timestampVerificationData"] = {
+        "rfc3161Timestamps": [{"signedTimestamp": b64(timestamp(sig))}]}
+    return bundle
+
+
 def log2_body(body, kind):
     """Appends a canonicalized body to the Rekor v2 log and returns the TransparencyLogEntry
     (protobuf JSON, as rekor-tiles answers): no integrated time, no SET, a checkpoint."""
@@ -369,12 +383,17 @@ def add_entry(req):
         raise ValueError("only dsse and hashedrekord 0.0.1 entries")
     content = req["spec"]["proposedContent"]
     env = json.loads(content["envelope"])
-    verifier = content["verifiers"][0]
-    pem = base64.b64decode(verifier)
+    pem = base64.b64decode(content["verifiers"][0])
+    # Rekor records the verifier re-encoded in canonical PEM (64-column lines, final
+    # newline), whatever the client sent, and verifiers compare it with their own PEM.
     try:
-        key = x509.load_pem_x509_certificate(pem).public_key()
+        cert = x509.load_pem_x509_certificate(pem)
+        key = cert.public_key()
+        pem = cert.public_bytes(serialization.Encoding.PEM)
     except ValueError:  # a managed key instead of a Fulcio certificate
         key = serialization.load_pem_public_key(pem)
+        pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    verifier = b64(pem)
     payload = base64.b64decode(env["payload"])
     pt = env["payloadType"].encode()
     pae = b"DSSEv1 %d %s %d %s" % (len(pt), pt, len(payload), payload)
@@ -498,6 +517,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(200, to_bundle_entry(add_entry(json.loads(raw))))
             if self.path == "/test/rekor-v2-dsse":
                 return self.reply(200, to_rekor_v2_dsse(json.loads(raw)))
+            if self.path == "/test/rekor-v2-relog":
+                return self.reply(200, relog_v2(json.loads(raw)))
             if self.path == "/test/rekor-v2":
                 return self.reply(200, to_rekor_v2(json.loads(raw)))
             if self.path == "/token":
