@@ -11,7 +11,10 @@ use msign::bundle::Bundle;
 use msign::sigstore::verify::{dsse_content, verify_bundle, Policy};
 use msign::sigstore::TrustedRoot;
 
-const IBM: (&str, &str) = ("stefanb@us.ibm.com", "https://sigstore.verify.ibm.com/oauth2");
+const IBM: (&str, &str) = (
+    "stefanb@us.ibm.com",
+    "https://sigstore.verify.ibm.com/oauth2",
+);
 
 fn fixture(version: &str) -> serde_json::Value {
     let p = reference_fixtures().join(format!("{version}-sigstore/model.sig"));
@@ -75,26 +78,36 @@ fn each_tampered_field_is_rejected() {
         let n = bytes.len() / 2;
         bytes[n] ^= 1;
         *field_mut(&mut v, f) = serde_json::Value::String(B64.encode(&bytes));
-        assert!(verify_json(&trust, &v, &p).is_err(), "{f:?} flipped: accepted");
+        assert!(
+            verify_json(&trust, &v, &p).is_err(),
+            "{f:?} flipped: accepted"
+        );
     }
     let mut v = original.clone();
-    let cp = field_mut(&mut v, &[&entry[..], &["inclusionProof", "checkpoint", "envelope"]].concat());
+    let cp = field_mut(
+        &mut v,
+        &[&entry[..], &["inclusionProof", "checkpoint", "envelope"]].concat(),
+    );
     let text = cp.as_str().unwrap().replacen('\n', "\n ", 1);
     *cp = serde_json::Value::String(text);
-    assert!(verify_json(&trust, &v, &p).is_err(), "checkpoint edited: accepted");
+    assert!(
+        verify_json(&trust, &v, &p).is_err(),
+        "checkpoint edited: accepted"
+    );
     let mut v = original.clone();
     let i = field_mut(&mut v, &[&entry[..], &["integratedTime"]].concat());
     let t: i64 = i.as_str().unwrap().parse().unwrap();
     *i = serde_json::Value::String((t + 1).to_string());
-    assert!(verify_json(&trust, &v, &p).is_err(), "integrated time moved: accepted");
+    assert!(
+        verify_json(&trust, &v, &p).is_err(),
+        "integrated time moved: accepted"
+    );
 }
 
 #[test]
 fn the_trusted_root_must_hold_the_ct_log_and_the_rekor_key() {
-    let root: serde_json::Value = serde_json::from_str(include_str!(
-        "../src/sigstore/trusted_root.json"
-    ))
-    .unwrap();
+    let root: serde_json::Value =
+        serde_json::from_str(include_str!("../src/sigstore/trusted_root.json")).unwrap();
     let p = policy(IBM.0, IBM.1);
     let b = fixture("v1.1.0");
     let mut no_ct = root.clone();
@@ -107,7 +120,10 @@ fn the_trusted_root_must_hold_the_ct_log_and_the_rekor_key() {
         .unwrap()
         .retain(|l| l["baseUrl"] != "https://rekor.sigstore.dev");
     let trust = TrustedRoot::from_json(no_rekor.to_string().as_bytes()).unwrap();
-    assert!(verify_json(&trust, &b, &p).is_err(), "no Rekor key: accepted");
+    assert!(
+        verify_json(&trust, &b, &p).is_err(),
+        "no Rekor key: accepted"
+    );
 }
 
 /// Every truncation and many bit flips of each binary field of a real bundle are rejected

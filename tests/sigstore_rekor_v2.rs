@@ -210,7 +210,10 @@ fn signs_through_rekor_v2_with_hashedrekord_entries_and_verifies() {
             "body verifier",
             relogged(&inst.url, move |b: &mut Value| {
                 edit_body(b, hr, |s| {
-                    flip_b64(&mut s["signature"]["verifier"]["x509Certificate"]["rawBytes"], 60)
+                    flip_b64(
+                        &mut s["signature"]["verifier"]["x509Certificate"]["rawBytes"],
+                        60,
+                    )
                 })
             }),
             "certificate in bundle does not match certificate in Rekor entry",
@@ -250,11 +253,18 @@ fn signs_through_rekor_v2_with_hashedrekord_entries_and_verifies() {
 
     // The bundles of earlier msign builds: dsse 0.0.2 entries, checked by msign's shim.
     let legacy = inst.as_legacy_dsse(&v2);
-    assert_eq!(legacy["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["kind"], "dsse");
+    assert_eq!(
+        legacy["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["kind"],
+        "dsse"
+    );
     let old = tmp.path().join("old.sig");
     std::fs::write(&old, legacy.to_string()).unwrap();
     let out = inst.msign_verify(&m, &old);
-    assert!(out.status.success(), "msign rejected a dsse 0.0.2 bundle: {}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "msign rejected a dsse 0.0.2 bundle: {}",
+        stderr(&out)
+    );
     let ds = "dsseV002";
     let mut cases: Vec<(&str, Edit, &str)> = vec![
         (
@@ -380,7 +390,10 @@ fn rekor_v2_key_must_be_valid_at_the_timestamp() {
         .success());
     std::thread::sleep(std::time::Duration::from_secs(2));
     let cases = [
-        ("tomorrow", "No matching Rekor key found for checkpoint signature"),
+        (
+            "tomorrow",
+            "No matching Rekor key found for checkpoint signature",
+        ),
         (
             "now",
             "the Rekor v2 log's key was not valid at the time of the entry's timestamp",

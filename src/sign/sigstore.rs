@@ -53,8 +53,7 @@ impl SigstoreSigner {
         } else if matches!(version, RekorApiVersion::V2) {
             // Rekor v2 gives no signing time of its own: only a TSA's timestamp dates it.
             return Err(Error::Other(
-                "the signing config selects a Rekor v2 log but names no timestamp authority"
-                    .into(),
+                "the signing config selects a Rekor v2 log but names no timestamp authority".into(),
             ));
         }
         Ok(s)

@@ -84,8 +84,9 @@ fn public_key(scheme: SigningScheme, raw: &[u8]) -> Result<PKey<Public>> {
         KeyAlgorithm::EcdsaP256 => ec(Nid::X9_62_PRIME256V1),
         KeyAlgorithm::EcdsaP384 => ec(Nid::SECP384R1),
         KeyAlgorithm::Ed25519 => PKey::public_key_from_raw_bytes(raw, Id::ED25519).map_err(bad),
-        KeyAlgorithm::Rsa => PKey::from_rsa(Rsa::public_key_from_der_pkcs1(raw).map_err(bad)?)
-            .map_err(bad),
+        KeyAlgorithm::Rsa => {
+            PKey::from_rsa(Rsa::public_key_from_der_pkcs1(raw).map_err(bad)?).map_err(bad)
+        }
         other => Err(Error::UnsupportedAlgorithm(format!(
             "{other:?} keys are not supported with OpenSSL"
         ))),

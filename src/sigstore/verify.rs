@@ -97,6 +97,22 @@ pub fn verify_bundle(
             "the bundle has more than one transparency-log entry",
         ));
     }
+    let log_id = m.tlog_entries[0]["logId"]["keyId"]
+        .as_str()
+        .unwrap_or_default();
+    if !trust
+        .root()
+        .tlogs
+        .iter()
+        .any(|l| B64.encode(l.log_id.key_id.as_bytes()) == log_id)
+    {
+        // sigstore-verify reports this as a key not valid at the entry's time; say what it is.
+        return Err(invalid(format!(
+            "the bundle's transparency log (log id {log_id}) is not in the trusted root: the \
+             bundle was logged by another Sigstore instance (pass its trusted root with \
+             --trusted-root or --trust-config)"
+        )));
+    }
     let digest = artifact_digest(signed)?;
     let legacy = legacy_dsse_v2::is_one(&m.tlog_entries[0]);
     let timestamps = m
@@ -238,7 +254,9 @@ pub mod legacy_dsse_v2 {
             return Err(malformed("a dsse tlog entry for a message signature"));
         };
         if times.is_empty() {
-            return Err(invalid("the Rekor v2 entry has no verified RFC 3161 timestamp"));
+            return Err(invalid(
+                "the Rekor v2 entry has no verified RFC 3161 timestamp",
+            ));
         }
         let m = &bundle.verification_material;
         let entry = &m.tlog_entries[0];
@@ -257,13 +275,18 @@ pub mod legacy_dsse_v2 {
                 "the tlog entry records another payload than the envelope's",
             ));
         }
-        let sigs = spec["signatures"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+        let sigs = spec["signatures"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         let leaf = match &m.certificate {
             Some(c) => c.decode()?,
             None => return Err(malformed("the bundle carries no signing certificate")),
         };
         let [recorded] = sigs else {
-            return Err(invalid("the tlog entry does not record exactly one signature"));
+            return Err(invalid(
+                "the tlog entry does not record exactly one signature",
+            ));
         };
         if b64(&recorded["content"], "signature")? != *sig
             || b64(
@@ -294,8 +317,8 @@ pub mod legacy_dsse_v2 {
         let note = proof["checkpoint"]["envelope"]
             .as_str()
             .ok_or_else(|| malformed("the inclusion proof has no checkpoint"))?;
-        let cp = Checkpoint::from_text(note)
-            .map_err(|e| malformed(format!("bad checkpoint: {e}")))?;
+        let cp =
+            Checkpoint::from_text(note).map_err(|e| malformed(format!("bad checkpoint: {e}")))?;
         if cp.tree_size() != size || cp.root_hash() != &root {
             return Err(invalid(
                 "the checkpoint signs another tree than the inclusion proof's",
