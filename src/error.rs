@@ -42,7 +42,7 @@ pub enum Error {
     },
 
     /// A file changed size or content while it was being hashed.
-    #[error("{path}: file changed while it was being hashed; sign again once it is stable")]
+    #[error("{path}: file changed while it was being hashed; run again once it is stable")]
     ChangedWhileHashing {
         /// The file.
         path: PathBuf,
@@ -113,8 +113,16 @@ pub struct ManifestDiff {
     pub missing: Vec<String>,
     /// Resources in the model that were not signed.
     pub extra: Vec<String>,
+    /// Unsigned resources beyond those named in `extra`, when there were too many to
+    /// name (a Hub listing can name millions).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub extra_not_named: usize,
     /// Resources whose digest differs.
     pub mismatched: Vec<Mismatch>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// One resource whose digest differs.
@@ -131,32 +139,45 @@ pub struct Mismatch {
 impl ManifestDiff {
     /// No difference at all.
     pub fn is_empty(&self) -> bool {
-        self.missing.is_empty() && self.extra.is_empty() && self.mismatched.is_empty()
+        self.missing.is_empty()
+            && self.extra.is_empty()
+            && self.extra_not_named == 0
+            && self.mismatched.is_empty()
     }
 }
 
 impl fmt::Display for ManifestDiff {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const SHOWN: usize = 20;
-        let list = |f: &mut fmt::Formatter<'_>, title: &str, items: &[String]| -> fmt::Result {
-            if items.is_empty() {
+        let list = |f: &mut fmt::Formatter<'_>,
+                    title: &str,
+                    items: &[String],
+                    unnamed: usize|
+         -> fmt::Result {
+            if items.is_empty() && unnamed == 0 {
                 return Ok(());
             }
-            writeln!(f, "  {title} ({}):", items.len())?;
+            writeln!(f, "  {title} ({}):", items.len() + unnamed)?;
             for i in items.iter().take(SHOWN) {
                 writeln!(f, "    {i}")?;
             }
             if items.len() > SHOWN {
                 writeln!(
                     f,
-                    "    ... and {} more (--json lists all)",
-                    items.len() - SHOWN
+                    "    ... and {} more (--json lists {})",
+                    items.len() + unnamed - SHOWN,
+                    if unnamed == 0 { "all" } else { "more" }
                 )?;
             }
             Ok(())
         };
-        list(f, "signed but missing from the model", &self.missing)?;
-        list(f, "in the model but not signed", &self.extra)?;
+        list(f, "signed but missing from the model", &self.missing, 0)?;
+        list(
+            f,
+            "in the model but not signed",
+            &self.extra,
+            self.extra_not_named,
+        )?;
         if !self.mismatched.is_empty() {
             writeln!(f, "  content differs ({}):", self.mismatched.len())?;
             for m in self.mismatched.iter().take(SHOWN) {

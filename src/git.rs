@@ -136,6 +136,8 @@ pub struct RevisionSigned {
     pub digest: String,
     /// Things the user may want to know.
     pub warnings: Vec<String>,
+    /// Every ignore rule applied, where it came from and what it left out.
+    pub ignore_rules: Vec<crate::ignore::RuleUse>,
 }
 
 impl RevisionSigned {
@@ -202,14 +204,6 @@ fn describe_src(src: &GitSource) -> String {
     )
 }
 
-fn join_tree_path(subdir: &str, name: &str) -> String {
-    if subdir.is_empty() {
-        name.to_string()
-    } else {
-        format!("{subdir}/{name}")
-    }
-}
-
 fn need_commit(src: &GitSource) -> Result<Oid> {
     src.commit().ok_or_else(|| {
         Error::Usage(format!(
@@ -251,7 +245,7 @@ pub fn sign_revision(
             let s = CommitStore::new(
                 &git_dir,
                 commit,
-                &join_tree_path(&t.subdir, &rel),
+                &crate::source::git::join(&t.subdir, &rel),
                 &src.model_name(),
             );
             s.preflight()?;
@@ -289,6 +283,7 @@ pub fn sign_revision(
         bytes: signed.hashed.bytes,
         digest: format!("sha256:{}", hex::encode(m.root_digest())),
         warnings: signed.hashed.warnings.clone(),
+        ignore_rules: signed.hashed.ignore_rules.clone(),
     })
 }
 
@@ -323,7 +318,7 @@ fn find_in(t: &GitTarget, src: &GitSource, signature: Option<&Path>) -> Result<F
             ignore: model_relative(&t.checkout_root, path)?,
         });
     }
-    let in_tree = join_tree_path(src.subdir(), DEFAULT_SIGNATURE_NAME);
+    let in_tree = crate::source::git::join(src.subdir(), DEFAULT_SIGNATURE_NAME);
     let repo_tree = t
         .repo
         .revparse_single(src.rev())

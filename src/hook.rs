@@ -436,7 +436,7 @@ pub fn pre_push(remote: &str, input: &mut dyn BufRead) -> Result<PrePush> {
                 }
                 sign_revision(
                     &spec(id),
-                    HashingConfig::new().use_ignore_file(true),
+                    HashingConfig::new(),
                     settings.signer()?,
                     StoreKind::Notes,
                     None,

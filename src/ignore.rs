@@ -11,7 +11,7 @@
 //! reference records names as given (`data[1].bin`, `!notes`); verification never ignores a
 //! file the signature lists, so the double reading cannot hide a signed file.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
@@ -20,8 +20,26 @@ use crate::error::{Error, Result};
 /// The paths `model_signing` ignores unless told not to (`--no-ignore-git-paths`).
 pub const GIT_PATHS: [&str; 4] = [".git", ".gitattributes", ".github", ".gitignore"];
 
-/// The ignore file msign reads from the model root when signing.
+/// The ignore file msign reads from the model root when signing with `--use-ignore-file`.
 pub const IGNORE_FILE: &str = ".msignignore";
+
+/// Where a rule came from, as shown in the report of what signing left out.
+pub mod origin {
+    /// The reference's git paths.
+    pub const GIT_DEFAULT: &str = "model_signing default";
+    /// A literal path given by the caller (`--ignore-paths`, the signature file).
+    pub const PATH: &str = "--ignore-paths or the signature file";
+    /// A pattern given by the caller.
+    pub const EXCLUDE: &str = "--exclude";
+    /// The model's own ignore file.
+    pub const IGNORE_FILE: &str = ".msignignore in the model (--use-ignore-file)";
+    /// Read back from a signed statement.
+    pub const RECORDED: &str = "recorded in the signature";
+}
+
+/// What [`IgnoreRules::ignored_by`] names when a path is left out only because it is not
+/// among the files kept by [`IgnoreRules::keep_only`].
+pub const NOT_SELECTED: &str = "(not among the files to check)";
 
 /// A set of ignore rules over model-relative POSIX paths.
 #[derive(Debug, Clone, Default)]
@@ -30,6 +48,45 @@ pub struct IgnoreRules {
     patterns: Vec<String>,
     matcher: Option<Gitignore>,
     keep: BTreeSet<String>,
+    /// Everything that is not kept is ignored (`--ignore-unsigned-files`).
+    only_kept: bool,
+    /// Rule (as recorded) -> where it came from.
+    origins: BTreeMap<String, &'static str>,
+}
+
+/// A path a listing left out, and the rule that left it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignored {
+    /// Model-relative path; a folder (not entered) ends with `/`.
+    pub path: String,
+    /// The rule as recorded in `ignore_paths`, or [`NOT_SELECTED`].
+    pub rule: String,
+}
+
+/// One rule and what it left out of a listing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RuleUse {
+    /// The rule as recorded in `ignore_paths`.
+    pub rule: String,
+    /// Where it came from (see [`origin`]).
+    pub origin: String,
+    /// What it left out: files, and folders (ending with `/`) that were not entered.
+    pub left_out: Vec<String>,
+}
+
+/// Names for a one-line message: the first few, then how many more (`--json` lists all).
+pub fn shorten(names: &[&str]) -> String {
+    const SHOWN: usize = 10;
+    let mut out = names
+        .iter()
+        .take(SHOWN)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        out.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    out
 }
 
 fn is_pattern(entry: &str) -> bool {
@@ -65,19 +122,26 @@ impl IgnoreRules {
     /// Adds the reference's default git paths.
     pub fn with_git_paths(mut self) -> Self {
         for p in GIT_PATHS {
-            self.add_path(p).expect("constant paths are valid");
+            self.add_path_from(p, origin::GIT_DEFAULT)
+                .expect("constant paths are valid");
         }
         self
     }
 
     /// Ignores a literal path (and everything below it), relative to the model root.
     pub fn add_path(&mut self, path: &str) -> Result<()> {
+        self.add_path_from(path, origin::PATH)
+    }
+
+    /// [`IgnoreRules::add_path`], saying where the rule came from.
+    pub fn add_path_from(&mut self, path: &str, from: &'static str) -> Result<()> {
         if path.starts_with('/') {
             return Err(Error::Usage(format!(
                 "ignore path {path:?} must be relative to the model folder"
             )));
         }
         if let Some(p) = normalize_literal(path)? {
+            self.origins.entry(p.clone()).or_insert(from);
             if !self.paths.contains(&p) {
                 self.paths.push(p);
             }
@@ -89,33 +153,39 @@ impl IgnoreRules {
     /// equivalent form that has it (`logs/` -> `**/logs/`), or to a literal path when
     /// they are anchored (`/data/tmp` -> `data/tmp`).
     pub fn add_pattern(&mut self, pattern: &str) -> Result<()> {
+        self.add_pattern_from(pattern, origin::EXCLUDE)
+    }
+
+    /// [`IgnoreRules::add_pattern`], saying where the rule came from.
+    pub fn add_pattern_from(&mut self, pattern: &str, from: &'static str) -> Result<()> {
         let pattern = pattern.trim_end();
         if pattern.is_empty() || pattern.starts_with('#') {
             return Ok(());
         }
         if is_pattern(pattern) {
-            return self.push_pattern(pattern.to_string());
+            return self.push_pattern(pattern.to_string(), from);
         }
         let body = pattern.trim_end_matches('/');
         let anchored = pattern.starts_with('/') || body.contains('/');
         if anchored {
-            return self.add_path(body.trim_start_matches('/'));
+            return self.add_path_from(body.trim_start_matches('/'), from);
         }
-        self.push_pattern(format!("**/{pattern}"))
+        self.push_pattern(format!("**/{pattern}"), from)
     }
 
     /// Adds every pattern line of an ignore file's content.
-    pub fn add_pattern_file(&mut self, content: &str) -> Result<()> {
+    pub fn add_pattern_file(&mut self, content: &str, from: &'static str) -> Result<()> {
         for line in content.lines() {
-            self.add_pattern(line)?;
+            self.add_pattern_from(line, from)?;
         }
         Ok(())
     }
 
-    fn push_pattern(&mut self, pattern: String) -> Result<()> {
+    fn push_pattern(&mut self, pattern: String, from: &'static str) -> Result<()> {
         if self.patterns.contains(&pattern) {
             return Ok(());
         }
+        self.origins.entry(pattern.clone()).or_insert(from);
         self.patterns.push(pattern);
         let mut builder = GitignoreBuilder::new("");
         for p in &self.patterns {
@@ -148,11 +218,12 @@ impl IgnoreRules {
             // records `--ignore-paths` as given, and a name may start with `!` or hold `[`.
             // Files the signature lists are kept at verification, so the literal reading
             // never hides a signed file.
-            if is_pattern(e) && rules.push_pattern(e.to_string()).is_err() {
+            if is_pattern(e) && rules.push_pattern(e.to_string(), origin::RECORDED).is_err() {
                 rules.patterns.retain(|p| p != e);
             }
             match normalize_literal(e) {
                 Ok(Some(p)) => {
+                    rules.origins.entry(p.clone()).or_insert(origin::RECORDED);
                     if !rules.paths.contains(&p) {
                         rules.paths.push(p)
                     }
@@ -181,14 +252,23 @@ impl IgnoreRules {
         }
     }
 
+    /// Ignores everything but the files given to [`IgnoreRules::keep`] (and the folders
+    /// leading to them): nothing else is even looked at, so an unsigned link or socket
+    /// is no error when only signed files are checked.
+    pub fn keep_only(&mut self) {
+        self.only_kept = true;
+    }
+
     /// Merges another set of rules into this one.
     pub fn extend(&mut self, other: &IgnoreRules) -> Result<()> {
         self.keep.extend(other.keep.iter().cloned());
+        self.only_kept |= other.only_kept;
+        let from = |p: &String| other.origins.get(p).copied().unwrap_or(origin::PATH);
         for p in &other.paths {
-            self.add_path(p)?;
+            self.add_path_from(p, from(p))?;
         }
         for p in &other.patterns {
-            self.push_pattern(p.clone())?;
+            self.push_pattern(p.clone(), from(p))?;
         }
         Ok(())
     }
@@ -196,22 +276,79 @@ impl IgnoreRules {
     /// Whether a model-relative path (a file, or a directory when `is_dir`) is ignored.
     /// A directory that is ignored is not descended into.
     pub fn is_ignored(&self, path: &str, is_dir: bool) -> bool {
+        self.ignored_by(path, is_dir).is_some()
+    }
+
+    /// The rule that ignores a model-relative path (as [`IgnoreRules::is_ignored`]), as
+    /// recorded in `ignore_paths`; [`NOT_SELECTED`] when only [`IgnoreRules::keep_only`]
+    /// leaves it out.
+    pub fn ignored_by(&self, path: &str, is_dir: bool) -> Option<&str> {
         if self.keep.contains(path) {
-            return false;
+            return None;
         }
-        let literal = self.paths.iter().any(|p| {
-            path == p
+        if self.only_kept {
+            return Some(NOT_SELECTED);
+        }
+        let literal = self.paths.iter().find(|p| {
+            path == p.as_str()
                 || (path.len() > p.len()
                     && path.starts_with(p.as_str())
                     && path.as_bytes()[p.len()] == b'/')
         });
-        if literal {
-            return true;
+        if let Some(p) = literal {
+            return Some(p);
         }
         match &self.matcher {
-            Some(m) => m.matched_path_or_any_parents(path, is_dir).is_ignore(),
-            None => false,
+            Some(m) => match m.matched_path_or_any_parents(path, is_dir) {
+                ignore::Match::Ignore(glob) => Some(glob.original()),
+                _ => None,
+            },
+            None => None,
         }
+    }
+
+    /// Where a rule (as recorded) came from (see [`origin`]).
+    pub fn origin_of(&self, rule: &str) -> &'static str {
+        self.origins.get(rule).copied().unwrap_or(origin::PATH)
+    }
+
+    /// Every rule with its origin and what it left out of a listing, in recorded order.
+    pub fn report(&self, ignored: &[Ignored]) -> Vec<RuleUse> {
+        let mut seen = BTreeSet::new();
+        self.recorded()
+            .into_iter()
+            // A recorded entry read both as a path and as a pattern is one rule.
+            .filter(|rule| seen.insert(rule.clone()))
+            .map(|rule| RuleUse {
+                origin: self.origin_of(&rule).to_string(),
+                left_out: ignored
+                    .iter()
+                    .filter(|i| i.rule == rule)
+                    .map(|i| i.path.clone())
+                    .collect(),
+                rule,
+            })
+            .collect()
+    }
+
+    /// Whether the rules leave out any name at all: a pattern such as `*`, `**`, `?*` or
+    /// `**/*` that would make a signature cover nothing. Decided on names of every shape
+    /// (plain, hidden, nested, without extension), kept files aside.
+    pub fn is_catch_all(&self) -> bool {
+        let Some(m) = &self.matcher else {
+            return false;
+        };
+        const PROBES: [(&str, bool); 6] = [
+            ("msign-probe", false),
+            ("msign-probe.bin", false),
+            (".msign-probe", false),
+            ("0", false),
+            ("msign-probe/msign-probe", false),
+            ("msign-probe", true),
+        ];
+        PROBES
+            .iter()
+            .all(|&(p, dir)| m.matched_path_or_any_parents(p, dir).is_ignore())
     }
 
     /// What goes into the statement's `ignore_paths`: literal paths sorted, then patterns
@@ -298,6 +435,72 @@ mod tests {
         assert!(!r.is_ignored("ckpt0/w.bin", false));
         assert!(r.is_ignored("ckpt0/unsigned.bin", false));
         assert!(r.is_ignored("data[1].bin", false));
+    }
+
+    #[test]
+    fn catch_all_patterns_are_recognised() {
+        for all in [
+            &["*"][..],
+            &["**"],
+            &["?*"],
+            &["**/*"],
+            &["*.bin", "*"],
+            &["[!x]*", "x*"],
+        ] {
+            let r = IgnoreRules::from_recorded(all.iter().copied()).unwrap();
+            assert!(r.is_catch_all(), "{all:?}");
+        }
+        for some in [
+            &[".git", "model.sig"][..],
+            &["*.bin"],
+            &["*", "!*.bin"],
+            &["**/logs/"],
+        ] {
+            let r = IgnoreRules::from_recorded(some.iter().copied()).unwrap();
+            assert!(!r.is_catch_all(), "{some:?}");
+        }
+    }
+
+    #[test]
+    fn the_report_names_each_rule_once_with_what_it_left_out() {
+        let mut r = IgnoreRules::new().with_git_paths();
+        r.add_pattern_from("*.py", origin::IGNORE_FILE).unwrap();
+        let back = IgnoreRules::from_recorded(["*.py"]).unwrap();
+        let left_out = |rules: &IgnoreRules| -> Vec<Ignored> {
+            ["a.py", "sub/b.py", "w.bin"]
+                .iter()
+                .filter_map(|p| {
+                    rules.ignored_by(p, false).map(|rule| Ignored {
+                        path: p.to_string(),
+                        rule: rule.to_string(),
+                    })
+                })
+                .collect()
+        };
+        let report = r.report(&left_out(&r));
+        let py = report.iter().find(|u| u.rule == "*.py").unwrap();
+        assert_eq!(py.origin, origin::IGNORE_FILE);
+        assert_eq!(py.left_out, ["a.py", "sub/b.py"]);
+        assert_eq!(
+            report.iter().find(|u| u.rule == ".git").unwrap().origin,
+            origin::GIT_DEFAULT
+        );
+        // Read back from a statement, `*.py` is a path and a pattern: still one rule.
+        let report = back.report(&left_out(&back));
+        assert_eq!(report.len(), 1, "{report:?}");
+        assert_eq!(report[0].origin, origin::RECORDED);
+        assert_eq!(report[0].left_out, ["a.py", "sub/b.py"]);
+    }
+
+    #[test]
+    fn keep_only_leaves_out_everything_else_unlooked_at() {
+        let mut r = IgnoreRules::new();
+        r.keep(["sub/w.bin"]);
+        r.keep_only();
+        assert_eq!(r.ignored_by("sub", true), None);
+        assert_eq!(r.ignored_by("sub/w.bin", false), None);
+        assert_eq!(r.ignored_by("link.bin", false), Some(NOT_SELECTED));
+        assert_eq!(r.ignored_by("other", true), Some(NOT_SELECTED));
     }
 
     #[test]

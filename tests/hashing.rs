@@ -57,18 +57,7 @@ fn make_model(dir: &Path) -> Vec<(String, u64)> {
 /// `msign digest --json` resources as name -> hex digest.
 fn msign_digests(model: &Path, extra: &[&str]) -> BTreeMap<String, String> {
     let out = run_ok(msign().args(["digest", "--json"]).arg(model).args(extra));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["name"].as_str().unwrap().to_string(),
-                r["digest"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    digests_by_name(&out.stdout)
 }
 
 /// Digests of each file by a coreutils tool (`sha256sum`, `b2sum -l 512`).
@@ -218,4 +207,70 @@ fn file_truncated_while_mapped_is_reported_not_fatal() {
         stderr.contains("changed while it was being hashed"),
         "stderr: {stderr}"
     );
+}
+
+/// A source that lists one name twice (as a crafted git tree or Hub listing could) is
+/// refused before anything is read: the digests are keyed by name, so one entry would
+/// silently stand for the other.
+#[test]
+fn a_listing_that_names_a_file_twice_is_refused_before_hashing() {
+    use msign::ignore::IgnoreRules;
+    use msign::manifest::ModelPath;
+    use msign::source::{Content, Entry, Listing, ModelSource};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    struct Twice(Arc<AtomicUsize>);
+    impl ModelSource for Twice {
+        fn model_name(&self) -> String {
+            "twice".into()
+        }
+        fn list(&self, _: &IgnoreRules) -> msign::Result<Listing> {
+            let entry = |bytes: &'static [u8]| {
+                let opened = self.0.clone();
+                Entry {
+                    path: ModelPath::parse("loader.py").unwrap(),
+                    size: bytes.len() as u64,
+                    content: Content::Stream(Arc::new(move || {
+                        opened.fetch_add(1, Ordering::SeqCst);
+                        Ok(Box::new(bytes) as Box<dyn std::io::Read + Send>)
+                    })),
+                    known_sha256: None,
+                }
+            };
+            Ok(Listing {
+                entries: vec![
+                    entry(b"print('signed')\n"),
+                    entry(b"import os; os.system('x')\n"),
+                ],
+                warnings: Vec::new(),
+                ignored: Vec::new(),
+            })
+        }
+        fn read_small_file(&self, _: &str) -> msign::Result<Option<Vec<u8>>> {
+            Ok(None)
+        }
+        fn describe(&self) -> String {
+            "a source naming loader.py twice".into()
+        }
+    }
+
+    let opened = Arc::new(AtomicUsize::new(0));
+    for config in [
+        msign::HashingConfig::new(),
+        msign::HashingConfig::new()
+            .use_shard_serialization(msign::HashAlgorithm::Sha256, 4)
+            .unwrap(),
+    ] {
+        let err = config.hash(&Twice(opened.clone())).unwrap_err();
+        assert!(
+            matches!(err, msign::Error::UnsupportedEntry { .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("loader.py") && err.to_string().contains("twice"),
+            "{err}"
+        );
+    }
+    assert_eq!(opened.load(Ordering::SeqCst), 0, "nothing was read");
 }

@@ -807,3 +807,192 @@ fn pagination_to_another_host_is_refused() {
     assert!(stderr(&out).contains("HF_HUB_OFFLINE"));
     assert!(env.hub.state().log.is_empty());
 }
+
+/// `--local-dir D` with a folder link already inside D: writing `weights/...` or the
+/// partial files under `.cache/` through it would land outside D. Refused, nothing written
+/// there.
+#[test]
+fn download_does_not_write_through_a_symlinked_folder() {
+    let env = Env::new();
+    let m = model(&env);
+    let sig = env.sign_msign(&m, &[]);
+    env.publish(&m, "main", &[("model.sig", &sig)]);
+    for link in ["weights", ".cache"] {
+        let dir = env.path(&format!("local-{link}"));
+        let outside = env.path(&format!("outside-{link}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::os::unix::fs::symlink(format!("../outside-{link}"), dir.join(link)).unwrap();
+        let out = run_fails(env.hub_download(&["--local-dir"]).arg(&dir), 3);
+        assert!(
+            stderr(&out).contains("is a symbolic link") && stderr(&out).contains(link),
+            "{}",
+            stderr(&out)
+        );
+        let written: Vec<_> = walk(&outside);
+        assert!(written.is_empty(), "{link}: written outside: {written:?}");
+    }
+}
+
+/// Every path below `dir`, folders included.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        }
+        out.push(p);
+    }
+    out
+}
+
+/// Runs `cmd` under `umask`.
+fn with_umask(cmd: &mut Command, umask: u32) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: umask is async-signal-safe and touches nothing but the child's mask.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::umask(umask as libc::mode_t);
+            Ok(())
+        })
+    }
+}
+
+fn mode_of(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+/// Signatures are public: created `0666 & ~umask` like any other tool's files, not 0600.
+/// The same goes for what `hub download` writes into the cache (refs, the signature).
+#[test]
+fn signatures_and_cache_files_follow_the_umask() {
+    let env = Env::new();
+    let m = model(&env);
+    for (umask, want) in [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)] {
+        let sig = env.path(&format!("umask-{umask:o}.sig"));
+        run_ok(with_umask(
+            msign()
+                .args(["sign", "key"])
+                .arg(&m)
+                .arg("--private-key")
+                .arg(&env.key)
+                .arg("--signature")
+                .arg(&sig),
+            umask,
+        ));
+        assert_eq!(mode_of(&sig), want, "umask {umask:o}");
+    }
+    let sig = env.sign_msign(&m, &[]);
+    env.publish(&m, "main", &[("model.sig", &sig)]);
+    run_ok(with_umask(&mut env.hub_download(&[]), 0o022));
+    let repo_dir = env.cache().join("models--acme--tiny-bert");
+    assert_eq!(mode_of(&repo_dir.join("refs/main")), 0o644);
+    let snapshot = std::fs::read_dir(repo_dir.join("snapshots"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert_eq!(mode_of(&snapshot.join("model.sig")), 0o644);
+}
+
+/// Runs `cmd` under GNU time: its output and its peak resident memory in MiB.
+fn with_peak_rss(cmd: &Command, report: &Path) -> (Output, u64) {
+    let mut t = Command::new("/usr/bin/time");
+    t.arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(report)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => t.env(k, v),
+            None => t.env_remove(k),
+        };
+    }
+    let out = t.output().unwrap();
+    let kib: u64 = std::fs::read_to_string(report)
+        .unwrap()
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no memory figure in {}", report.display()));
+    (out, kib / 1024)
+}
+
+/// A server that lists 200,000 unsigned files next to a signed model. msign compares the
+/// listing with the signature as it streams in: the unsigned files are reported (counted,
+/// the first ones named), none of their content is fetched, and memory stays small.
+/// The same listing in one page larger than msign accepts is refused, also in little memory.
+#[test]
+fn hostile_listing_of_many_unsigned_files_costs_little_memory() {
+    const EXTRA: usize = 200_000;
+    let env = Env::new();
+    let m = model(&env);
+    let sig = env.sign_msign(&m, &[]);
+    env.publish(&m, "main", &[("model.sig", &sig)]);
+    {
+        let mut st = env.hub.state();
+        st.synthetic_files = EXTRA;
+        st.page_size = 5000;
+    }
+    env.hub.clear_log();
+    let (out, mib) = with_peak_rss(&env.hub_verify(&["--json"]), &env.path("rss-verify"));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v = json_of(&out);
+    assert_eq!(v["error"]["kind"], "model_mismatch", "{v}");
+    let named = v["differences"]["extra"].as_array().unwrap().len();
+    let unnamed = v["differences"]["extra_not_named"].as_u64().unwrap() as usize;
+    assert_eq!(named + unnamed, EXTRA, "{}", v["differences"]["extra"]);
+    assert!(v["differences"]["extra"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("junk/"));
+    assert!(mib < 100, "hub verify peaked at {mib} MiB");
+    eprintln!("hub verify, {EXTRA} unsigned files listed: peak RSS {mib} MiB");
+    let fetched: Vec<String> = env
+        .hub
+        .state()
+        .log
+        .iter()
+        .filter(|l| l.target.contains("/resolve/") && !l.target.ends_with("/model.sig"))
+        .map(|l| l.target.clone())
+        .collect();
+    assert!(
+        fetched.is_empty(),
+        "content fetched: {:?}",
+        &fetched[..fetched.len().min(5)]
+    );
+    let text = stderr(&run_fails(&mut env.hub_verify(&[]), 1));
+    assert!(
+        text.contains(&format!("in the model but not signed ({EXTRA})")),
+        "{text}"
+    );
+
+    // Download compares first too: nothing is downloaded.
+    env.hub.clear_log();
+    let dir = env.path("dl");
+    let (out, mib) = with_peak_rss(
+        env.hub_download(&["--local-dir"]).arg(&dir),
+        &env.path("rss-download"),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(mib < 100, "hub download peaked at {mib} MiB");
+    assert!(!dir.join("model.safetensors").exists());
+    assert!(env.hub.cdn_requests().is_empty());
+
+    // All of it in one page of some 25 MB: more than a page may weigh.
+    env.hub.state().page_size = 1 << 30;
+    let (out, mib) = with_peak_rss(&env.hub_verify(&[]), &env.path("rss-page"));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("larger than 16 MiB"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(mib < 100, "hub verify of a huge page peaked at {mib} MiB");
+    eprintln!("hub verify, one huge page: peak RSS {mib} MiB");
+}

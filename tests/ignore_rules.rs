@@ -1,7 +1,7 @@
-//! msign's ignore extensions: `--exclude GLOB` and `.msignignore` patterns are recorded in
-//! the statement's `ignore_paths`, so msign applies them again at verification without
-//! being told; the reference reads the same entries as literal paths, so it still verifies
-//! the signature once the excluded files are gone.
+//! msign's ignore extensions: `--exclude GLOB` and `.msignignore` patterns (read with
+//! `--use-ignore-file`) are recorded in the statement's `ignore_paths`, so msign applies
+//! them again at verification without being told; the reference reads the same entries as
+//! literal paths, so it still verifies the signature once the excluded files are gone.
 
 mod common;
 use common::*;
@@ -175,7 +175,7 @@ fn msignignore_patterns_are_recorded_and_the_file_itself_is_signed() {
         ("data/tmp/x", "x"),
         ("data/tmpfile", "signed: only data/tmp itself is ignored"),
     ]);
-    let st = m.sign(&[]);
+    let st = m.sign(&["--use-ignore-file"]);
     let rec = recorded(&st);
     for want in ["data/tmp", "*.log", "!keep.log", "**/cache/"] {
         assert!(rec.contains(&want.to_string()), "{want} in {rec:?}");

@@ -802,17 +802,32 @@ fn literal_ignore_paths_with_glob_characters() {
 }
 
 #[test]
-fn empty_model_folder() {
+fn empty_model_folder_is_refused_where_the_reference_signs_it() {
+    // A deliberate difference: the reference signs an empty folder, and that signature
+    // verifies any folder with --ignore_unsigned_files. OMS v1.0 §6.1 and §5.2.1 refuse
+    // both; msign does (tests/coverage.rs has the rest).
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir(tmp.path().join("model")).unwrap();
     let m = key_method(tmp.path(), "prime256v1");
-    let st = sign_both(tmp.path(), &m, "model", "s.sig", &[], &[]);
+    let (model, sig) = (Path::new("model"), Path::new("s.sig"));
+    run_ok(ref_cli_sign(&m, model, sig, &[]).current_dir(tmp.path()));
+    let st = statement_of(&tmp.path().join(sig));
     assert_eq!(resource_names(&st), Vec::<String>::new());
     // SHA-256 of nothing: there are no resource digests to chain.
     assert_eq!(
         st["subject"][0]["digest"]["sha256"],
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     );
+    let out = run_fails(msign_verify(&m, model, sig, &[]).current_dir(tmp.path()), 1);
+    assert!(
+        stderr(&out).contains("lists no resource"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_file(tmp.path().join(sig)).unwrap();
+    let out = run_fails(msign_sign(&m, model, sig, &[]).current_dir(tmp.path()), 2);
+    assert!(stderr(&out).contains("nothing to sign"), "{}", stderr(&out));
+    assert!(!tmp.path().join(sig).exists());
 }
 
 #[test]

@@ -481,6 +481,51 @@ impl CertCase {
         sig
     }
 
+    /// Signs with the reference's API: for leaves `msign sign` refuses, so that its
+    /// verification can be tested on them.
+    fn sign_reference(&self, key: &Path, cert: &Path, chain: &[&Path], sig: &str) -> PathBuf {
+        let sig = self.tmp.path().join(sig);
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "sign".as_ref(),
+            "certificate".as_ref(),
+            self.model.as_os_str(),
+            sig.as_os_str(),
+            "--private-key".as_ref(),
+            key.as_os_str(),
+            "--signing-certificate".as_ref(),
+            cert.as_os_str(),
+        ];
+        for i in chain {
+            args.push("--chain".as_ref());
+            args.push(i.as_os_str());
+        }
+        let out = ref_api(&args);
+        assert!(out.status.success(), "reference sign: {}", stderr(&out));
+        sig
+    }
+
+    /// `msign sign certificate` that must fail with a usage exit code and write nothing.
+    fn sign_refused(&self, key: &Path, cert: &Path, sig: &str) -> String {
+        let sig = self.tmp.path().join(sig);
+        let out = msign()
+            .args(["sign", "certificate"])
+            .arg(&self.model)
+            .arg("--private-key")
+            .arg(key)
+            .arg("--signing-certificate")
+            .arg(cert)
+            .arg("--certificate-chain")
+            .arg(&self.pki.intermediate)
+            .arg("--signature")
+            .arg(&sig)
+            .output()
+            .unwrap();
+        assert_no_panic(&out);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(!sig.exists(), "a refused signature was written");
+        stderr(&out)
+    }
+
     fn verify(&self, sig: &Path, root: &Path) -> Output {
         let out = msign()
             .args(["verify", "certificate"])
@@ -564,7 +609,12 @@ fn leaf_without_code_signing_eku_is_rejected() {
         "20240101000000Z",
         "20491231000000Z",
     );
-    let sig = c.sign(&key, &cert, &[&c.pki.intermediate], "server.sig");
+    // msign refuses to make a signature its own verification would refuse...
+    let err = c.sign_refused(&key, &cert, "server-by-msign.sig");
+    assert!(err.contains("code signing"), "{err}");
+    assert!(err.contains("server.pem"), "{err}");
+    // ...and refuses one made by another tool.
+    let sig = c.sign_reference(&key, &cert, &[&c.pki.intermediate], "server.sig");
     let out = c.verify(&sig, &c.pki.root);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("code signing"), "{}", stderr(&out));
@@ -580,7 +630,8 @@ fn leaf_without_code_signing_eku_is_rejected() {
         "20240101000000Z",
         "20491231000000Z",
     );
-    let sig = c.sign(&key, &cert, &[&c.pki.intermediate], "server-only.sig");
+    c.sign_refused(&key, &cert, "server-only-by-msign.sig");
+    let sig = c.sign_reference(&key, &cert, &[&c.pki.intermediate], "server-only.sig");
     assert_eq!(c.verify(&sig, &c.pki.root).status.code(), Some(1));
     assert!(!c.reference_accepts(&sig, &c.pki.root));
 }
@@ -595,7 +646,9 @@ fn leaf_without_digital_signature_key_usage_is_rejected() {
         "20240101000000Z",
         "20491231000000Z",
     );
-    let sig = c.sign(&key, &cert, &[&c.pki.intermediate], "agreement.sig");
+    let err = c.sign_refused(&key, &cert, "agreement-by-msign.sig");
+    assert!(err.contains("digital signatures"), "{err}");
+    let sig = c.sign_reference(&key, &cert, &[&c.pki.intermediate], "agreement.sig");
     let out = c.verify(&sig, &c.pki.root);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
@@ -623,9 +676,114 @@ fn expired_leaf_signed_while_valid_is_accepted_like_the_reference() {
     let out = c.verify(&sig, &c.pki.root);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(c.reference_accepts(&sig, &c.pki.root));
+    // msign says so, naming the date, on stderr and in --json.
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: the signing certificate expired on") && err.contains("2021"),
+        "{err}"
+    );
+    let out = msign()
+        .args(["--json", "verify", "certificate"])
+        .arg(&c.model)
+        .arg("--certificate-chain")
+        .arg(&c.pki.root)
+        .arg("--signature")
+        .arg(&sig)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("expired on")),
+        "{v}"
+    );
+    // --reject-expired makes it a verification failure.
+    let out = msign()
+        .args(["verify", "certificate"])
+        .arg(&c.model)
+        .arg("--certificate-chain")
+        .arg(&c.pki.root)
+        .arg("--signature")
+        .arg(&sig)
+        .arg("--reject-expired")
+        .output()
+        .unwrap();
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("expired on"), "{}", stderr(&out));
+    // A valid leaf gets no warning, with or without the flag.
+    let (key, cert) = c.pki.leaf("valid", "prime256v1");
+    let ok = c.sign(&key, &cert, &[&c.pki.intermediate], "valid.sig");
+    let out = msign()
+        .args(["verify", "certificate"])
+        .arg(&c.model)
+        .arg("--certificate-chain")
+        .arg(&c.pki.root)
+        .arg("--signature")
+        .arg(&ok)
+        .arg("--reject-expired")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("expired"), "{}", stderr(&out));
     // The same leaf under an untrusted root still fails.
     let other = Pki::new(c.tmp.path(), "other");
     assert_eq!(c.verify(&sig, &other.root).status.code(), Some(1));
+}
+
+/// A signing certificate that is itself a CA certifies keys; it cannot sign models. msign
+/// refuses to sign with one, and refuses a signature another tool made with one. A CA
+/// certificate issued for code signing too (as model_signing's own test certificates in
+/// fixtures/model-transparency are) signs and verifies, with a warning.
+#[test]
+fn ca_certificate_as_signing_leaf_is_refused() {
+    let c = cert_case();
+    let (key, cert) = c.pki.leaf_with(
+        "ca-leaf",
+        "prime256v1",
+        "basicConstraints = critical, CA:TRUE\nkeyUsage = critical, digitalSignature, keyCertSign\n",
+        "20240101000000Z",
+        "20491231000000Z",
+    );
+    let err = c.sign_refused(&key, &cert, "ca-by-msign.sig");
+    assert!(err.contains("CA"), "{err}");
+    let sig = c.sign_reference(&key, &cert, &[&c.pki.intermediate], "ca.sig");
+    let out = c.verify(&sig, &c.pki.root);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is a CA certificate"),
+        "{}",
+        stderr(&out)
+    );
+
+    let (key, cert) = c.pki.leaf_with(
+        "ca-code-signing",
+        "prime256v1",
+        "basicConstraints = critical, CA:TRUE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = codeSigning\n",
+        "20240101000000Z",
+        "20491231000000Z",
+    );
+    for sig in [
+        c.sign_reference(&key, &cert, &[&c.pki.intermediate], "ca-code-signing.sig"),
+        c.sign(
+            &key,
+            &cert,
+            &[&c.pki.intermediate],
+            "ca-code-signing-by-msign.sig",
+        ),
+    ] {
+        let out = c.verify(&sig, &c.pki.root);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("warning: the signing certificate is a CA certificate"),
+            "{}",
+            stderr(&out)
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1004,4 +1162,37 @@ fn damaged_certificate_chains_in_the_bundle_are_malformed() {
     *v.pointer_mut(&format!("{chain}/0/rawBytes")).unwrap() = json!(root_der);
     let out = c.verify(&write("root-as-leaf.sig", &v), &c.pki.root);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
+
+/// A trusted root is outside input: a time with a multi-byte character where the UTC
+/// offset's digits go made msign panic (exit 101) slicing inside the character.
+#[test]
+fn trusted_root_with_a_non_ascii_time_is_refused_without_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut root: Value =
+        serde_json::from_str(include_str!("../src/sigstore/trusted_root.json")).unwrap();
+    root["tlogs"][0]["publicKey"]["validFor"]["start"] = json!("2021-01-12T11:53:27+0\u{e9}:0");
+    let root_file = tmp.path().join("trusted_root.json");
+    std::fs::write(&root_file, serde_json::to_vec(&root).unwrap()).unwrap();
+    let model = reference_fixtures().join("v1.1.0-sigstore");
+    let out = msign()
+        .args(["verify", "sigstore"])
+        .arg(&model)
+        .arg("--signature")
+        .arg(model.join("model.sig"))
+        .arg("--ignore-paths")
+        .arg(model.join("ignore-me"))
+        .args(["--identity", "stefanb@us.ibm.com"])
+        .args([
+            "--identity-provider",
+            "https://sigstore.verify.ibm.com/oauth2",
+        ])
+        .arg("--trusted-root")
+        .arg(&root_file)
+        .output()
+        .unwrap();
+    assert_no_panic(&out);
+    assert_ne!(out.status.code(), Some(101), "{}", stderr(&out));
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("bad timestamp"), "{}", stderr(&out));
 }

@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{msign, reference_cli, run_fails, run_ok, sample_model};
+use common::{msign, on_terminal, reference_cli, run_fails, run_ok, sample_model};
 use sha2::{Digest, Sha256};
 
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
@@ -699,11 +699,6 @@ fn malformed_uris_are_usage_errors() {
 /// Runs `msign` under a pseudo-terminal (util-linux `script`), answers the PIN prompt, and
 /// returns (exit code, terminal output).
 fn sign_on_terminal(token: &Token, uri: &str, sig: &Path, pin: &str) -> (i32, String) {
-    use std::io::{Read, Write};
-    use std::process::Stdio;
-    use std::sync::{Arc, Mutex};
-    use std::time::{Duration, Instant};
-
     let model = token.path().join("model");
     let inner = format!(
         "'{}' sign pkcs11-key '{}' --pkcs11-uri '{uri}' --signature '{}'",
@@ -711,53 +706,7 @@ fn sign_on_terminal(token: &Token, uri: &str, sig: &Path, pin: &str) -> (i32, St
         model.display(),
         sig.display()
     );
-    let mut child = token
-        .cmd("script")
-        .args(["-qec", &inner, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script (util-linux) must be installed");
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let mut stdout = child.stdout.take().unwrap();
-    let sink = Arc::clone(&seen);
-    let reader = std::thread::spawn(move || {
-        let mut buf = [0u8; 512];
-        while let Ok(n) = stdout.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
-    let start = Instant::now();
-    while !String::from_utf8_lossy(&seen.lock().unwrap()).contains("PIN for token 'tty'") {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no PIN prompt: {}",
-            String::from_utf8_lossy(&seen.lock().unwrap())
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // Echo is off once the prompt is printed; give the terminal a moment anyway.
-    std::thread::sleep(Duration::from_millis(200));
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(format!("{pin}\n").as_bytes()).unwrap();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("msign did not finish after the PIN was typed");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    drop(stdin);
-    reader.join().unwrap();
-    let text = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
-    (status.code().unwrap_or(-1), text)
+    on_terminal(token.cmd("script"), &inner, &[("PIN for token 'tty'", pin)])
 }
 
 #[test]

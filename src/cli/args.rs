@@ -180,7 +180,14 @@ pub struct HashArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
-    /// Do not read `.msignignore` from the model root.
+    /// Read `.msignignore` from the model root and leave out what its patterns match
+    /// (recorded in the signature). Off by default, so that a file inside the model cannot
+    /// decide on its own what is signed; when on, `.msignignore` itself is always signed
+    /// and every path it leaves out is named.
+    #[arg(long = "use-ignore-file", overrides_with = "no_ignore_file")]
+    pub use_ignore_file: bool,
+
+    /// Do not read `.msignignore` (the default).
     #[arg(long = "no-ignore-file")]
     pub no_ignore_file: bool,
 }
@@ -218,7 +225,7 @@ impl HashArgs {
         } else {
             cfg.use_file_serialization(alg)
         };
-        cfg = cfg.use_ignore_file(!self.no_ignore_file);
+        cfg = cfg.use_ignore_file(self.use_ignore_file && !self.no_ignore_file);
         for g in &self.exclude {
             cfg = cfg.add_exclude(g)?;
         }
@@ -245,14 +252,29 @@ pub struct PrivateKeyArgs {
         hide_env_values = true
     )]
     pub password: Option<String>,
+
+    /// File holding the password of an encrypted private key (one line). Without a
+    /// password, an encrypted key is asked for on the terminal.
+    #[arg(long = "password-file", alias = "password_file", value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
 }
 
 impl PrivateKeyArgs {
     /// A signer from the key file, with `cert`'s certificate chain when given.
     pub fn signer(&self, cert: Option<&CertificateArgs>) -> Result<Box<dyn Signer>> {
+        let password = self.resolved_password()?;
+        self.signer_with(cert, password.as_deref())
+    }
+
+    /// The signer, with the key's password already resolved (asked for once by the caller).
+    pub fn signer_with(
+        &self,
+        cert: Option<&CertificateArgs>,
+        password: Option<&str>,
+    ) -> Result<Box<dyn Signer>> {
         crate::sign::signer_from_files(
             &self.private_key,
-            self.password.as_deref(),
+            password,
             cert.map(|c| {
                 (
                     c.signing_certificate.as_path(),

@@ -31,7 +31,8 @@ use crate::verify::{CertificateVerifier, KeyVerifier, VerifyingConfig};
 #[command(
     name = "git-model-sign",
     bin_name = "git model-sign",
-    version,
+    version = crate::cli::version::SHORT,
+    long_version = crate::cli::version::LONG,
     max_term_width = 100,
     after_help = "Exit status: 0 success, 1 verification failed, 2 usage error, 3 other failure."
 )]
@@ -179,6 +180,7 @@ fn run_sign(ctx: &Ctx, m: GitSignMethod) -> Result<serde_json::Value> {
         common.signature.as_deref(),
         &Bar::new("hashing", ctx.quiet || ctx.json),
     )?;
+    crate::cli::sign::report_ignore_rules(ctx, &r.ignore_rules);
     for w in &r.warnings {
         ctx.warn(w);
     }

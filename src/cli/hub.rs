@@ -9,21 +9,22 @@ use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
-use crate::bundle::MAX_BUNDLE_BYTES;
 use crate::cli::args::ModelArgs;
 use crate::cli::hub_sigstore::{SigstoreSignArgs, SigstoreVerifyArgs};
 use crate::cli::{conclude, Ctx};
 use crate::error::{Error, Result};
 use crate::hash::{HashingConfig, NoProgress};
 use crate::hub::cache::{parse_repo_at, CachedRepo};
-use crate::hub::download::{Destination, DownloadProgress, Downloader};
+use crate::hub::download::{precheck, Destination, DownloadProgress, Downloader};
 use crate::hub::{check_revision, is_commit_id, HubClient, HubConfig, RepoId};
 use crate::ignore::IgnoreRules;
 use crate::manifest::{HashAlgorithm, Manifest, Method, ModelPath};
 use crate::sign::{CertificateSigner, KeySigner, Signer, SigningConfig};
 use crate::source::{DirSource, HubSource};
 use crate::store::file::write_atomic;
-use crate::verify::{CertificateVerifier, KeyVerifier, SignedManifest, VerifyingConfig};
+use crate::verify::{
+    CertificateVerifier, KeyVerifier, ManifestDiff, SignedManifest, VerifyingConfig,
+};
 
 /// Hub subcommands.
 #[derive(Debug, Subcommand)]
@@ -82,6 +83,10 @@ pub struct VerifierArgs {
         value_name = "CERTIFICATE_PATH"
     )]
     pub certificate_chain: Vec<PathBuf>,
+    /// With a certificate signature: refuse an expired signing certificate (by default it
+    /// verifies with a warning naming the expiry date, as in model_signing).
+    #[arg(long = "reject-expired")]
+    pub reject_expired: bool,
     #[command(flatten)]
     pub sigstore: SigstoreVerifyArgs,
     /// The method; inferred from the flags above when absent.
@@ -127,7 +132,8 @@ impl VerifierArgs {
                 )?)))
             }
             HubMethod::Certificate => Ok(VerifyingConfig::new(Box::new(
-                CertificateVerifier::from_root_files(&self.certificate_chain)?,
+                CertificateVerifier::from_root_files(&self.certificate_chain)?
+                    .reject_expired(self.reject_expired),
             ))),
             HubMethod::Sigstore => self.sigstore.config(),
         }
@@ -187,6 +193,9 @@ pub struct HubSignArgs {
         hide_env_values = true
     )]
     password: Option<String>,
+    /// File holding the password of an encrypted private key (one line).
+    #[arg(long = "password-file", value_name = "FILE")]
+    password_file: Option<PathBuf>,
     /// Sign with a certificate: the signing certificate (PEM) of the key.
     #[arg(
         long = "signing-certificate",
@@ -233,13 +242,18 @@ fn signature_path(path: &str) -> Result<ModelPath> {
         })
 }
 
+/// The largest signature taken from the Hub. A signature costs about 200 bytes a file, so
+/// this is some 80,000 files; the bound keeps what a server can make msign hold in memory
+/// (the signature, then its decoded statement) well under 100 MB.
+const MAX_HUB_SIGNATURE: u64 = 16 << 20;
+
 /// Fetches the signature at the source's commit and verifies it cryptographically.
 fn fetch_and_verify_signature(
     source: &HubSource,
     sig: &ModelPath,
     config: &VerifyingConfig,
 ) -> Result<(Vec<u8>, SignedManifest)> {
-    let bytes = source.fetch(sig.as_str(), MAX_BUNDLE_BYTES)?.ok_or_else(|| {
+    let bytes = source.fetch(sig.as_str(), MAX_HUB_SIGNATURE)?.ok_or_else(|| {
         Error::Other(format!(
             "{}@{} has no signature at {sig}: the model is not signed there (name another file with --signature, or sign it with `msign hub sign`)",
             source.repo(),
@@ -248,6 +262,29 @@ fn fetch_and_verify_signature(
     })?;
     let signed = config.verify_signature(&bytes)?;
     Ok((bytes, signed))
+}
+
+/// Lists the repository against the signed manifest ([`HubSource::list_signed`]) and
+/// fails, before any file is fetched, when it names files the signature does not: those
+/// (the first thousand by name, all by count) with what else the listing alone shows.
+fn list_against_signature(
+    source: &mut HubSource,
+    manifest: &Manifest,
+    rules: &IgnoreRules,
+) -> Result<()> {
+    source.list_signed(manifest, rules)?;
+    let unsigned = source.unsigned();
+    if unsigned.count == 0 {
+        return Ok(());
+    }
+    let mut diff = match precheck(source.files(), manifest) {
+        Ok(()) => ManifestDiff::default(),
+        Err(Error::ModelMismatch(d)) => d,
+        Err(e) => return Err(e),
+    };
+    diff.extra.extend(unsigned.names.iter().cloned());
+    diff.extra_not_named = unsigned.count - unsigned.names.len();
+    Err(Error::ModelMismatch(diff))
 }
 
 /// Whether the Hub's metadata (one SHA-256 per LFS file) can reproduce this manifest.
@@ -283,11 +320,12 @@ fn verify(ctx: &Ctx, a: &HubVerifyArgs) -> Result<serde_json::Value> {
             Some(&cache),
         );
     }
-    let source = HubSource::open(client(&cfg)?, repo.clone(), &a.repo.revision)?;
+    let mut source = HubSource::resolve(client(&cfg)?, repo.clone(), &a.repo.revision)?;
     let (_, signed) = fetch_and_verify_signature(&source, &sig, &config)?;
     let hashing = config.hashing_for(&signed.manifest)?;
+    let rules = hashing.effective_rules(&source)?;
+    list_against_signature(&mut source, &signed.manifest, &rules)?;
     if !metadata_suffices(&signed.manifest) {
-        let rules = hashing.effective_rules(&source)?;
         let big: Vec<String> = source
             .kept_files(&rules)
             .iter()
@@ -399,11 +437,12 @@ fn download(ctx: &Ctx, a: &HubDownloadArgs) -> Result<serde_json::Value> {
     rules.add_path(sig.as_str())?;
     let config = a.verifier.config()?.add_ignore_rules(&rules)?;
     let hub = client(&cfg)?;
-    let source = HubSource::open(hub.clone(), repo.clone(), &a.repo.revision)?;
+    let mut source = HubSource::resolve(hub.clone(), repo.clone(), &a.repo.revision)?;
     let (sig_bytes, signed) = fetch_and_verify_signature(&source, &sig, &config)?;
     let rules = config
         .hashing_for(&signed.manifest)?
         .effective_rules(&source)?;
+    list_against_signature(&mut source, &signed.manifest, &rules)?;
     let files = source.kept_files(&rules);
     let dest = match &a.local_dir {
         Some(d) => Destination::Dir(d.clone()),
@@ -543,14 +582,16 @@ fn hub_signer(a: &HubSignArgs) -> Result<Box<dyn Signer>> {
             "say how to sign: --private-key KEY (with --signing-certificate CERT for a certificate), or --sigstore".into(),
         )
     })?;
+    let password =
+        crate::cli::password::key_password(key, a.password.as_deref(), a.password_file.as_deref())?;
     Ok(match &a.signing_certificate {
         Some(cert) => Box::new(CertificateSigner::from_files(
             key,
-            a.password.as_deref(),
+            password.as_deref(),
             cert,
             &a.certificate_chain,
         )?),
-        None => Box::new(KeySigner::from_pem_file(key, a.password.as_deref())?),
+        None => Box::new(KeySigner::from_pem_file(key, password.as_deref())?),
     })
 }
 

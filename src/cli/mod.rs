@@ -14,17 +14,22 @@ use crate::error::Error;
 
 pub mod args;
 pub mod digest;
+pub mod docs;
+pub mod generate_key;
 pub mod gitcmd;
 pub mod hook;
 pub mod hub;
 pub mod hub_sigstore;
 pub mod manifest;
+pub mod password;
 pub mod pkcs11;
 pub mod progress;
+pub mod prompt;
 pub mod reuse;
 pub mod sign;
 pub mod sigstore;
 pub mod verify;
+pub mod version;
 
 /// Exit code: verification failed.
 pub const EXIT_VERIFY_FAILED: u8 = 1;
@@ -41,7 +46,14 @@ CLI is accepted in both spellings (--private_key and --private-key).";
 
 /// Sign and verify machine-learning models.
 #[derive(Debug, Parser)]
-#[command(name = "msign", version, about, after_help = AFTER_HELP, max_term_width = 100)]
+#[command(
+    name = "msign",
+    version = version::SHORT,
+    long_version = version::LONG,
+    about,
+    after_help = AFTER_HELP,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// Print results as JSON on stdout (stable schema for scripts).
     #[arg(long, global = true)]
@@ -83,6 +95,13 @@ pub enum Command {
     /// Work with manifest files (`msign digest --json` output): merge parts hashed elsewhere.
     #[command(subcommand)]
     Manifest(manifest::ManifestCommand),
+    /// Create an EC key pair for `sign key` / `verify key` (msign.pem, msign.pub).
+    #[command(name = "generate-key")]
+    GenerateKey(generate_key::GenerateKeyArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(docs::CompletionsArgs),
+    /// Write man pages for msign and git-model-sign and their subcommands.
+    Man(docs::ManArgs),
 }
 
 /// Methods a `sign`/`verify` may name; anything else means the reference's default,
@@ -104,7 +123,17 @@ pub fn with_default_method(args: Vec<OsString>) -> Vec<OsString> {
         .iter()
         .position(|a| {
             [
-                "sign", "verify", "digest", "hook", "hub", "manifest", "sigstore", "help",
+                "sign",
+                "verify",
+                "digest",
+                "hook",
+                "hub",
+                "manifest",
+                "sigstore",
+                "help",
+                "generate-key",
+                "completions",
+                "man",
             ]
             .contains(&a.to_str().unwrap_or(""))
         })
@@ -113,10 +142,47 @@ pub fn with_default_method(args: Vec<OsString>) -> Vec<OsString> {
         let next = out.get(i + 1).and_then(|a| a.to_str()).unwrap_or("");
         let is_help = matches!(next, "-h" | "--help" | "help");
         if !METHODS.contains(&next) && !is_help && !next.is_empty() {
-            out.insert(i + 1, OsString::from("sigstore"));
+            let method = implied_method(out[i] == "sign", &out[i + 1..]);
+            out.insert(i + 1, OsString::from(method));
         }
     }
     out
+}
+
+/// The method a `sign`/`verify` without one means, from its flags, as `git model-sign`
+/// infers it: a PKCS #11 URI, a signing certificate, a private key; a public key, a
+/// certificate chain; otherwise Sigstore, the reference's default.
+fn implied_method(sign: bool, rest: &[OsString]) -> &'static str {
+    let has = |names: &[&str]| {
+        rest.iter().any(|a| {
+            let a = a.to_str().unwrap_or("");
+            let flag = a.split_once('=').map_or(a, |(f, _)| f);
+            names.contains(&flag)
+        })
+    };
+    let sigstore = has(&["--identity", "--identity-provider", "--identity_provider"]);
+    if sign {
+        let certificate = has(&["--signing-certificate", "--signing_certificate"]);
+        if has(&["--pkcs11-uri", "--pkcs11_uri"]) {
+            if certificate {
+                "pkcs11-certificate"
+            } else {
+                "pkcs11-key"
+            }
+        } else if certificate {
+            "certificate"
+        } else if has(&["--private-key", "--private_key"]) {
+            "key"
+        } else {
+            "sigstore"
+        }
+    } else if has(&["--public-key", "--public_key"]) {
+        "key"
+    } else if has(&["--certificate-chain", "--certificate_chain"]) && !sigstore {
+        "certificate"
+    } else {
+        "sigstore"
+    }
 }
 
 /// Context every subcommand gets.
@@ -225,7 +291,10 @@ fn hint_for(e: &Error) -> Option<&'static str> {
 
 /// Parses arguments and runs `msign`.
 pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
-    let cli = match Cli::try_parse_from(with_default_method(args)) {
+    let parsed = docs::command()
+        .try_get_matches_from(with_default_method(args))
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -244,5 +313,8 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         Command::Hook(h) => hook::run(&ctx, h),
         Command::Sigstore(c) => sigstore::run(&ctx, c),
         Command::Manifest(m) => manifest::run(&ctx, m),
+        Command::GenerateKey(a) => generate_key::run(&ctx, a),
+        Command::Completions(a) => docs::completions(a),
+        Command::Man(a) => docs::man(&ctx, a),
     }
 }

@@ -1,11 +1,11 @@
 //! Options of `sign pkcs11-key` / `sign pkcs11-certificate`, and the terminal PIN prompt.
 
-use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use clap::Args;
 
 use crate::cli::args::CertificateArgs;
+use crate::cli::prompt::{read_secret, stdin_is_terminal};
 use crate::error::Result;
 use crate::sign::pkcs11::{Pkcs11Options, Pkcs11Signer};
 
@@ -55,36 +55,7 @@ impl Pkcs11Args {
     }
 }
 
-fn stdin_is_terminal() -> bool {
-    // SAFETY: isatty only inspects the descriptor.
-    unsafe { libc::isatty(0) == 1 }
-}
-
-/// Reads a PIN from the terminal on stdin with echo off; echo is restored even on error.
+/// Asks for the token's PIN on the terminal.
 fn prompt_pin(token: &str) -> std::io::Result<Vec<u8>> {
-    eprint!("PIN for token '{token}': ");
-    std::io::stderr().flush()?;
-    // SAFETY: termios is plain data; tcgetattr fills it for descriptor 0.
-    let mut saved: libc::termios = unsafe { std::mem::zeroed() };
-    if unsafe { libc::tcgetattr(0, &mut saved) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    let mut quiet = saved;
-    quiet.c_lflag &= !libc::ECHO;
-    quiet.c_lflag |= libc::ECHONL;
-    // SAFETY: same descriptor, a copy of the settings just read.
-    if unsafe { libc::tcsetattr(0, libc::TCSANOW, &quiet) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    let mut line = String::new();
-    let read = std::io::stdin().lock().read_line(&mut line);
-    // SAFETY: restores the settings read above.
-    unsafe { libc::tcsetattr(0, libc::TCSANOW, &saved) };
-    read?;
-    // No copy: the bytes move into the PIN buffer that is zeroed after login.
-    let mut pin = line.into_bytes();
-    while matches!(pin.last(), Some(b'\n' | b'\r')) {
-        pin.pop();
-    }
-    Ok(pin)
+    read_secret(&format!("PIN for token '{token}': "))
 }

@@ -86,6 +86,7 @@ pub fn sign_precomputed(path: &Path, signer: Box<dyn Signer>) -> Result<Signed> 
             warnings: Vec::new(),
             bytes: 0,
             reused_files: 0,
+            ignore_rules: Vec::new(),
         },
     })
 }

@@ -89,22 +89,21 @@ impl SignMethod {
         }
     }
 
-    /// The private key file and password, for methods that have one.
-    fn private_key(&self) -> Option<(&std::path::Path, Option<&str>)> {
+    /// The private key file and its password flags, for methods that have one.
+    fn private_key(&self) -> Option<&PrivateKeyArgs> {
         match self {
-            SignMethod::Key { key, .. } | SignMethod::Certificate { key, .. } => {
-                Some((key.private_key.as_path(), key.password.as_deref()))
-            }
+            SignMethod::Key { key, .. } | SignMethod::Certificate { key, .. } => Some(key),
             SignMethod::Sigstore { .. }
             | SignMethod::Pkcs11Key { .. }
             | SignMethod::Pkcs11Certificate { .. } => None,
         }
     }
 
-    fn signer(&self) -> Result<Box<dyn Signer>> {
+    /// The signer; `password` is the private key's, asked for once by the caller.
+    fn signer(&self, password: Option<&str>) -> Result<Box<dyn Signer>> {
         match self {
-            SignMethod::Key { key, .. } => key.signer(None),
-            SignMethod::Certificate { key, cert, .. } => key.signer(Some(cert)),
+            SignMethod::Key { key, .. } => key.signer_with(None, password),
+            SignMethod::Certificate { key, cert, .. } => key.signer_with(Some(cert), password),
             SignMethod::Pkcs11Key { pkcs11, .. } => Ok(Box::new(pkcs11.key_signer()?)),
             SignMethod::Pkcs11Certificate { pkcs11, cert, .. } => {
                 Ok(Box::new(pkcs11.certificate_signer(cert)?))
@@ -126,17 +125,30 @@ fn sign(ctx: &Ctx, method: &SignMethod, common: &SignCommon) -> Result<serde_jso
         .model
         .relative_ignores(&[common.signature.as_path()])?;
     let hashing = common.hash.config(&common.model, &ignores)?;
-    let signer = method.signer()?;
+    // Asked once: the signer and --reuse both open the key.
+    let password = match method.private_key() {
+        Some(k) => k.resolved_password()?,
+        None => None,
+    };
+    let signer = method.signer(password.as_deref())?;
     let method_name = signer.method();
     let source = common.model.source(common.model.allow_symlinks)?;
     let bar = Bar::new("hashing", ctx.quiet || ctx.json);
     let signed = match &common.reuse.from_manifest {
         Some(path) => crate::cli::reuse::sign_precomputed(path, signer)?,
         None => SigningConfig::new()
-            .set_hashing_config(common.reuse.apply(hashing, method.private_key())?)
+            .set_hashing_config(
+                common.reuse.apply(
+                    hashing,
+                    method
+                        .private_key()
+                        .map(|k| (k.private_key.as_path(), password.as_deref())),
+                )?,
+            )
             .use_signer(signer)
             .sign(source.as_ref(), &bar)?,
     };
+    report_ignore_rules(ctx, &signed.hashed.ignore_rules);
     for w in &signed.hashed.warnings {
         ctx.warn(w);
     }
@@ -170,5 +182,28 @@ fn sign(ctx: &Ctx, method: &SignMethod, common: &SignCommon) -> Result<serde_jso
         "reused_files": signed.hashed.reused_files,
         "digest": digest,
         "warnings": signed.hashed.warnings,
+        "ignore_rules": signed.hashed.ignore_rules,
     }))
+}
+
+/// Shows on stderr every ignore rule signing applied, where it came from and what it left
+/// out, so nothing is left out of a signature without a word.
+pub fn report_ignore_rules(ctx: &Ctx, rules: &[crate::ignore::RuleUse]) {
+    if ctx.quiet || rules.is_empty() {
+        return;
+    }
+    eprintln!("ignore rules applied (recorded in the signature):");
+    for r in rules {
+        let left_out: Vec<&str> = r.left_out.iter().map(String::as_str).collect();
+        let what = if left_out.is_empty() {
+            "nothing left out".to_string()
+        } else {
+            format!(
+                "left out {}: {}",
+                left_out.len(),
+                crate::ignore::shorten(&left_out)
+            )
+        };
+        eprintln!("  {:<24} from {}: {what}", r.rule, r.origin);
+    }
 }

@@ -72,6 +72,10 @@ pub enum VerifyMethod {
         /// Print the SHA-256 fingerprints of the certificates involved.
         #[arg(long = "log-fingerprints", alias = "log_fingerprints")]
         log_fingerprints: bool,
+        /// Refuse a signing certificate that has expired (by default it verifies, as in
+        /// model_signing, with a warning naming the expiry date).
+        #[arg(long = "reject-expired")]
+        reject_expired: bool,
     },
     /// Verify a Sigstore signature against an identity and its OIDC issuer.
     Sigstore {
@@ -109,6 +113,7 @@ impl VerifyMethod {
             VerifyMethod::Certificate {
                 certificate_chain,
                 log_fingerprints,
+                reject_expired,
                 ..
             } => {
                 if *log_fingerprints {
@@ -128,7 +133,8 @@ impl VerifyMethod {
                     }
                 }
                 Ok(VerifyingConfig::new(Box::new(
-                    CertificateVerifier::from_root_files(certificate_chain)?,
+                    CertificateVerifier::from_root_files(certificate_chain)?
+                        .reject_expired(*reject_expired),
                 )))
             }
             VerifyMethod::Sigstore {

@@ -56,14 +56,18 @@ pub struct FileStamp {
 impl FileStamp {
     /// The stamp of the file at `path` (links followed).
     pub fn of(path: &Path) -> std::io::Result<Self> {
-        let m = fs::metadata(path)?;
-        Ok(FileStamp {
+        Ok(Self::from_metadata(&fs::metadata(path)?))
+    }
+
+    /// The stamp in metadata already at hand (an open file's `fstat`).
+    pub fn from_metadata(m: &fs::Metadata) -> Self {
+        FileStamp {
             dev: m.dev(),
             ino: m.ino(),
             size: m.size(),
             mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
             ctime_ns: m.ctime() as i128 * 1_000_000_000 + m.ctime_nsec() as i128,
-        })
+        }
     }
 
     /// Whether the file was last changed clearly before `t_ns`.

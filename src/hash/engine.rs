@@ -22,7 +22,7 @@ use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 use crate::error::{Error, Result};
 use crate::hash::algorithm::Hasher;
@@ -143,6 +143,7 @@ pub(crate) fn hash_entries(
     progress: &dyn Progress,
     reuse: Reuse<'_>,
 ) -> Result<Digests> {
+    check_unique(entries)?;
     let units = units(entries, ser);
     check_available(&units, ser)?;
     progress.start(units.iter().map(Unit::len).sum());
@@ -264,6 +265,19 @@ fn assign(
         .collect()
 }
 
+/// Refuses a listing that names one file twice, before any byte is hashed: the digests are
+/// keyed by name, so one entry would silently stand for the other.
+fn check_unique(entries: &[Entry]) -> Result<()> {
+    let mut seen = std::collections::HashSet::with_capacity(entries.len());
+    match entries.iter().find(|e| !seen.insert(&e.path)) {
+        Some(e) => Err(Error::UnsupportedEntry {
+            path: e.path.to_string().into(),
+            reason: "the model source lists this file twice; refusing to sign or verify a model whose files are ambiguous (corrupt or crafted listing)".into(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Fails with the names of every entry whose content is needed but not available.
 pub(crate) fn check_available(units: &[Unit<'_>], ser: &Serialization) -> Result<()> {
     let missing: Vec<&Unit<'_>> = units
@@ -292,6 +306,8 @@ struct Job {
     hasher: Hasher,
     pos: u64,
     file: Option<Arc<File>>,
+    /// The file's stamp when it was opened; the same stamp must be found once it is hashed.
+    opened: Option<FileStamp>,
     mappable: bool,
     next: Option<Window>,
 }
@@ -305,6 +321,13 @@ struct Shared {
     held: usize,
     results: Vec<Option<Vec<u8>>>,
     error: Option<Error>,
+}
+
+/// What the workers share about the files they read: the stamp each file had when its
+/// first unit was opened, by entry index.
+#[derive(Clone, Copy)]
+struct Files<'a> {
+    first: &'a [OnceLock<FileStamp>],
 }
 
 /// How the work is spread: `workers` threads, each hashing up to `lanes` chains at once.
@@ -328,16 +351,19 @@ pub(crate) fn hash_units(
         error: None,
     });
     let wake = Condvar::new();
+    let entries = units.iter().map(|u| u.idx + 1).max().unwrap_or(0);
+    let first: Vec<OnceLock<FileStamp>> = (0..entries).map(|_| OnceLock::new()).collect();
+    let files = Files { first: &first };
     let plan = Plan {
         workers: rayon::current_num_threads().clamp(1, units.len().max(1)),
         lanes: Hasher::lanes(ser.hash),
     };
     if plan.workers == 1 {
-        worker(units, ser, progress, &shared, &wake, plan);
+        worker(units, ser, progress, &shared, &wake, plan, files);
     } else {
         std::thread::scope(|s| {
             for _ in 0..plan.workers {
-                s.spawn(|| worker(units, ser, progress, &shared, &wake, plan));
+                s.spawn(|| worker(units, ser, progress, &shared, &wake, plan, files));
             }
         });
     }
@@ -441,6 +467,7 @@ fn new_job(unit: usize, units: &[Unit<'_>]) -> Job {
         hasher: Hasher::new(HashAlgorithm::Sha256),
         pos: u.start,
         file: None,
+        opened: None,
         mappable: u.len() >= MMAP_MIN,
         next: None,
     }
@@ -453,6 +480,7 @@ fn worker(
     shared: &Mutex<Shared>,
     wake: &Condvar,
     plan: Plan,
+    files: Files<'_>,
 ) {
     let lock = || shared.lock().unwrap_or_else(|p| p.into_inner());
     let mut held: Vec<Job> = Vec::with_capacity(plan.lanes);
@@ -478,7 +506,7 @@ fn worker(
                 sh = wake.wait(sh).unwrap_or_else(|p| p.into_inner());
             }
         }
-        match step(units, ser, progress, &mut held, &mut windows) {
+        match step(units, ser, progress, &mut held, &mut windows, files) {
             Ok(digests) => {
                 let mut sh = lock();
                 let before = held.len();
@@ -525,8 +553,8 @@ enum Part {
     Done(Vec<u8>),
     /// A mapped window to hash.
     Mapped(Window),
-    /// `len` bytes already read and hashed; `size_checked` if the file's end was seen.
-    Read { len: u64, size_checked: bool },
+    /// `len` bytes already read and hashed.
+    Read { len: u64 },
 }
 
 /// Advances every held chain by one window, the mapped windows hashed together; the digest
@@ -537,11 +565,12 @@ fn step(
     progress: &dyn Progress,
     jobs: &mut [Job],
     windows: &mut Windows,
+    files: Files<'_>,
 ) -> Result<Vec<Option<Vec<u8>>>> {
     let window = lane_window(ser.hash, jobs.len());
     let mut parts = Vec::with_capacity(jobs.len());
     for job in jobs.iter_mut() {
-        parts.push(begin(units, ser, progress, job, window)?);
+        parts.push(begin(units, ser, progress, job, window, files)?);
     }
     hash_windows(units, ser, jobs, &parts, window, windows);
     jobs.iter_mut()
@@ -558,6 +587,7 @@ fn begin(
     progress: &dyn Progress,
     job: &mut Job,
     window: u64,
+    files: Files<'_>,
 ) -> Result<Part> {
     let u = &units[job.unit];
     if job.pos == u.start && job.file.is_none() {
@@ -572,10 +602,16 @@ fn begin(
         match u.entry.content.local_file() {
             Some(path) => {
                 let file = File::open(path).map_err(|e| Error::io(path, e))?;
-                if job.mappable {
-                    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
-                    job.mappable = meta.is_file();
+                let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+                job.mappable = job.mappable && meta.is_file();
+                let stamp = FileStamp::from_metadata(&meta);
+                // Every shard of a file must come from one version of it.
+                if *files.first[u.idx].get_or_init(|| stamp) != stamp {
+                    return Err(Error::ChangedWhileHashing {
+                        path: path.to_path_buf(),
+                    });
                 }
+                job.opened = Some(stamp);
                 job.file = Some(Arc::new(file));
             }
             _ => return hash_other(u, ser.hash, progress).map(Part::Done),
@@ -601,10 +637,7 @@ fn begin(
     }
     let at_eof = job.pos + len == u.end && u.end == u.entry.size;
     read_range(file, path, job.pos, job.pos + len, at_eof, &mut job.hasher)?;
-    Ok(Part::Read {
-        len,
-        size_checked: at_eof,
-    })
+    Ok(Part::Read { len })
 }
 
 /// Hashes the mapped windows of a step together while the helper unmaps the last step's
@@ -679,7 +712,7 @@ fn finish(
     let changed = || Error::ChangedWhileHashing {
         path: path.to_path_buf(),
     };
-    let (len, size_checked) = match part {
+    let len = match part {
         Part::Done(d) => return Ok(Some(d)),
         Part::Mapped(w) => {
             if w.faulted() {
@@ -687,32 +720,35 @@ fn finish(
             }
             let len = w.bytes().len() as u64;
             retired.push(w);
-            (len, false)
+            len
         }
-        Part::Read { len, size_checked } => (len, size_checked),
+        Part::Read { len } => len,
     };
     progress.advance(len);
     job.pos += len;
     if job.pos < u.end {
         return Ok(None);
     }
-    // The last unit of a file must end at its end: growth after listing is a change too.
-    let last = u.end == u.entry.size;
-    if last && !size_checked {
-        let file = job.file.as_ref().expect("a hashed chain has its file");
-        let now = file.metadata().map_err(|e| Error::io(path, e))?.len();
-        if now != u.entry.size {
-            return Err(changed());
-        }
+    // Bytes rewritten in place leave the size alone but not the times; a file replaced
+    // under its name has another inode. The path is asked, not the open file, so that a
+    // file renamed over this one is seen too.
+    let now = FileStamp::of(path).map_err(|_| changed())?;
+    if Some(now) != job.opened {
+        return Err(changed());
+    }
+    // A file must have the size it was listed with: growth after listing is a change too.
+    if now.size != u.entry.size {
+        return Err(changed());
     }
     job.file = None;
+    job.opened = None;
     let hasher = std::mem::replace(&mut job.hasher, Hasher::new(HashAlgorithm::Sha256));
     Ok(Some(hasher.finalize()))
 }
 
 /// Positioned reads of `[start, end)` into the worker's buffer. With `at_eof`, `end` must be
-/// the end of the file: the last read asks for one byte more, so growth is seen without a
-/// separate `stat` (which costs as much as reading a small file).
+/// the end of the file: the last read asks for one byte more, so growth is seen while it
+/// happens, not only by the `stat` once the unit is hashed.
 fn read_range(
     file: &File,
     path: &Path,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::hash::cache::{DigestCache, PreviousSignature};
-use crate::ignore::{IgnoreRules, IGNORE_FILE};
+use crate::ignore::{origin, IgnoreRules, RuleUse, IGNORE_FILE};
 use crate::manifest::{HashAlgorithm, Manifest, Method, ModelPath, Serialization};
 use crate::source::ModelSource;
 
@@ -49,6 +49,9 @@ pub struct Hashed {
     pub bytes: u64,
     /// Files whose digests came from the digest cache or a previous signature, not hashed.
     pub reused_files: usize,
+    /// Every ignore rule applied, where it came from and what it left out (as far as the
+    /// source can tell: a folder reports it, a git revision or a Hub listing may not).
+    pub ignore_rules: Vec<RuleUse>,
 }
 
 /// How to hash a model. Defaults match `model_signing`: file serialization, SHA-256,
@@ -145,7 +148,9 @@ impl HashingConfig {
         Ok(self)
     }
 
-    /// Read `.msignignore` from the model root and apply (and record) its patterns.
+    /// Read `.msignignore` from the model root and apply (and record) its patterns. Off by
+    /// default: a file inside the model must not decide on its own what is signed. When
+    /// on, the ignore file itself is always signed and what it leaves out is reported.
     pub fn use_ignore_file(mut self, yes: bool) -> Self {
         self.use_ignore_file = yes;
         self
@@ -191,7 +196,8 @@ impl HashingConfig {
             if let Some(content) = source.read_small_file(IGNORE_FILE)? {
                 let text = String::from_utf8(content)
                     .map_err(|_| Error::Usage(format!("{IGNORE_FILE} is not UTF-8 text")))?;
-                rules.add_pattern_file(&text)?;
+                rules.add_pattern_file(&text, origin::IGNORE_FILE)?;
+                rules.keep([IGNORE_FILE]);
             }
         }
         Ok(rules)
@@ -208,11 +214,16 @@ impl HashingConfig {
         source: &dyn ModelSource,
         progress: &dyn Progress,
     ) -> Result<Hashed> {
-        let rules = self.effective_rules(source)?;
+        let mut rules = self.effective_rules(source)?;
+        if let Some(only) = &self.only {
+            rules.keep(only.iter().map(ModelPath::as_str));
+            rules.keep_only();
+        }
         let mut listing = source.list(&rules)?;
         if let Some(only) = &self.only {
             listing.entries.retain(|e| only.contains(&e.path));
         }
+        let ignore_rules = rules.report(&listing.ignored);
         let serialization = Serialization {
             method: self.method,
             hash: self.hash,
@@ -226,6 +237,20 @@ impl HashingConfig {
         let digests = engine::hash_entries(&listing.entries, &serialization, progress, reuse)?;
         let mut warnings = listing.warnings;
         warnings.extend(digests.warnings);
+        let from_model: Vec<&str> = ignore_rules
+            .iter()
+            .filter(|r| r.origin == origin::IGNORE_FILE)
+            .flat_map(|r| r.left_out.iter().map(String::as_str))
+            .collect();
+        if ignore_rules.iter().any(|r| r.origin == origin::IGNORE_FILE) {
+            warnings.push(format!(
+                "the model's own {IGNORE_FILE} decided what is left out (--use-ignore-file): \
+                 {} path(s) left out by it{}{}; {IGNORE_FILE} itself is signed",
+                from_model.len(),
+                if from_model.is_empty() { "" } else { ": " },
+                crate::ignore::shorten(&from_model)
+            ));
+        }
         Ok(Hashed {
             bytes: listing.entries.iter().map(|e| e.size).sum(),
             manifest: Manifest {
@@ -235,6 +260,7 @@ impl HashingConfig {
             },
             warnings,
             reused_files: digests.reused_files,
+            ignore_rules,
         })
     }
 }

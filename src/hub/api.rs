@@ -16,8 +16,18 @@ use crate::error::{Error, Result};
 use crate::hub::{check_revision, is_commit_id, HubConfig, RepoId};
 use crate::manifest::ModelPath;
 
-/// The most a JSON answer (one page of a listing, a revision's info) may weigh.
+/// The most a JSON answer (a revision's info, a commit's answer) may weigh. Answers are
+/// parsed as they stream in, keeping only the fields msign reads, so the size bounds time,
+/// not memory.
 const MAX_JSON: u64 = 64 << 20;
+/// The most one page of a tree listing may weigh. The Hub's pages hold 1000 entries, well
+/// under 1 MiB; one string as large as the page costs twice the page in memory while it is
+/// parsed, so this bound also bounds memory.
+pub const MAX_PAGE_BYTES: u64 = 16 << 20;
+/// The most all pages of one listing may weigh together.
+pub const MAX_LISTING_BYTES: u64 = 1 << 30;
+/// The most entries (files and folders) one listing may name.
+pub const MAX_LISTED_ENTRIES: usize = 1_000_000;
 /// The Hub stores regular (non-LFS) files up to 10 MB; anything larger claimed as regular
 /// is refused instead of being read into memory.
 pub const MAX_REGULAR_FILE: u64 = 10 << 20;
@@ -210,6 +220,76 @@ pub fn next_link(header: &str) -> Option<String> {
     })
 }
 
+/// A reader that fails once more than `limit` bytes come through, instead of reading on.
+struct Limited<R> {
+    inner: R,
+    limit: u64,
+    read: u64,
+    exceeded: bool,
+}
+
+impl<R: Read> Limited<R> {
+    fn new(inner: R, limit: u64) -> Self {
+        Limited {
+            inner,
+            limit,
+            read: 0,
+            exceeded: false,
+        }
+    }
+}
+
+impl<R: Read> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let too_large =
+            || std::io::Error::other(format!("answer larger than {} MiB", self.limit >> 20));
+        if self.exceeded {
+            return Err(too_large());
+        }
+        // One byte past the limit tells "exactly at the limit" from "over it".
+        let room = self.limit.saturating_sub(self.read).saturating_add(1);
+        let want = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.read = self.read.saturating_add(n as u64);
+        if self.read > self.limit {
+            self.exceeded = true;
+            return Err(too_large());
+        }
+        Ok(n)
+    }
+}
+
+/// The message for an answer that did not parse, or was too large to read.
+fn json_error(what: &str, e: &serde_json::Error) -> Error {
+    if e.is_io() {
+        Error::Other(format!("{what}: reading the answer failed: {e}; refused"))
+    } else {
+        Error::Other(format!("{what}: unexpected answer from the Hub: {e}"))
+    }
+}
+
+/// Visits a JSON array of tree entries one element at a time. An error of the callback
+/// stops the parse and is kept in the slot, so its message reaches the user unchanged.
+struct EachEntry<'a, F: FnMut(TreeEntry) -> Result<()>>(&'a mut F, &'a mut Option<Error>);
+
+impl<'de, F: FnMut(TreeEntry) -> Result<()>> serde::de::Visitor<'de> for EachEntry<'_, F> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of tree entries")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(e) = seq.next_element::<TreeEntry>()? {
+            if let Err(err) = (self.0)(e) {
+                *self.1 = Some(err);
+                return Err(serde::de::Error::custom("stopped"));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A client for one endpoint.
 pub struct HubClient {
     agent: ureq::Agent,
@@ -321,16 +401,8 @@ impl HubClient {
     }
 
     fn read_json<T: for<'de> Deserialize<'de>>(resp: ureq::Response, what: &str) -> Result<T> {
-        let mut buf = Vec::new();
-        resp.into_reader()
-            .take(MAX_JSON + 1)
-            .read_to_end(&mut buf)
-            .map_err(|e| Error::Other(format!("{what}: reading the answer failed: {e}")))?;
-        if buf.len() as u64 > MAX_JSON {
-            return Err(Error::Other(format!("{what}: answer larger than 64 MiB")));
-        }
-        serde_json::from_slice(&buf)
-            .map_err(|e| Error::Other(format!("{what}: unexpected answer from the Hub: {e}")))
+        let reader = std::io::BufReader::new(Limited::new(resp.into_reader(), MAX_JSON));
+        serde_json::from_reader(reader).map_err(|e| json_error(what, &e))
     }
 
     /// Resolves a branch, tag or commit to a commit id.
@@ -355,13 +427,41 @@ impl HubClient {
     /// Lists every file of the repository at `commit`, following `Link` pagination.
     pub fn list_files(&self, repo: &RepoId, commit: &str) -> Result<Vec<RemoteFile>> {
         let what = format!("listing {repo}@{commit}");
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        self.for_each_file(repo, commit, |f| {
+            if !seen.insert(f.path.as_str().to_string()) {
+                return Err(Error::Other(format!(
+                    "{what}: the listing names {} twice",
+                    f.path
+                )));
+            }
+            out.push(f);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Lists the repository at `commit`, following `Link` pagination, and hands each file
+    /// to `each` as soon as its entry is parsed. Nothing of the listing is kept here: what
+    /// a hostile server sends costs memory only as far as `each` keeps it. Pages, bytes and
+    /// entries are bounded ([`MAX_PAGE_BYTES`], [`MAX_LISTING_BYTES`],
+    /// [`MAX_LISTED_ENTRIES`]).
+    pub fn for_each_file(
+        &self,
+        repo: &RepoId,
+        commit: &str,
+        mut each: impl FnMut(RemoteFile) -> Result<()>,
+    ) -> Result<()> {
+        let what = format!("listing {repo}@{commit}");
         let mut next = Some(self.url(&format!(
             "/api/models/{}/tree/{}?recursive=true&expand=false",
             repo.as_str(),
             encode(commit, false)
         ))?);
-        let mut out = Vec::new();
         let mut pages = 0;
+        let mut entries = 0usize;
+        let mut bytes_left = MAX_LISTING_BYTES;
         while let Some(u) = next.take() {
             pages += 1;
             if pages > MAX_PAGES {
@@ -379,23 +479,45 @@ impl HubClient {
                 }
                 next = Some(n);
             }
-            let page: Vec<TreeEntry> = Self::read_json(resp, &what)?;
-            for e in &page {
-                if let Some(f) = e.check()? {
-                    out.push(f);
+            let limit = MAX_PAGE_BYTES.min(bytes_left);
+            let mut body = Limited::new(resp.into_reader(), limit);
+            let mut failed = None;
+            let parsed = {
+                let mut de =
+                    serde_json::Deserializer::from_reader(std::io::BufReader::new(&mut body));
+                let visitor = EachEntry(
+                    &mut |e: TreeEntry| -> Result<()> {
+                        entries += 1;
+                        if entries > MAX_LISTED_ENTRIES {
+                            return Err(Error::Other(format!(
+                            "{what}: more than {MAX_LISTED_ENTRIES} entries; refused (no model repository is that large)"
+                        )));
+                        }
+                        match e.check()? {
+                            Some(f) => each(f),
+                            None => Ok(()),
+                        }
+                    },
+                    &mut failed,
+                );
+                serde::Deserializer::deserialize_seq(&mut de, visitor).and_then(|()| de.end())
+            };
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            parsed.map_err(|e| {
+                if body.exceeded && limit < MAX_PAGE_BYTES {
+                    Error::Other(format!(
+                        "{what}: the listing's pages weigh more than {} MiB together; refused",
+                        MAX_LISTING_BYTES >> 20
+                    ))
+                } else {
+                    json_error(&what, &e)
                 }
-            }
+            })?;
+            bytes_left -= body.read;
         }
-        let mut seen = std::collections::HashSet::new();
-        for f in &out {
-            if !seen.insert(f.path.as_str().to_string()) {
-                return Err(Error::Other(format!(
-                    "{what}: the listing names {} twice",
-                    f.path
-                )));
-            }
-        }
-        Ok(out)
+        Ok(())
     }
 
     /// Opens `/{repo}/resolve/{commit}/{path}`, following redirects (to a CDN) and asking

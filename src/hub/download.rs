@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
@@ -228,7 +229,7 @@ pub fn precheck(files: &[RemoteFile], manifest: &Manifest) -> Result<()> {
     let mut diff = ManifestDiff {
         missing: signed.difference(&listed).map(|p| p.to_string()).collect(),
         extra: listed.difference(&signed).map(|p| p.to_string()).collect(),
-        mismatched: Vec::new(),
+        ..Default::default()
     };
     let ser = &manifest.serialization;
     if ser.method == Method::Files && ser.hash == HashAlgorithm::Sha256 {
@@ -312,6 +313,26 @@ impl Downloader<'_> {
         }
     }
 
+    /// Creates the folder `path` goes in. Inside a `--local-dir`, no component may be a
+    /// link: a `sub -> ../outside` already there would carry the download out of it.
+    fn create_parent(&self, path: &Path) -> Result<()> {
+        let Some(parent) = path.parent() else {
+            return Ok(());
+        };
+        match &self.dest {
+            Destination::Dir(d) => {
+                let rel = parent.strip_prefix(d).map_err(|_| {
+                    Error::Other(format!("{}: not inside {}", path.display(), d.display()))
+                })?;
+                crate::store::file::create_dirs_below(d, rel)?;
+            }
+            Destination::Cache(_) => {
+                fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            }
+        }
+        Ok(())
+    }
+
     /// The folder the model ends up in.
     pub fn folder(&self) -> Result<PathBuf> {
         match &self.dest {
@@ -335,9 +356,7 @@ impl Downloader<'_> {
             }
             Destination::Dir(d) => {
                 let dest = d.join(path.as_str());
-                if let Some(p) = dest.parent() {
-                    fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
-                }
+                self.create_parent(&dest)?;
                 crate::store::file::write_atomic(&dest, bytes)?;
             }
         }
@@ -379,9 +398,7 @@ impl Downloader<'_> {
         let final_path = self.final_path(f)?;
         let partial = self.incomplete_path(f)?;
         for p in [&final_path, &partial] {
-            if let Some(parent) = p.parent() {
-                fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-            }
+            self.create_parent(p)?;
         }
         // A file already in place is trusted only after hashing it again.
         if let Ok(meta) = fs::symlink_metadata(&final_path) {
@@ -412,9 +429,11 @@ impl Downloader<'_> {
         if fs::symlink_metadata(&partial).is_ok_and(|m| !m.is_file()) {
             fs::remove_file(&partial).map_err(|e| Error::io(&partial, e))?;
         }
+        // O_NOFOLLOW: a link put there after the check above is not followed either.
         let mut out = OpenOptions::new()
             .create(true)
             .append(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&partial)
             .map_err(|e| Error::io(&partial, e))?;
         lock_exclusive(&out).map_err(|e| {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use openssl::pkey::{HasPublic, PKey, PKeyRef, Private};
 use openssl::x509::X509;
+use x509_parser::prelude::FromDer;
 
 use crate::bundle::{Bundle, CertificateChain, RawBytes, VerificationMaterial};
 use crate::error::{Error, Result};
@@ -84,6 +85,30 @@ pub(crate) fn chain_for_key<T: HasPublic>(
             reason: "the certificate's public key does not match the private key".into(),
         });
     }
+    // Refused here, before any hashing, rather than written into a signature that
+    // `verify certificate` would then refuse.
+    let leaf_der = leaf.to_der().map_err(|e| Error::KeyMaterial {
+        what: leaf_path.display().to_string(),
+        reason: format!("cannot encode the certificate ({e})"),
+    })?;
+    let (_, parsed) = x509_parser::prelude::X509Certificate::from_der(&leaf_der).map_err(|e| {
+        Error::KeyMaterial {
+            what: leaf_path.display().to_string(),
+            reason: format!("not a readable X.509 certificate ({e})"),
+        }
+    })?;
+    crate::verify::certificate::acceptable_signing_leaf(&parsed).map_err(|e| {
+        let why = match e {
+            Error::InvalidSignature(m) => m,
+            other => other.to_string(),
+        };
+        Error::KeyMaterial {
+            what: leaf_path.display().to_string(),
+            reason: format!(
+                "cannot sign models: {why}; msign's verification would refuse the signature (use a certificate issued for code signing)"
+            ),
+        }
+    })?;
     let mut chain_der = Vec::with_capacity(chain.len() + 1);
     for c in std::iter::once(leaf).chain(chain.iter()) {
         chain_der.push(

@@ -13,6 +13,7 @@ use crate::source::ModelSource;
 
 pub mod certificate;
 pub mod key;
+pub mod keygen;
 pub mod pkcs11;
 pub mod sigstore;
 
@@ -126,8 +127,12 @@ impl SigningConfig {
             .ok_or_else(|| Error::Usage("no signing method configured".into()))
     }
 
-    /// Signs an already computed manifest.
+    /// Signs an already computed manifest. A manifest without any resource is refused: its
+    /// signature would vouch for nothing, and verify any model (OMS v1.0, §6.1).
     pub fn sign_manifest(&self, manifest: &Manifest) -> Result<Bundle> {
+        if manifest.resources.is_empty() {
+            return Err(nothing_to_sign(&manifest.model_name, ""));
+        }
         self.signer()?.sign(&statement::to_payload(manifest))
     }
 
@@ -135,7 +140,30 @@ impl SigningConfig {
     pub fn sign(&self, source: &dyn ModelSource, progress: &dyn Progress) -> Result<Signed> {
         self.signer()?;
         let hashed = self.hashing.hash_with_progress(source, progress)?;
+        if hashed.manifest.resources.is_empty() {
+            let left_out: Vec<&str> = hashed
+                .ignore_rules
+                .iter()
+                .flat_map(|r| r.left_out.iter().map(String::as_str))
+                .collect();
+            let why = if left_out.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; the ignore rules left out {}",
+                    crate::ignore::shorten(&left_out)
+                )
+            };
+            return Err(nothing_to_sign(&source.describe(), &why));
+        }
         let bundle = self.sign_manifest(&hashed.manifest)?;
         Ok(Signed { bundle, hashed })
     }
+}
+
+fn nothing_to_sign(what: &str, why: &str) -> Error {
+    Error::Usage(format!(
+        "nothing to sign in {what}: no file to cover (an empty folder, every file ignored, \
+         or only empty files cut into shards){why}; a signature must cover at least one file"
+    ))
 }

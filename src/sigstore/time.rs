@@ -22,13 +22,15 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
         return None;
     }
-    let mut rest = &s[19..];
+    // Bytes 0..19 were checked as ASCII above, so 19 is a character boundary; what follows
+    // is outside data and is only ever sliced with `get`.
+    let mut rest = s.get(19..)?;
     if let Some(frac) = rest.strip_prefix('.') {
         let n = frac.bytes().take_while(|c| c.is_ascii_digit()).count();
         if n == 0 {
             return None;
         }
-        rest = &frac[n..];
+        rest = frac.get(n..)?;
     }
     let offset = match rest {
         "Z" | "z" => 0,
@@ -38,10 +40,10 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
                 b'-' => -1,
                 _ => return None,
             };
-            if rest.len() != 6 || &rest[3..4] != ":" {
+            if rest.len() != 6 || rest.get(3..4)? != ":" {
                 return None;
             }
-            sign * (num_str(&rest[1..3])? * 3600 + num_str(&rest[4..6])? * 60)
+            sign * (num_str(rest.get(1..3)?)? * 3600 + num_str(rest.get(4..6)?)? * 60)
         }
     };
     Some(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset)
@@ -79,5 +81,9 @@ mod tests {
         );
         assert_eq!(parse_rfc3339("2022-04-13"), None);
         assert_eq!(parse_rfc3339("2022-13-13T20:06:15Z"), None);
+        // Outside data: a multi-byte character where an ASCII offset is expected.
+        assert_eq!(parse_rfc3339("2022-04-13T20:06:15+0\u{e9}:0"), None);
+        assert_eq!(parse_rfc3339("2022-04-13T20:06:15.\u{e9}\u{e9}Z"), None);
+        assert_eq!(parse_rfc3339("2022-04-13T20:\u{e9}15+00:00"), None);
     }
 }

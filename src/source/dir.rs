@@ -4,7 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::ignore::IgnoreRules;
+use crate::ignore::{IgnoreRules, Ignored};
 use crate::manifest::ModelPath;
 use crate::source::{Content, Entry, Listing, ModelSource};
 
@@ -98,11 +98,18 @@ impl DirSource {
                 // inside an ignored folder (`.git`, say) is no error.
                 let is_link = ftype.is_symlink();
                 let ignored = if is_link {
-                    rules.is_ignored(&rel_str, false) || rules.is_ignored(&rel_str, true)
+                    rules
+                        .ignored_by(&rel_str, false)
+                        .or_else(|| rules.ignored_by(&rel_str, true))
                 } else {
-                    rules.is_ignored(&rel_str, ftype.is_dir())
+                    rules.ignored_by(&rel_str, ftype.is_dir())
                 };
-                if ignored {
+                if let Some(rule) = ignored {
+                    let slash = if ftype.is_dir() { "/" } else { "" };
+                    out.ignored.push(Ignored {
+                        path: format!("{rel_str}{slash}"),
+                        rule: rule.to_string(),
+                    });
                     return Ok(());
                 }
                 let meta = if is_link {

@@ -3,19 +3,26 @@
 //!
 //! The manifest equals the one of a checkout of that revision with its Git LFS content
 //! present: same names (tree paths below the model root), same digests (LFS pointers stand
-//! for their content), same ignore rules, same symlink policy. Git LFS pointers give their
-//! SHA-256 without any LFS bytes; other hash algorithms and shards read the object from the
-//! local LFS store, checked against the pointer.
+//! for their content where the revision's `.gitattributes` route the path through
+//! `filter=lfs`, see [`super::attributes`]; elsewhere a checkout holds the pointer text, and
+//! so does the manifest), same ignore rules, same symlink policy. Git LFS pointers give
+//! their SHA-256 without any LFS bytes; other hash algorithms and shards read the object
+//! from the local LFS store, checked against the pointer.
+//!
+//! Every tree read is first checked with `git fsck`'s rules (no name twice, strict git
+//! order, valid names): git never writes other trees, and for a crafted one a checkout
+//! could hold another file than the one read here.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use git2::{ObjectType, Oid, Repository, Tree};
+use git2::{Oid, Repository, Tree};
 
 use crate::error::{Error, Result};
 use crate::ignore::IgnoreRules;
 use crate::manifest::ModelPath;
+use crate::source::attributes::{self, AttrFile, Attributes};
 use crate::source::lfs::{self, LfsStore, Pointer, PointerError};
 use crate::source::{Content, Entry, Listing, ModelSource, OpenFn};
 
@@ -106,6 +113,8 @@ pub struct GitSource {
     git_dir: PathBuf,
     rev: String,
     commit: Option<Oid>,
+    /// The revision's root tree.
+    top: Oid,
     tree: Oid,
     subdir: String,
     name: String,
@@ -126,18 +135,23 @@ impl GitSource {
         let root = obj
             .peel_to_tree()
             .map_err(|e| Error::Usage(format!("git revision {rev:?}: {}", e.message())))?;
+        let at = TreeAt { rev, commit };
         let tree = if subdir.is_empty() {
             root.id()
         } else {
-            let entry = root
-                .get_path(Path::new(&subdir))
-                .map_err(|_| Error::Usage(format!("{subdir}: no such folder at revision {rev}")))?;
-            if entry.kind() != Some(ObjectType::Tree) {
-                return Err(Error::Usage(format!(
-                    "{subdir}: not a folder at revision {rev}"
-                )));
+            match at.lookup(repo, &root, "", &subdir)? {
+                None => {
+                    return Err(Error::Usage(format!(
+                        "{subdir}: no such folder at revision {rev}"
+                    )))
+                }
+                Some((MODE_TREE, id)) => id,
+                Some(_) => {
+                    return Err(Error::Usage(format!(
+                        "{subdir}: not a folder at revision {rev}"
+                    )))
+                }
             }
-            entry.id()
         };
         let remote = default_remote(repo);
         let dir = repo.workdir().unwrap_or_else(|| repo.path());
@@ -145,6 +159,7 @@ impl GitSource {
             git_dir: repo.path().to_path_buf(),
             rev: rev.to_string(),
             commit,
+            top: root.id(),
             tree,
             name: checkout_name(repo, &subdir),
             subdir,
@@ -187,6 +202,195 @@ impl GitSource {
     fn open(&self) -> Result<Repository> {
         Repository::open(&self.git_dir).map_err(git_err(self.git_dir.display()))
     }
+
+    fn at(&self) -> TreeAt<'_> {
+        TreeAt {
+            rev: &self.rev,
+            commit: self.commit,
+        }
+    }
+
+    /// The attribute files that apply to the files of `folder` (repository-relative):
+    /// those of the root and of every folder down to `folder` itself.
+    fn attributes_at(&self, repo: &Repository, folder: &str) -> Result<Attributes> {
+        let mut attrs = Attributes::default();
+        let mut tree = repo
+            .find_tree(self.top)
+            .map_err(git_err(format!("tree {}", self.top)))?;
+        let mut done = String::new();
+        let mut parts = folder.split('/').filter(|c| !c.is_empty());
+        loop {
+            self.at().check(&tree, &done)?;
+            if let Some(file) = self.attr_file(repo, &tree, &done)? {
+                attrs.push(file);
+            }
+            let Some(part) = parts.next() else {
+                return Ok(attrs);
+            };
+            match self.at().lookup(repo, &tree, &done, part)? {
+                Some((MODE_TREE, id)) => {
+                    tree = repo.find_tree(id).map_err(git_err(format!("tree {id}")))?;
+                }
+                // Not a folder at this revision: nothing below it has attributes.
+                _ => return Ok(attrs),
+            }
+            done = join(&done, part);
+        }
+    }
+
+    /// The `.gitattributes` of `tree` (the folder `folder`), if it holds one as a file.
+    fn attr_file(
+        &self,
+        repo: &Repository,
+        tree: &Tree<'_>,
+        folder: &str,
+    ) -> Result<Option<AttrFile>> {
+        let Some(entry) = tree.get_name(attributes::FILE_NAME) else {
+            return Ok(None);
+        };
+        // git does not follow a symbolic link for an in-tree .gitattributes.
+        if entry.filemode() & 0o170000 != 0o100000 {
+            return Ok(None);
+        }
+        let what = join(folder, attributes::FILE_NAME);
+        let odb = repo.odb().map_err(git_err("object database"))?;
+        let (size, _) = odb
+            .read_header(entry.id())
+            .map_err(git_err(format!("blob of {what}")))?;
+        if size > attributes::MAX_FILE {
+            return Ok(None);
+        }
+        let blob = repo
+            .find_blob(entry.id())
+            .map_err(git_err(format!("blob of {what}")))?;
+        Ok(Some(AttrFile::parse(folder, blob.content())))
+    }
+}
+
+/// `name` inside the repository folder `folder` (`""` for the root).
+pub(crate) fn join(folder: &str, name: &str) -> String {
+    if folder.is_empty() {
+        name.to_string()
+    } else {
+        format!("{folder}/{name}")
+    }
+}
+
+/// What `git fsck` reports about a tree's list of entries; each lets a checkout hold
+/// something other than what a reader of the tree object sees.
+#[derive(Debug, PartialEq, Eq)]
+enum TreeDefect {
+    /// A name git never writes: empty, `.`, `..`, or containing `/`.
+    BadName,
+    /// A name listed twice (`duplicateEntries`), a file and a folder of one name included.
+    Duplicate,
+    /// Entries out of git's order (`treeNotSorted`).
+    Unsorted,
+}
+
+/// git's tree order: names compared bytewise, a folder's name as if followed by `/`.
+fn git_order(a: &[u8], a_tree: bool, b: &[u8], b_tree: bool) -> std::cmp::Ordering {
+    let n = a.len().min(b.len());
+    a[..n].cmp(&b[..n]).then_with(|| {
+        let end =
+            |name: &[u8], tree: bool| name.get(n).copied().unwrap_or(if tree { b'/' } else { 0 });
+        end(a, a_tree).cmp(&end(b, b_tree))
+    })
+}
+
+/// Checks entries (name, is a folder) in tree order with `git fsck`'s rules; the first
+/// defect and the index of the entry it was found at.
+fn fsck_entries(entries: &[(&[u8], bool)]) -> Option<(usize, TreeDefect)> {
+    // Strict order alone misses `a`, `a.b`, `a/`: a file and a folder of one name are
+    // apart in git's order, so every name is also checked against all earlier ones.
+    let mut seen = std::collections::HashSet::with_capacity(entries.len());
+    for (i, &(name, tree)) in entries.iter().enumerate() {
+        if name.is_empty() || name == b"." || name == b".." || name.contains(&b'/') {
+            return Some((i, TreeDefect::BadName));
+        }
+        if !seen.insert(name) {
+            return Some((i, TreeDefect::Duplicate));
+        }
+        if let Some(&(prev, prev_tree)) = i.checked_sub(1).and_then(|p| entries.get(p)) {
+            if git_order(prev, prev_tree, name, tree) != std::cmp::Ordering::Less {
+                return Some((i, TreeDefect::Unsorted));
+            }
+        }
+    }
+    None
+}
+
+/// A revision, to name it in errors about its trees.
+#[derive(Clone, Copy)]
+struct TreeAt<'a> {
+    rev: &'a str,
+    commit: Option<Oid>,
+}
+
+impl TreeAt<'_> {
+    /// Refuses a tree git would never write (`git fsck`'s rules), before anything is read
+    /// from it; `folder` is its repository-relative path.
+    fn check(&self, tree: &Tree<'_>, folder: &str) -> Result<()> {
+        let names: Vec<(Vec<u8>, bool)> = tree
+            .iter()
+            .map(|e| (e.name_bytes().to_vec(), e.filemode() == MODE_TREE))
+            .collect();
+        let entries: Vec<(&[u8], bool)> = names.iter().map(|(n, t)| (&n[..], *t)).collect();
+        let Some((i, defect)) = fsck_entries(&entries) else {
+            return Ok(());
+        };
+        let name = String::from_utf8_lossy(entries[i].0);
+        let whose = match self.commit {
+            Some(c) => format!("tree {} of commit {c}", tree.id()),
+            None => format!("tree {}", tree.id()),
+        };
+        let what = match defect {
+            TreeDefect::BadName => "has an entry with an invalid name".to_string(),
+            TreeDefect::Duplicate => {
+                "lists this name twice (git fsck: duplicateEntries); a checkout holds only one of the entries, which need not be the one msign would read".to_string()
+            }
+            TreeDefect::Unsorted => {
+                "lists its entries out of git's order at this name (git fsck: treeNotSorted), which can hide a second entry of one name".to_string()
+            }
+        };
+        Err(Error::UnsupportedEntry {
+            path: PathBuf::from(format!("{}:{}", self.rev, join(folder, &name))),
+            reason: format!(
+                "{whose} {what}; git never writes such a tree (corrupt or crafted tree): do not use this revision, and fetch it again from a trusted remote"
+            ),
+        })
+    }
+
+    /// The (mode, object) at `path` below `tree` (the folder `folder`), checking every tree
+    /// on the way.
+    fn lookup(
+        &self,
+        repo: &Repository,
+        tree: &Tree<'_>,
+        folder: &str,
+        path: &str,
+    ) -> Result<Option<(i32, Oid)>> {
+        let mut parts = path.split('/').filter(|c| !c.is_empty()).peekable();
+        let mut tree = tree.clone();
+        let mut at = folder.to_string();
+        while let Some(part) = parts.next() {
+            self.check(&tree, &at)?;
+            let Some(found) = tree.get_name(part).map(|e| (e.filemode(), e.id())) else {
+                return Ok(None);
+            };
+            if parts.peek().is_none() {
+                return Ok(Some(found));
+            }
+            if found.0 != MODE_TREE {
+                return Ok(None);
+            }
+            at = join(&at, part);
+            tree = repo
+                .find_tree(found.1)
+                .map_err(git_err(format!("tree {at}")))?;
+        }
+        Ok(None)
+    }
 }
 
 fn default_remote(repo: &Repository) -> String {
@@ -208,8 +412,17 @@ fn default_remote(repo: &Repository) -> String {
 
 /// What a path inside the model tree is, after following links.
 enum Resolved {
-    Blob(Oid),
+    /// A file: its blob and its model-relative path.
+    Blob(Oid, String),
     Tree,
+}
+
+/// Whose attributes decide whether a blob is LFS content.
+enum AttrsFor<'a> {
+    /// The blob's own path in the walk: the walk's attribute files.
+    Walk,
+    /// A link's target: its path (repository-relative) and the attribute files above it.
+    Target(&'a Attributes, &'a str),
 }
 
 struct Walker<'a> {
@@ -217,6 +430,7 @@ struct Walker<'a> {
     repo: &'a Repository,
     root: Tree<'a>,
     rules: &'a IgnoreRules,
+    attrs: Attributes,
     out: Listing,
 }
 
@@ -229,24 +443,22 @@ impl Walker<'_> {
     }
 
     fn walk(&mut self, tree: &Tree<'_>, prefix: &str) -> Result<()> {
-        let mut previous: Option<Vec<u8>> = None;
+        let folder = self.src.full_path(prefix.trim_end_matches('/'));
+        self.src.at().check(tree, &folder)?;
+        let attrs = self.src.attr_file(self.repo, tree, &folder)?;
+        let entered = attrs.is_some();
+        if let Some(file) = attrs {
+            self.attrs.push(file);
+        }
+        let walked = self.walk_entries(tree, prefix);
+        if entered {
+            self.attrs.pop();
+        }
+        walked
+    }
+
+    fn walk_entries(&mut self, tree: &Tree<'_>, prefix: &str) -> Result<()> {
         for e in tree.iter() {
-            // git itself never writes such trees; a crafted one must not smuggle a path
-            // past the ignore rules or name one file twice.
-            let raw = e.name_bytes();
-            if raw.is_empty() || raw == b"." || raw == b".." || raw.contains(&b'/') {
-                return Err(self.unsupported(
-                    &format!("{prefix}{}", String::from_utf8_lossy(raw)),
-                    "tree entry has an invalid name (corrupt or crafted tree)",
-                ));
-            }
-            if previous.as_deref() == Some(raw) {
-                return Err(self.unsupported(
-                    &format!("{prefix}{}", String::from_utf8_lossy(raw)),
-                    "tree names this entry twice (corrupt or crafted tree)",
-                ));
-            }
-            previous = Some(raw.to_vec());
             let name = e.name().map_err(|_| {
                 self.unsupported(
                     &format!("{prefix}{}", String::from_utf8_lossy(e.name_bytes())),
@@ -287,13 +499,20 @@ impl Walker<'_> {
                         ));
                     }
                     match self.resolve_link(&rel, e.id())? {
-                        Resolved::Blob(oid) => self.push_blob(&rel, oid)?,
+                        Resolved::Blob(oid, target) => {
+                            // A checkout gives the link its target's content, filtered
+                            // by the attributes of the target's path.
+                            let target = self.src.full_path(&target);
+                            let folder = target.rsplit_once('/').map_or("", |(f, _)| f);
+                            let attrs = self.src.attributes_at(self.repo, folder)?;
+                            self.push_blob(&rel, oid, AttrsFor::Target(&attrs, &target))?
+                        }
                         Resolved::Tree => self.out.warnings.push(format!(
                             "{rel}: symbolic link to a folder, not followed (as model_signing)"
                         )),
                     }
                 }
-                m if m & 0o170000 == 0o100000 => self.push_blob(&rel, e.id())?,
+                m if m & 0o170000 == 0o100000 => self.push_blob(&rel, e.id(), AttrsFor::Walk)?,
                 m => return Err(self.unsupported(&rel, format!("has unknown tree mode {m:o}"))),
             }
         }
@@ -344,22 +563,26 @@ impl Walker<'_> {
                 return Ok(Resolved::Tree);
             }
             let joined = at.join("/");
-            let entry = self.root.get_path(Path::new(&joined)).map_err(|_| {
-                self.unsupported(rel, format!("is a dangling symbolic link to {target}"))
-            })?;
-            match entry.filemode() {
+            let entry = self
+                .src
+                .at()
+                .lookup(self.repo, &self.root, &self.src.subdir, &joined)?
+                .ok_or_else(|| {
+                    self.unsupported(rel, format!("is a dangling symbolic link to {target}"))
+                })?;
+            match entry.0 {
                 MODE_TREE => return Ok(Resolved::Tree),
-                MODE_LINK => blob = entry.id(),
+                MODE_LINK => blob = entry.1,
                 MODE_SUBMODULE => {
                     return Err(self.unsupported(rel, "is a symbolic link to a git submodule"))
                 }
-                _ => return Ok(Resolved::Blob(entry.id())),
+                _ => return Ok(Resolved::Blob(entry.1, joined)),
             }
         }
         Err(self.unsupported(rel, "too many levels of symbolic links"))
     }
 
-    fn push_blob(&mut self, rel: &str, oid: Oid) -> Result<()> {
+    fn push_blob(&mut self, rel: &str, oid: Oid, attrs: AttrsFor<'_>) -> Result<()> {
         let path = ModelPath::parse(rel)
             .map_err(|_| self.unsupported(rel, "name cannot be written in a signature"))?;
         let odb = self.repo.odb().map_err(git_err("object database"))?;
@@ -371,7 +594,24 @@ impl Walker<'_> {
                 .repo
                 .find_blob(oid)
                 .map_err(git_err(format!("blob {oid} of {rel}")))?;
-            match Pointer::parse(blob.content()) {
+            // Only the LFS filter turns a pointer into content; without it a checkout
+            // holds the pointer text, and so does the manifest.
+            let filtered = match attrs {
+                AttrsFor::Walk => self.attrs.is_lfs(&self.src.full_path(rel)),
+                AttrsFor::Target(a, target) => a.is_lfs(target),
+            };
+            let parsed = Pointer::parse(blob.content());
+            if !filtered && parsed.is_ok() {
+                self.out.warnings.push(format!(
+                    "{rel}: has the form of a Git LFS pointer, but the revision's .gitattributes do not route it through filter=lfs; hashed as its bytes, which is what a checkout holds"
+                ));
+            }
+            let as_pointer = if filtered {
+                parsed
+            } else {
+                Err(PointerError::NotPointer)
+            };
+            match as_pointer {
                 Ok(p) => {
                     let content = match self.src.lfs.present(&p) {
                         Some(obj) => lfs::checked_object(obj, &p),
@@ -445,11 +685,18 @@ impl ModelSource for GitSource {
         let root = repo
             .find_tree(self.tree)
             .map_err(git_err(format!("tree {}", self.tree)))?;
+        // Files above the model folder can route its files through LFS too.
+        let attrs = match self.subdir.rsplit_once('/') {
+            _ if self.subdir.is_empty() => Attributes::default(),
+            Some((parent, _)) => self.attributes_at(&repo, parent)?,
+            None => self.attributes_at(&repo, "")?,
+        };
         let mut w = Walker {
             src: self,
             repo: &repo,
             root: root.clone(),
             rules,
+            attrs,
             out: Listing::default(),
         };
         w.walk(&root, "")?;
@@ -461,14 +708,14 @@ impl ModelSource for GitSource {
         let root = repo
             .find_tree(self.tree)
             .map_err(git_err(format!("tree {}", self.tree)))?;
-        let Ok(entry) = root.get_path(Path::new(path)) else {
+        let Some((mode, id)) = self.at().lookup(&repo, &root, &self.subdir, path)? else {
             return Ok(None);
         };
-        if entry.filemode() & 0o170000 != 0o100000 {
+        if mode & 0o170000 != 0o100000 {
             return Ok(None);
         }
         let blob = repo
-            .find_blob(entry.id())
+            .find_blob(id)
             .map_err(git_err(format!("blob of {path}")))?;
         if blob.size() > SMALL_FILE {
             return Ok(None);
@@ -481,6 +728,51 @@ impl ModelSource for GitSource {
             format!("git {}", self.rev)
         } else {
             format!("git {}:{}", self.rev, self.subdir)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fsck_entries, TreeDefect};
+
+    fn check(entries: &[(&str, bool)]) -> Option<(usize, TreeDefect)> {
+        let e: Vec<(&[u8], bool)> = entries.iter().map(|(n, t)| (n.as_bytes(), *t)).collect();
+        fsck_entries(&e)
+    }
+
+    #[test]
+    fn trees_in_git_order_pass() {
+        // A folder sorts as if its name ended in '/': after `a.b`, before `a0`.
+        assert_eq!(check(&[("a", false), ("a.b", false), ("a0", true)]), None);
+        assert_eq!(check(&[("a.b", false), ("a", true), ("a0", false)]), None);
+        assert_eq!(check(&[("loader.py", false), ("weights.bin", false)]), None);
+    }
+
+    #[test]
+    fn git_fsck_defects_are_found() {
+        use TreeDefect::*;
+        type Case<'a> = (&'a [(&'a str, bool)], (usize, TreeDefect));
+        let cases: &[Case<'_>] = &[
+            (
+                &[
+                    ("loader.py", false),
+                    ("weights.bin", false),
+                    ("loader.py", false),
+                ],
+                (2, Duplicate),
+            ),
+            (&[("a", false), ("a", false)], (1, Duplicate)),
+            // A file and a folder of one name are apart in git's order.
+            (&[("a", false), ("a.b", false), ("a", true)], (2, Duplicate)),
+            (&[("b", false), ("a", false)], (1, Unsorted)),
+            (&[("a", true), ("a.b", false)], (1, Unsorted)),
+            (&[("a", false), ("x/y", false)], (1, BadName)),
+            (&[("..", true)], (0, BadName)),
+            (&[("", false)], (0, BadName)),
+        ];
+        for (entries, want) in cases {
+            assert_eq!(check(entries).as_ref(), Some(want), "{entries:?}");
         }
     }
 }

@@ -9,9 +9,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::ignore::IgnoreRules;
+use crate::ignore::{IgnoreRules, Ignored};
 use crate::manifest::ModelPath;
 
+pub(crate) mod attributes;
 pub mod dir;
 pub mod git;
 pub mod hub;
@@ -96,6 +97,8 @@ pub struct Listing {
     pub entries: Vec<Entry>,
     /// Things skipped on purpose that the user may not expect (e.g. symlinked folders).
     pub warnings: Vec<String>,
+    /// What the rules left out, and which rule did (sources that can tell).
+    pub ignored: Vec<Ignored>,
 }
 
 /// A model whose entries can be listed and read.

@@ -26,23 +26,89 @@ impl FileStore {
     }
 }
 
+/// Mode asked for files other people and tools read (signatures, manifests, the Hub
+/// cache's refs): the umask then makes it `0666 & ~umask`, as `cp` or `git` would.
+pub const SHARED_FILE_MODE: u32 = 0o666;
+
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so
-/// a crash or a full disk never leaves a half-written file under the final name.
+/// a crash or a full disk never leaves a half-written file under the final name. The file
+/// gets [`SHARED_FILE_MODE`] less the umask: a signature is public.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_as(path, bytes, SHARED_FILE_MODE, true)
+}
+
+/// [`write_atomic`] creating the file with `mode` (less the umask) instead; `0o600` for
+/// files only their owner may read.
+pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    write_atomic_as(path, bytes, mode, true)
+}
+
+/// As [`write_atomic_mode`], and unless `replace`, refusing an existing `path` (error kind
+/// `AlreadyExists`) without a window in which it could be replaced.
+pub fn write_atomic_as(path: &Path, bytes: &[u8], mode: u32, replace: bool) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    // tempfile creates 0600 unless told otherwise; the mode given here goes to open(2),
+    // so the umask applies as it does for any other tool.
     let mut tmp = tempfile::Builder::new()
         .prefix(".msign-")
         .suffix(".tmp")
+        .permissions(fs::Permissions::from_mode(mode))
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .map_err(|e| Error::io(tmp.path().to_path_buf(), e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    if replace {
+        tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    } else {
+        tmp.persist_noclobber(path)
+            .map_err(|e| Error::io(path, e.error))?;
+    }
     Ok(())
+}
+
+/// Creates the folder `root/rel` one component at a time and returns it, refusing to pass
+/// through anything below `root` that is not a real folder. A symbolic link planted there
+/// (`sub -> ../outside`) would otherwise carry writes out of `root`. `root` itself is the
+/// caller's choice and may be a link.
+pub fn create_dirs_below(root: &Path, rel: &Path) -> Result<PathBuf> {
+    use std::path::Component;
+    let mut cur = root.to_path_buf();
+    fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
+    for c in rel.components() {
+        let Component::Normal(name) = c else {
+            return Err(Error::UnsupportedEntry {
+                path: root.join(rel),
+                reason: "not a plain path below the destination folder; refused".into(),
+            });
+        };
+        cur.push(name);
+        match fs::create_dir(&cur) {
+            Ok(()) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io(&cur, e)),
+        }
+        let meta = fs::symlink_metadata(&cur).map_err(|e| Error::io(&cur, e))?;
+        if !meta.is_dir() {
+            let what = if meta.file_type().is_symlink() {
+                "is a symbolic link"
+            } else {
+                "is not a folder"
+            };
+            return Err(Error::UnsupportedEntry {
+                path: cur,
+                reason: format!(
+                    "{what}; msign does not write through it, so nothing lands outside {} (remove it, or download into an empty folder)",
+                    root.display()
+                ),
+            });
+        }
+    }
+    Ok(cur)
 }
 
 /// Reads a file of at most [`MAX_BUNDLE_BYTES`].

@@ -26,13 +26,95 @@ fn open(git_dir: &Path) -> Result<Repository> {
     Repository::open(git_dir).map_err(git_err(git_dir.display()))
 }
 
-fn committer(repo: &Repository) -> Result<git2::Signature<'static>> {
-    repo.signature().map_err(|e| {
+/// Who a new commit or note is by: its author or its committer.
+#[derive(Clone, Copy)]
+enum Role {
+    Author,
+    Committer,
+}
+
+impl Role {
+    fn env(self, what: &str) -> String {
+        match self {
+            Role::Author => format!("GIT_AUTHOR_{what}"),
+            Role::Committer => format!("GIT_COMMITTER_{what}"),
+        }
+    }
+
+    fn config(self) -> &'static str {
+        match self {
+            Role::Author => "author",
+            Role::Committer => "committer",
+        }
+    }
+}
+
+/// The identity git itself would record (git-commit-tree(1), "Commit information"): name
+/// from `GIT_<ROLE>_NAME`, else `<role>.name`, else `user.name`; email from
+/// `GIT_<ROLE>_EMAIL`, else `<role>.email`, else `user.email`, else `EMAIL`; date from
+/// `GIT_<ROLE>_DATE` in git's internal format, else now. Empty values count as unset.
+/// libgit2's `Repository::signature` reads only the configuration, so CI machines that
+/// configure git through the environment would otherwise have no identity.
+fn identity(repo: &Repository, role: Role) -> Result<git2::Signature<'static>> {
+    let config = repo.config().ok();
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let conf = |key: &str| {
+        config
+            .as_ref()
+            .and_then(|c| c.get_string(key).ok())
+            .filter(|v| !v.is_empty())
+    };
+    let name = env(&role.env("NAME"))
+        .or_else(|| conf(&format!("{}.name", role.config())))
+        .or_else(|| conf("user.name"));
+    let email = env(&role.env("EMAIL"))
+        .or_else(|| conf(&format!("{}.email", role.config())))
+        .or_else(|| conf("user.email"))
+        .or_else(|| env("EMAIL"));
+    let (Some(name), Some(email)) = (name.clone(), email) else {
+        return Err(Error::Usage(format!(
+            "git needs an identity to record the signature (no {} {} found); set user.name and user.email with git config, or GIT_AUTHOR_NAME, GIT_AUTHOR_EMAIL, GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL",
+            role.config(),
+            if name.is_none() { "name" } else { "email" }
+        )));
+    };
+    let bad = |e: git2::Error| {
         Error::Usage(format!(
-            "git needs an identity to record the signature ({}); set user.name and user.email",
+            "git identity {name:?} <{email}> cannot be recorded: {}",
             e.message()
         ))
-    })
+    };
+    let date_var = role.env("DATE");
+    match env(&date_var) {
+        None => git2::Signature::now(&name, &email).map_err(bad),
+        Some(date) => {
+            let time = parse_git_date(&date).ok_or_else(|| {
+                Error::Usage(format!(
+                    "{date_var}={date:?}: msign reads git's internal date format, seconds since 1970 and a UTC offset (`1700000000 +0100`, `@1700000000 -0500`); use it or unset {date_var}"
+                ))
+            })?;
+            git2::Signature::new(&name, &email, &time).map_err(bad)
+        }
+    }
+}
+
+/// git's internal date format: `[@]<seconds since 1970> <+|-><hhmm>`.
+fn parse_git_date(date: &str) -> Option<git2::Time> {
+    let (secs, zone) = date.trim().split_once(' ')?;
+    let secs: i64 = secs.strip_prefix('@').unwrap_or(secs).parse().ok()?;
+    let (sign, hhmm) = match zone.as_bytes().first()? {
+        b'+' => (1, &zone[1..]),
+        b'-' => (-1, &zone[1..]),
+        _ => return None,
+    };
+    if hhmm.len() != 4 || !hhmm.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m): (i32, i32) = (hhmm[..2].parse().ok()?, hhmm[2..].parse().ok()?);
+    if m > 59 {
+        return None;
+    }
+    Some(git2::Time::new(secs, sign * (h * 60 + m)))
 }
 
 /// A git note on the signed commit under [`NOTES_REF`].
@@ -64,9 +146,17 @@ impl SignatureStore for NotesStore {
         let repo = open(&self.git_dir)?;
         let text = std::str::from_utf8(bundle)
             .map_err(|_| Error::Other("signature bundle is not UTF-8".into()))?;
-        let who = committer(&repo)?;
-        repo.note(&who, &who, Some(NOTES_REF), self.commit, text, true)
-            .map_err(git_err(format!("writing note on {}", self.commit)))?;
+        let author = identity(&repo, Role::Author)?;
+        let committer = identity(&repo, Role::Committer)?;
+        repo.note(
+            &author,
+            &committer,
+            Some(NOTES_REF),
+            self.commit,
+            text,
+            true,
+        )
+        .map_err(git_err(format!("writing note on {}", self.commit)))?;
         Ok(self.describe())
     }
 
@@ -264,7 +354,8 @@ impl SignatureStore for CommitStore {
         let parts: Vec<&str> = self.path.split('/').collect();
         let tree_id = tree_with(&repo, Some(&parent_tree), &parts, blob)?;
         let tree = repo.find_tree(tree_id).map_err(git_err("tree"))?;
-        let who = committer(&repo)?;
+        let author = identity(&repo, Role::Author)?;
+        let committer = identity(&repo, Role::Committer)?;
         let message = format!(
             "Sign model {} at {}\n\nmsign signature of commit {} (tree {}), stored in {}.\n",
             self.model_name,
@@ -274,7 +365,7 @@ impl SignatureStore for CommitStore {
             self.path
         );
         let new = repo
-            .commit(None, &who, &who, &message, &tree, &[&parent])
+            .commit(None, &author, &committer, &message, &tree, &[&parent])
             .map_err(git_err("creating commit"))?;
         // Moves the branch only if nobody moved it meanwhile.
         repo.reference_matching(
@@ -312,5 +403,34 @@ impl SignatureStore for CommitStore {
 
     fn describe(&self) -> String {
         format!("a new commit adding {}", self.path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_git_date;
+
+    #[test]
+    fn git_internal_dates() {
+        for (text, secs, offset) in [
+            ("1700000000 +0100", 1_700_000_000, 60),
+            ("@1700000000 -0530", 1_700_000_000, -330),
+            ("0 +0000", 0, 0),
+        ] {
+            let t = parse_git_date(text).unwrap();
+            assert_eq!((t.seconds(), t.offset_minutes()), (secs, offset), "{text}");
+        }
+        for bad in [
+            "",
+            "1700000000",
+            "1700000000 0100",
+            "1700000000 +01:00",
+            "1700000000 +0160",
+            "1700000000 +éé",
+            "x +0000",
+            "2026-11-29T12:00:00Z",
+        ] {
+            assert!(parse_git_date(bad).is_none(), "{bad:?}");
+        }
     }
 }

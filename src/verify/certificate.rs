@@ -2,8 +2,13 @@
 //!
 //! As the reference: the chain in the bundle must lead to one of the given roots, checked
 //! at the time the leaf became valid (signatures outlive certificates); the leaf must be
-//! fit for signing. msign reads that last rule strictly: key usage, when present, must
-//! allow digital signatures, and extended key usage, when present, must allow code signing.
+//! fit for signing. msign reads that last rule strictly: the leaf must not be a CA (one
+//! also issued for code signing passes with a warning, see [`acceptable_signing_leaf`]),
+//! key usage, when present, must allow digital signatures, and extended key usage, when
+//! present, must allow code signing. `sign certificate` applies the same rule
+//! ([`acceptable_signing_leaf`]) so it never writes a signature this module would refuse.
+//! A leaf that has expired still verifies, as in the reference, but with a warning naming
+//! the date; [`CertificateVerifier::reject_expired`] makes it an error.
 
 use std::path::PathBuf;
 
@@ -23,6 +28,7 @@ use crate::verify::{check_envelope, BundleVerifier, VerifiedStatement};
 /// Verifies certificate-chain signatures against a set of trusted roots.
 pub struct CertificateVerifier {
     roots: Vec<X509>,
+    reject_expired: bool,
 }
 
 fn invalid(msg: impl Into<String>) -> Error {
@@ -34,7 +40,15 @@ impl CertificateVerifier {
     pub fn from_root_files(paths: &[PathBuf]) -> Result<Self> {
         Ok(CertificateVerifier {
             roots: load_certificates(paths)?,
+            reject_expired: false,
         })
+    }
+
+    /// Refuse a signing certificate whose validity has ended (`--reject-expired`) instead
+    /// of accepting it with a warning.
+    pub fn reject_expired(mut self, yes: bool) -> Self {
+        self.reject_expired = yes;
+        self
     }
 
     fn store(&self, at: i64) -> Result<X509Store> {
@@ -53,8 +67,32 @@ impl CertificateVerifier {
     }
 }
 
-/// Key usage and extended key usage of the leaf allow code signing.
-fn check_signing_usage(leaf: &X509Certificate<'_>) -> Result<()> {
+/// Refuses a certificate that is a CA (`basicConstraints CA:TRUE`): a CA certifies keys,
+/// it does not sign artifacts. Shared with the Sigstore path.
+pub(crate) fn check_not_ca(leaf: &X509Certificate<'_>) -> Result<()> {
+    let bc = leaf.basic_constraints().map_err(|e| {
+        invalid(format!(
+            "the signing certificate's basic constraints are unreadable: {e}"
+        ))
+    })?;
+    if bc.is_some_and(|b| b.value.ca) {
+        return Err(invalid(
+            "the signing certificate is a CA certificate (basicConstraints CA:TRUE); a CA certifies keys and cannot sign models",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `leaf` can sign models, as msign's verification decides it: key usage /
+/// extended key usage, when present, allowing digital signatures / code signing, and not
+/// a CA. Signing and verifying both ask this one function; the error says why not.
+///
+/// One exception, for compatibility: a CA certificate that was explicitly issued for code
+/// signing too (extended key usage codeSigning, key usage digitalSignature) is accepted
+/// with the warning returned. model_signing's own cross-version test certificates
+/// (fixtures/model-transparency) are such certificates, and the reference accepts them;
+/// `sign certificate` accepts them too, since its verification does.
+pub fn acceptable_signing_leaf(leaf: &X509Certificate<'_>) -> Result<Option<String>> {
     let ku = leaf
         .key_usage()
         .map_err(|e| invalid(format!("leaf key usage unreadable: {e}")))?;
@@ -64,21 +102,49 @@ fn check_signing_usage(leaf: &X509Certificate<'_>) -> Result<()> {
     if ku.is_none() && eku.is_none() {
         return Err(invalid("the signing certificate has neither key usage nor extended key usage; it is not a signing certificate"));
     }
-    if let Some(ku) = ku {
+    if let Some(ku) = &ku {
         if !ku.value.digital_signature() {
             return Err(invalid(
                 "the signing certificate's key usage does not allow digital signatures",
             ));
         }
     }
-    if let Some(eku) = eku {
+    if let Some(eku) = &eku {
         if !(eku.value.code_signing || eku.value.any) {
             return Err(invalid(
                 "the signing certificate's extended key usage does not include code signing",
             ));
         }
     }
-    Ok(())
+    if let Err(refused) = check_not_ca(leaf) {
+        let issued_for_code_signing = eku.is_some_and(|e| e.value.code_signing)
+            && ku.is_some_and(|k| k.value.digital_signature());
+        if !issued_for_code_signing {
+            return Err(refused);
+        }
+        return Ok(Some(
+            "the signing certificate is a CA certificate (basicConstraints CA:TRUE); accepted because it was also issued for code signing (extended key usage codeSigning), as model_signing accepts it, but a CA should not sign models"
+                .into(),
+        ));
+    }
+    Ok(None)
+}
+
+/// A warning for a leaf whose validity ended before `now` (or an error when expiry is
+/// refused). The chain itself was checked at the leaf's notBefore, as the reference does.
+fn check_expiry(leaf: &X509Certificate<'_>, now: i64, reject: bool) -> Result<Option<String>> {
+    let not_after = leaf.validity().not_after;
+    if now <= not_after.timestamp() {
+        return Ok(None);
+    }
+    if reject {
+        return Err(invalid(format!(
+            "the signing certificate expired on {not_after} (--reject-expired)"
+        )));
+    }
+    Ok(Some(format!(
+        "the signing certificate expired on {not_after}; accepted because the chain is checked at the time the certificate became valid, as model_signing does (refuse it with --reject-expired)"
+    )))
 }
 
 impl BundleVerifier for CertificateVerifier {
@@ -128,7 +194,12 @@ impl BundleVerifier for CertificateVerifier {
                 "the certificate chain does not lead to a trusted root: {why}"
             )));
         }
-        check_signing_usage(&leaf_parsed)?;
+        let mut warnings: Vec<String> =
+            acceptable_signing_leaf(&leaf_parsed)?.into_iter().collect();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        warnings.extend(check_expiry(&leaf_parsed, now, self.reject_expired)?);
         let key = certs[0]
             .public_key()
             .map_err(|e| Error::MalformedSignature(format!("signing certificate key: {e}")))?;
@@ -140,7 +211,7 @@ impl BundleVerifier for CertificateVerifier {
         Ok(VerifiedStatement {
             payload,
             signer: format!("certificate {}", leaf_parsed.subject()),
-            warnings: Vec::new(),
+            warnings,
         })
     }
 

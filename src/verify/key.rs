@@ -7,8 +7,8 @@ use openssl::pkey::{HasPublic, PKey, PKeyRef, Public};
 
 use crate::bundle::{pae, pae_v0_2, Bundle, PAYLOAD_TYPE};
 use crate::error::{Error, Result};
-use crate::sign::key::{ec_digest, key_hint};
-use crate::verify::{check_envelope, BundleVerifier, VerifiedStatement};
+use crate::sign::key::{ec_digest, key_hint, not_a_public_key, PemContent};
+use crate::verify::{check_envelope, check_method, BundleVerifier, VerifiedStatement};
 
 /// Checks a DSSE signature over `payload` with `key`, as written since model_signing 0.3,
 /// then, failing that, in model_signing 0.2's encoding with `compat_md`.
@@ -47,9 +47,16 @@ impl KeyVerifier {
             what: path.display().to_string(),
             reason: format!("cannot read the key ({e})"),
         })?;
-        let key = PKey::public_key_from_pem(&pem).map_err(|e| Error::KeyMaterial {
+        // Only a SubjectPublicKeyInfo is a public key here: anything else is named for
+        // what it is (a private key, a certificate, ...), never with a parser's error.
+        let kind = PemContent::of(&pem);
+        let key = match kind {
+            PemContent::PublicKey => PKey::public_key_from_pem(&pem).ok(),
+            _ => None,
+        }
+        .ok_or_else(|| Error::KeyMaterial {
             what: path.display().to_string(),
-            reason: format!("not a PEM public key ({e})"),
+            reason: not_a_public_key(kind),
         })?;
         ec_digest(&key).map_err(|reason| Error::KeyMaterial {
             what: path.display().to_string(),
@@ -63,6 +70,7 @@ impl KeyVerifier {
 impl BundleVerifier for KeyVerifier {
     fn verify(&self, bundle: &Bundle) -> Result<VerifiedStatement> {
         let (payload, sig) = check_envelope(bundle)?;
+        check_method(bundle, "key")?;
         let mut warnings = Vec::new();
         match bundle.verification_material.public_key.as_ref().and_then(|k| k.hint.as_deref()) {
             Some(h) if h != self.hint => {

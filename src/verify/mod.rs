@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::bundle::{statement, Bundle, PAYLOAD_TYPE};
 use crate::error::{Error, Result};
 use crate::hash::{Hashed, HashingConfig, Progress};
-use crate::ignore::{IgnoreRules, GIT_PATHS};
+use crate::ignore::{origin, IgnoreRules, GIT_PATHS};
 use crate::manifest::Manifest;
 use crate::source::ModelSource;
 
@@ -66,6 +66,99 @@ pub(crate) fn check_envelope(bundle: &Bundle) -> Result<(Vec<u8>, Vec<u8>)> {
         )));
     }
     Ok((payload, sig))
+}
+
+/// The method a bundle was signed with, judged by its verification material: a
+/// transparency-log entry means Sigstore, a key hint the key method, a chain without a log
+/// entry the certificate method.
+fn signed_with(bundle: &Bundle) -> Option<&'static str> {
+    let m = &bundle.verification_material;
+    if !m.tlog_entries.is_empty() || m.certificate.is_some() {
+        Some("sigstore")
+    } else if m.public_key.is_some() {
+        Some("key")
+    } else if m.x509_certificate_chain.is_some() {
+        Some("certificate")
+    } else {
+        None
+    }
+}
+
+/// Refuses a bundle made with another method than `expected`, naming the method that
+/// made it and the command that verifies it, instead of failing on a missing field.
+pub(crate) fn check_method(bundle: &Bundle, expected: &str) -> Result<()> {
+    let (made, how) = match signed_with(bundle) {
+        Some(m) if m == expected => return Ok(()),
+        None => return Ok(()),
+        Some("key") => (
+            match bundle
+                .verification_material
+                .public_key
+                .as_ref()
+                .and_then(|k| k.hint.as_deref())
+            {
+                Some(h) => format!("a key (hint {h})"),
+                None => "a key".to_string(),
+            },
+            "`verify key --public-key KEY`",
+        ),
+        Some("certificate") => (
+            "a certificate chain".to_string(),
+            "`verify certificate --certificate-chain ROOT`",
+        ),
+        Some(_) => (
+            "Sigstore".to_string(),
+            "`verify sigstore --identity ID --identity-provider URL`",
+        ),
+    };
+    if made == "a certificate chain" && expected == "sigstore" {
+        // A Sigstore bundle stripped of its log entry looks the same: say both.
+        return Err(Error::InvalidSignature(format!(
+            "the bundle has a certificate chain but no transparency-log entry: it was made \
+             with the certificate method, not with Sigstore (or its log entry was removed); \
+             verify a certificate signature with {how}"
+        )));
+    }
+    let expected = match expected {
+        "key" => "a key",
+        "certificate" => "a certificate chain",
+        _ => "Sigstore",
+    };
+    Err(Error::InvalidSignature(format!(
+        "this signature was made with {made}, not with {expected}; verify it with {how}"
+    )))
+}
+
+/// Refuses a statement that covers nothing (OMS v1.0, §5.2.1: at least one resource), or
+/// whose recorded ignore rules leave out any name (`*`, `**`, `?*`, ...) or every file it
+/// signed: such a signature verifies models it never saw.
+pub fn check_coverage(manifest: &Manifest) -> Result<()> {
+    if manifest.resources.is_empty() {
+        return Err(Error::MalformedSignature(
+            "the statement lists no resource: a signature that covers no file would verify \
+             any model"
+                .into(),
+        ));
+    }
+    let recorded = &manifest.serialization.ignore_paths;
+    let rules = IgnoreRules::from_recorded(recorded.iter().map(String::as_str))?;
+    if rules.is_catch_all() {
+        return Err(Error::MalformedSignature(format!(
+            "the recorded ignore rules {recorded:?} leave out every file name: such a \
+             signature would verify any extra content"
+        )));
+    }
+    if manifest
+        .resources
+        .keys()
+        .all(|k| rules.is_ignored(k.path().as_str(), false))
+    {
+        return Err(Error::MalformedSignature(format!(
+            "the recorded ignore rules {recorded:?} leave out every file the statement \
+             lists: the signature contradicts itself"
+        )));
+    }
+    Ok(())
 }
 
 /// A manifest whose signature has been verified (the model not yet).
@@ -185,6 +278,7 @@ impl VerifyingConfig {
         let bundle = Bundle::from_json(signature)?;
         let verified = self.verifier.verify(&bundle)?;
         let manifest = statement::from_payload(&verified.payload)?;
+        check_coverage(&manifest)?;
         Ok(SignedManifest {
             manifest,
             signer: verified.signer,
@@ -204,9 +298,11 @@ impl VerifyingConfig {
             signer,
             mut warnings,
         } = signed;
+        check_coverage(&manifest)?;
         let hashing = self.hashing_for(&manifest)?;
         let hashed = hashing.hash_with_progress(source, progress)?;
         warnings.extend(hashed.warnings.iter().cloned());
+        warnings.extend(self.unchecked_warnings(&hashed));
         // Signed files are always hashed (see `hashing_for`), but what the user leaves out
         // now (`--ignore-paths`) stays out, as in model_signing: a signed file ignored at
         // verification is reported missing.
@@ -231,6 +327,41 @@ impl VerifyingConfig {
             signer,
             warnings,
         })
+    }
+
+    /// Names what is in the model but left out, unchecked, by the signature's own ignore
+    /// rules: those rules were the signer's choice, and a file they hide may be one an
+    /// attacker added or edited. The git paths and what the verifier itself leaves out
+    /// (`--ignore-paths`, the signature file) are expected and not named.
+    fn unchecked_warnings(&self, hashed: &Hashed) -> Vec<String> {
+        let expected = |path: &str| {
+            let is_dir = path.ends_with('/');
+            let path = path.trim_end_matches('/');
+            self.extra_rules.is_ignored(path, is_dir)
+                || GIT_PATHS
+                    .iter()
+                    .any(|g| path == *g || path.starts_with(&format!("{g}/")))
+        };
+        hashed
+            .ignore_rules
+            .iter()
+            .filter(|r| r.origin == origin::RECORDED)
+            .filter_map(|r| {
+                let names: Vec<&str> = r
+                    .left_out
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|p| !expected(p))
+                    .collect();
+                (!names.is_empty()).then(|| {
+                    format!(
+                        "not checked, left out by the signature's ignore rule {:?}: {}",
+                        r.rule,
+                        crate::ignore::shorten(&names)
+                    )
+                })
+            })
+            .collect()
     }
 
     /// The hashing configuration that reproduces `manifest` on a model.

@@ -5,7 +5,7 @@ use crate::bundle::Bundle;
 use crate::error::Result;
 use crate::sigstore::verify::{dsse_content, verify_bundle, Policy};
 use crate::sigstore::TrustedRoot;
-use crate::verify::{check_envelope, BundleVerifier, VerifiedStatement};
+use crate::verify::{check_envelope, check_method, BundleVerifier, VerifiedStatement};
 
 /// Verifies model signatures made with Sigstore against a trusted root and a policy.
 pub struct SigstoreVerifier {
@@ -29,6 +29,7 @@ impl SigstoreVerifier {
 impl BundleVerifier for SigstoreVerifier {
     fn verify(&self, bundle: &Bundle) -> Result<VerifiedStatement> {
         let (payload, _) = check_envelope(bundle)?;
+        check_method(bundle, "sigstore")?;
         let v = verify_bundle(&self.trust, bundle, &dsse_content(bundle)?, &self.policy)?;
         Ok(VerifiedStatement {
             payload,

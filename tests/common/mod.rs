@@ -217,6 +217,22 @@ pub fn resource_names(statement: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// The resources of `msign digest --json` output, as name -> hex digest.
+pub fn digests_by_name(json: &[u8]) -> std::collections::BTreeMap<String, String> {
+    let v: serde_json::Value = serde_json::from_slice(json).expect("digest output is JSON");
+    v["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["digest"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 /// Drives the reference's Python API: `sign|verify key|certificate MODEL SIG` with a
 /// hashing config built from `--serialization files|shards`, `--hash sha256|blake2|blake3`,
 /// `--shard-size N`, `--ignore P` (model-relative), `--no-ignore-git-paths`; keys with
@@ -533,4 +549,71 @@ impl Pki {
             "20491231000000Z",
         )
     }
+}
+
+/// Runs the shell command `line` on a pseudo-terminal (util-linux `script`, started from
+/// `script`, a `Command` for "script" carrying any environment), typing each answer once
+/// its prompt has appeared. Returns (exit code, everything the terminal showed).
+pub fn on_terminal(mut script: Command, line: &str, answers: &[(&str, &str)]) -> (i32, String) {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let mut child = script
+        .args(["-qec", line, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) must be installed");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let sink = Arc::clone(&seen);
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let shown = || String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    let start = Instant::now();
+    let mut stdin = child.stdin.take().unwrap();
+    for (i, (prompt, answer)) in answers.iter().enumerate() {
+        // The same prompt may come twice (a new password, then its confirmation).
+        loop {
+            let text = shown();
+            let count = answers[..=i].iter().filter(|(p, _)| p == prompt).count();
+            if text.matches(prompt).count() >= count {
+                break;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no prompt {prompt:?}: {text}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Echo is off once the prompt is printed; give the terminal a moment anyway.
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = stdin.write_all(format!("{answer}\n").as_bytes());
+    }
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("the command did not finish after its answers: {}", shown());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    drop(stdin);
+    reader.join().unwrap();
+    (status.code().unwrap_or(-1), shown())
 }

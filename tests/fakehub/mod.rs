@@ -118,6 +118,9 @@ pub struct State {
     pub cut_after: Option<(String, usize)>,
     /// Point `Link: rel="next"` at this base URL instead of the Hub's own.
     pub next_link_base: Option<String>,
+    /// Regular files `junk/NNNNNNN.txt` appended to every listing, as a hostile server
+    /// would list them: generated page by page, never stored, their content served on GET.
+    pub synthetic_files: usize,
     /// Every request.
     pub log: Vec<Logged>,
     commits_made: u64,
@@ -529,6 +532,16 @@ fn route(ctx: &Ctx, req: &Request) -> Response {
         let Some(commit) = resolve(&repo, &rev) else {
             return Response::error(404, "RevisionNotFound", &format!("Invalid rev id: {rev}"));
         };
+        let synthetic = file
+            .strip_prefix("junk/")
+            .and_then(|n| n.strip_suffix(".txt"))
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n < st.synthetic_files);
+        if let Some(n) = synthetic {
+            let mut r = Response::new(200).header("X-Repo-Commit", commit);
+            r.body = synthetic_content(n);
+            return r;
+        }
         let Some(f) = repo.commits[&commit].get(&file) else {
             return Response::error(404, "EntryNotFound", "Entry not found");
         };
@@ -618,14 +631,19 @@ fn tree(
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
     let page_size = st.page_size.max(1);
-    let page: Vec<serde_json::Value> = entries
-        .iter()
-        .skip(cursor)
-        .take(page_size)
-        .map(|e| e.1.clone())
+    let total = entries.len() + st.synthetic_files;
+    let page: Vec<serde_json::Value> = (cursor..total.min(cursor.saturating_add(page_size)))
+        .map(|i| match entries.get(i) {
+            Some(e) => e.1.clone(),
+            None => {
+                let n = i - entries.len();
+                serde_json::json!({"type": "file", "oid": git_blob_id(&synthetic_content(n)),
+                    "size": synthetic_content(n).len(), "path": format!("junk/{n:07}.txt")})
+            }
+        })
         .collect();
     let mut r = Response::new(200).json(serde_json::Value::Array(page));
-    if cursor + page_size < entries.len() {
+    if cursor + page_size < total {
         r = r.header(
             "Link",
             format!(
@@ -636,6 +654,11 @@ fn tree(
         );
     }
     r
+}
+
+/// The content of synthetic file `n`.
+fn synthetic_content(n: usize) -> Vec<u8> {
+    format!("unsigned file {n}\n").into_bytes()
 }
 
 fn commit_endpoint(

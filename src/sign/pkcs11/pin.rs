@@ -1,13 +1,14 @@
 //! Where the token PIN comes from: `pin-value`, `pin-source` (a file), or a prompt.
 
 use std::io::Read;
+use std::path::Path;
 
 use crate::error::{Error, Result};
 
 /// Asks the user for a PIN; gets the token label for the prompt.
 pub type PinPrompt = dyn Fn(&str) -> std::io::Result<Vec<u8>> + Send + Sync;
 
-/// PIN files are small; anything bigger is not a PIN file.
+/// Secret files are small; anything bigger is not a PIN or password file.
 const MAX_PIN_FILE: u64 = 4096;
 
 /// Reads the PIN named by a `pin-source` value: `file:/abs/path`, `file:///abs/path`,
@@ -36,14 +37,20 @@ pub fn read_pin_source(source: &[u8]) -> Result<Vec<u8>> {
             "pin-source '{text}' is not supported: give an absolute file path or a file: URI"
         )));
     }
+    read_secret_file(Path::new(path), "pin-source file")
+}
+
+/// Reads a secret (a PIN, a key password) kept in a file: at most 4 KiB, one trailing
+/// newline dropped. `what` names the file in errors ("--password-file").
+pub fn read_secret_file(path: &Path, what: &str) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(MAX_PIN_FILE + 1).read_to_end(&mut buf))
         .map_err(|e| Error::io(path, e))?;
     if buf.len() as u64 > MAX_PIN_FILE {
         return Err(Error::KeyMaterial {
-            what: path.to_string(),
-            reason: "pin-source file is too large to hold a PIN".into(),
+            what: path.display().to_string(),
+            reason: format!("{what} is larger than 4 KiB; it should hold one line"),
         });
     }
     if buf.ends_with(b"\n") {

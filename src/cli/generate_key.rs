@@ -1,0 +1,142 @@
+//! `msign generate-key`: a new EC key pair for `sign key` / `verify key`, like cosign's
+//! `generate-key-pair` (`msign.pem` private, `msign.pub` public).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use serde_json::json;
+
+use crate::cli::{conclude, Ctx};
+use crate::error::{Error, Result};
+use crate::sign::keygen::{generate, Curve};
+use crate::store::file::write_atomic_as;
+
+/// The curve on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CurveArg {
+    /// NIST P-256 (SHA-256).
+    P256,
+    /// NIST P-384 (SHA-384).
+    P384,
+    /// NIST P-521 (SHA-512).
+    P521,
+}
+
+impl From<CurveArg> for Curve {
+    fn from(c: CurveArg) -> Self {
+        match c {
+            CurveArg::P256 => Curve::P256,
+            CurveArg::P384 => Curve::P384,
+            CurveArg::P521 => Curve::P521,
+        }
+    }
+}
+
+/// Options of `generate-key`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  msign generate-key                      # msign.pem + msign.pub, P-256
+  msign generate-key --curve p384 --output-prefix keys/release --encrypt
+  msign sign key bert --private-key msign.pem
+  msign verify key bert --signature model.sig --public-key msign.pub")]
+pub struct GenerateKeyArgs {
+    /// The curve.
+    #[arg(long, value_enum, default_value = "p256")]
+    curve: CurveArg,
+
+    /// Writes PREFIX.pem (private key, mode 0600) and PREFIX.pub (public key).
+    #[arg(long = "output-prefix", value_name = "PREFIX", default_value = "msign")]
+    output_prefix: PathBuf,
+
+    /// Encrypt the private key (PKCS#8, AES-256) with a password, typed twice on the
+    /// terminal or read from --password-file.
+    #[arg(long)]
+    encrypt: bool,
+
+    /// File holding the password for --encrypt (one line); implies --encrypt.
+    #[arg(long = "password-file", value_name = "FILE")]
+    password_file: Option<PathBuf>,
+
+    /// Replace existing key files (the old private key is lost).
+    #[arg(long)]
+    force: bool,
+}
+
+fn with_extension(prefix: &Path, ext: &str) -> PathBuf {
+    let mut s = prefix.as_os_str().to_owned();
+    s.push(ext);
+    PathBuf::from(s)
+}
+
+/// Runs `generate-key`.
+pub fn run(ctx: &Ctx, a: GenerateKeyArgs) -> ExitCode {
+    let private = with_extension(&a.output_prefix, ".pem");
+    let public = with_extension(&a.output_prefix, ".pub");
+    let extra = json!({"private_key": private, "public_key": public});
+    conclude(ctx, generate_key(ctx, &a, &private, &public), extra)
+}
+
+fn generate_key(
+    ctx: &Ctx,
+    a: &GenerateKeyArgs,
+    private: &Path,
+    public: &Path,
+) -> Result<serde_json::Value> {
+    // Both checked before anything is written, so a refusal leaves no half pair.
+    if !a.force {
+        for p in [private, public] {
+            if p.symlink_metadata().is_ok() {
+                return Err(Error::Usage(format!(
+                    "{} exists; choose another --output-prefix, or pass --force to replace it \
+                     (a replaced private key is lost for good)",
+                    p.display()
+                )));
+            }
+        }
+    }
+    let encrypt = a.encrypt || a.password_file.is_some();
+    let password = if encrypt {
+        Some(crate::cli::password::new_password(
+            a.password_file.as_deref(),
+        )?)
+    } else {
+        None
+    };
+    let curve: Curve = a.curve.into();
+    let pair = generate(curve, password.as_deref().map(str::as_bytes))?;
+    let exists = |p: &Path, e: Error| match e {
+        Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
+            Error::Usage(format!(
+                "{} appeared while the key was generated; nothing was replaced",
+                p.display()
+            ))
+        }
+        e => e,
+    };
+    write_atomic_as(private, &pair.private_pem, 0o600, a.force).map_err(|e| exists(private, e))?;
+    if let Err(e) = write_atomic_as(public, &pair.public_pem, 0o644, a.force) {
+        // A private key without its public half is of no use; leave neither behind.
+        let _ = std::fs::remove_file(private);
+        return Err(exists(public, e));
+    }
+    if !ctx.json && !ctx.quiet {
+        println!(
+            "Generated a {} key{}: {} (private: keep it secret) and {} (public: give it to \
+             verifiers)",
+            curve.name(),
+            if encrypt { ", encrypted" } else { "" },
+            private.display(),
+            public.display()
+        );
+    }
+    Ok(json!({
+        "status": "generated",
+        "curve": curve.name(),
+        "encrypted": encrypt,
+        "private_key": private,
+        "public_key": public,
+        "key_hint": pair.hint,
+    }))
+}
