@@ -8,7 +8,7 @@
 mod common;
 mod sigstore_instance;
 use common::*;
-use sigstore_instance::{timestamp_tamperings, Edit, Instance, USER};
+use sigstore_instance::{checkpoint_of_another_log, timestamp_tamperings, Edit, Instance, USER};
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -230,14 +230,7 @@ fn signs_through_rekor_v2_with_hashedrekord_entries_and_verifies() {
         ),
         (
             "checkpoint",
-            Box::new(|b: &mut Value| {
-                let e = &mut entry(b)["inclusionProof"]["checkpoint"]["envelope"];
-                let cp = e
-                    .as_str()
-                    .unwrap()
-                    .replacen("log2.msign.test\n", "log3.msign.test\n", 1);
-                *e = Value::String(cp);
-            }),
+            checkpoint_of_another_log(),
             "No valid Rekor signature found on checkpoint",
         ),
         (
@@ -317,14 +310,7 @@ fn signs_through_rekor_v2_with_hashedrekord_entries_and_verifies() {
         ),
         (
             "dsse checkpoint",
-            Box::new(|b: &mut Value| {
-                let e = &mut entry(b)["inclusionProof"]["checkpoint"]["envelope"];
-                let cp = e
-                    .as_str()
-                    .unwrap()
-                    .replacen("log2.msign.test\n", "log3.msign.test\n", 1);
-                *e = Value::String(cp);
-            }),
+            checkpoint_of_another_log(),
             "checkpoint signature does not verify",
         ),
         (

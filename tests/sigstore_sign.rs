@@ -6,7 +6,7 @@
 mod common;
 mod sigstore_instance;
 use common::*;
-use sigstore_instance::{timestamp_tamperings, Edit, Instance, USER};
+use sigstore_instance::{checkpoint_of_another_log, timestamp_tamperings, Edit, Instance, USER};
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -545,15 +545,7 @@ fn rekor_v2_bundles_with_tsa_timestamps() {
     let mut cases: Vec<(&str, Edit, &str)> = vec![
         (
             "checkpoint",
-            Box::new(|b: &mut Value| {
-                let e = &mut b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]
-                    ["checkpoint"]["envelope"];
-                let cp = e
-                    .as_str()
-                    .unwrap()
-                    .replacen("log2.msign.test\n", "log3.msign.test\n", 1);
-                *e = Value::String(cp);
-            }),
+            checkpoint_of_another_log(),
             "No valid Rekor signature found on checkpoint",
         ),
         (

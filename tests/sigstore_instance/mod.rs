@@ -49,6 +49,19 @@ pub fn timestamp_tamperings(other: Value) -> Vec<(&'static str, Edit, &'static s
     ]
 }
 
+/// Renames the log in the checkpoint of a Rekor v2 entry: its signature no longer verifies.
+pub fn checkpoint_of_another_log() -> Edit {
+    Box::new(|b: &mut Value| {
+        let e = &mut b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]
+            ["envelope"];
+        let cp = e
+            .as_str()
+            .unwrap()
+            .replacen("log2.msign.test\n", "log3.msign.test\n", 1);
+        *e = Value::String(cp);
+    })
+}
+
 /// The identity the tests sign as.
 pub const USER: &str = "alice@example.com";
 
