@@ -441,3 +441,37 @@ fn rekor_v2_signing_needs_a_timestamp_authority() {
         "a signature was written without a signing time"
     );
 }
+
+/// A bundle that an earlier msign build (before the sigstore-rust crates) made through a
+/// Rekor v2 log, whose entry is `dsse/0.0.2`, still verifies offline; the same bundle over a
+/// changed model does not.
+#[test]
+fn a_dsse_v2_bundle_of_an_earlier_msign_build_verifies() {
+    let dir = fixtures().join("msign-legacy-dsse-v2");
+    let issuer = std::fs::read_to_string(dir.join("issuer")).unwrap();
+    let verify = |model: &Path| {
+        msign()
+            .args(["verify", "sigstore"])
+            .arg(model)
+            .arg("--signature")
+            .arg(dir.join("model.sig"))
+            .arg("--trust-config")
+            .arg(dir.join("trust_config_v2.json"))
+            .args(["--identity", USER, "--identity-provider", issuer.trim()])
+            .output()
+            .unwrap()
+    };
+    let kind = &bundle_json(&dir.join("model.sig"))["verificationMaterial"]["tlogEntries"][0]
+        ["kindVersion"];
+    assert_eq!(kind["kind"], "dsse");
+    assert_eq!(kind["version"], "0.0.2");
+    let out = verify(&dir.join("model"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tmp = tempfile::tempdir().unwrap();
+    let changed = tmp.path().join("model");
+    copy_dir(&dir.join("model"), &changed);
+    std::fs::write(changed.join("a.txt"), "changed\n").unwrap();
+    let out = verify(&changed);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("does not match"), "{}", stderr(&out));
+}
