@@ -119,6 +119,10 @@ pub struct ManifestDiff {
     pub extra_not_named: usize,
     /// Resources whose digest differs.
     pub mismatched: Vec<Mismatch>,
+    /// Of `mismatched`, the files that are the Git LFS pointer of exactly the signed
+    /// content (a checkout made with `GIT_LFS_SKIP_SMUDGE=1`, or before `git lfs pull`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lfs_pointers: Vec<String>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -194,6 +198,13 @@ impl fmt::Display for ManifestDiff {
                     self.mismatched.len() - SHOWN
                 )?;
             }
+        }
+        if !self.lfs_pointers.is_empty() {
+            writeln!(
+                f,
+                "  of these, {} are Git LFS pointer files standing for exactly the signed content, not the content: run `git lfs pull` in the checkout, or verify the git revision with --git-rev HEAD",
+                self.lfs_pointers.len()
+            )?;
         }
         Ok(())
     }

@@ -59,6 +59,10 @@ pub struct RevSpec {
     pub allow_symlinks: bool,
     /// Leave out `.git*` paths (the reference's default).
     pub ignore_git_paths: bool,
+    /// Also try the signature file `--store file` writes by default, `model.sig` in the
+    /// model folder of the work tree. On by default; the pre-push hook turns it off, since
+    /// a file that is not pushed proves nothing to the remote.
+    pub look_in_work_tree: bool,
 }
 
 impl RevSpec {
@@ -71,6 +75,7 @@ impl RevSpec {
             subdir: String::new(),
             allow_symlinks: false,
             ignore_git_paths: true,
+            look_in_work_tree: true,
         }
     }
 
@@ -160,7 +165,8 @@ pub struct RevisionVerified {
     pub path: String,
     /// Where the signature came from, in words.
     pub signature: String,
-    /// `file`, `tree` or `note`.
+    /// `file` (`--signature`), `tree` (in the revision), `note`, or `work-tree` (the
+    /// default `--store file` place).
     pub signature_kind: &'static str,
     /// The verification method.
     pub method: &'static str,
@@ -176,6 +182,20 @@ pub struct RevisionVerified {
     pub digest: String,
     /// Things the user may want to know.
     pub warnings: Vec<String>,
+    /// The other signatures found for the revision, tried before the one that verified,
+    /// and why each did not.
+    pub rejected: Vec<RejectedSignature>,
+}
+
+/// A signature found for a revision that did not verify.
+#[derive(Debug, Clone, Serialize)]
+pub struct RejectedSignature {
+    /// Where it came from, in words.
+    pub signature: String,
+    /// `file`, `tree`, `note` or `work-tree`.
+    pub signature_kind: &'static str,
+    /// Why it did not verify.
+    pub reason: String,
 }
 
 impl RevisionVerified {
@@ -232,9 +252,21 @@ pub fn sign_revision(
         .unwrap_or_else(|| DEFAULT_SIGNATURE_NAME.into());
     let (ignores, saver): (Vec<String>, Box<dyn SignatureStore>) = match store {
         StoreKind::File => {
-            let path = PathBuf::from(&sig_name);
+            let path = match (signature, t.repo.workdir()) {
+                (Some(p), _) => p.to_path_buf(),
+                // Where `verify` looks for it, and where a checkout-based verifier
+                // (`model_signing verify DIR`) expects it.
+                (None, Some(_)) => t.checkout_root.join(DEFAULT_SIGNATURE_NAME),
+                (None, None) => PathBuf::from(DEFAULT_SIGNATURE_NAME),
+            };
             let ignores = model_relative(&t.checkout_root, &path)?;
-            (ignores, Box::new(FileStore::new(path)))
+            let store = FileStore::new(path);
+            let saver: Box<dyn SignatureStore> = if ignores.is_empty() {
+                Box::new(store)
+            } else {
+                Box::new(WorkTreeFile(store))
+            };
+            (ignores, saver)
         }
         StoreKind::Commit => {
             let commit = need_commit(&src)?;
@@ -287,37 +319,81 @@ pub fn sign_revision(
     })
 }
 
-/// A revision's signature, as [`find_signature`] found it.
+/// A signature file in the model folder of the work tree: saved like any file, and
+/// described so the user knows git does not hold it.
+struct WorkTreeFile(FileStore);
+
+impl SignatureStore for WorkTreeFile {
+    fn save(&self, bundle: &[u8]) -> Result<String> {
+        self.0.save(bundle)?;
+        Ok(self.describe())
+    }
+
+    fn load(&self) -> Result<Vec<u8>> {
+        self.0.load()
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{} (in the work tree, not in git: `git model-sign verify` finds it there; commit it, or sign with --store notes or --store commit to publish the signature)",
+            self.0.describe()
+        )
+    }
+}
+
+/// A revision's signature, as [`find_signatures`] found it.
 #[derive(Debug, Clone)]
 pub struct FoundSignature {
     /// The bundle bytes.
     pub bytes: Vec<u8>,
     /// Where they came from, in words.
     pub origin: String,
-    /// `file`, `tree` or `note`.
+    /// `file` (`--signature`), `tree`, `note` or `work-tree`.
     pub kind: &'static str,
     /// Paths to leave out of the model (the signature file itself).
     pub ignore: Vec<String>,
 }
 
-/// Finds the signature of the model at `rev`: `signature` if given, else the signature
-/// file in the revision's model folder, else the note on the commit.
+/// Finds the signature of the model at `rev`: the first of [`find_signatures`].
 pub fn find_signature(rev: &RevSpec, signature: Option<&Path>) -> Result<FoundSignature> {
-    let (t, src) = rev.open()?;
-    find_in(&t, &src, signature)
+    Ok(find_signatures(rev, signature)?.remove(0))
 }
 
-fn find_in(t: &GitTarget, src: &GitSource, signature: Option<&Path>) -> Result<FoundSignature> {
+/// Finds every signature of the model at `rev`: `signature` alone if given; else the
+/// signature file in the revision's model folder, each signature in the commit's note,
+/// and (with [`RevSpec::look_in_work_tree`]) `model.sig` in the model folder of the work
+/// tree, in that order, each once. Finding none is an error (exit 3 in the CLI, as for a
+/// missing signature file) that says where it looked and how to fetch notes.
+pub fn find_signatures(rev: &RevSpec, signature: Option<&Path>) -> Result<Vec<FoundSignature>> {
+    let (t, src) = rev.open()?;
+    find_in(&t, &src, signature, rev.look_in_work_tree)
+}
+
+fn find_in(
+    t: &GitTarget,
+    src: &GitSource,
+    signature: Option<&Path>,
+    work_tree: bool,
+) -> Result<Vec<FoundSignature>> {
     let git_dir = t.repo.path();
     if let Some(path) = signature {
         let s = FileStore::new(path);
-        return Ok(FoundSignature {
+        return Ok(vec![FoundSignature {
             bytes: s.load()?,
             origin: format!("file {}", path.display()),
             kind: "file",
             ignore: model_relative(&t.checkout_root, path)?,
-        });
+        }]);
     }
+    let mut found: Vec<FoundSignature> = Vec::new();
+    let mut add = |f: FoundSignature| {
+        if !found
+            .iter()
+            .any(|g| g.bytes == f.bytes && g.ignore == f.ignore)
+        {
+            found.push(f);
+        }
+    };
     let in_tree = crate::source::git::join(src.subdir(), DEFAULT_SIGNATURE_NAME);
     let repo_tree = t
         .repo
@@ -326,33 +402,112 @@ fn find_in(t: &GitTarget, src: &GitSource, signature: Option<&Path>) -> Result<F
         .map_err(crate::source::git::git_err(src.rev()))?;
     let tf = TreeFileStore::new(git_dir, repo_tree.id(), &in_tree, src.rev());
     if tf.exists()? {
-        return Ok(FoundSignature {
+        add(FoundSignature {
             bytes: tf.load()?,
             origin: format!("file {} in the revision's tree", tf.describe()),
             kind: "tree",
             ignore: vec![DEFAULT_SIGNATURE_NAME.to_string()],
         });
     }
+    let mut notes_state = NotesState::NoRef;
     if let Some(c) = src.commit() {
         let ns = NotesStore::new(git_dir, c);
         if ns.exists()? {
-            return Ok(FoundSignature {
-                bytes: ns.load()?,
-                origin: ns.describe(),
-                kind: "note",
-                ignore: Vec::new(),
-            });
+            let all = ns.load_all()?;
+            let n = all.len();
+            for (i, bytes) in all.into_iter().enumerate() {
+                let origin = if n == 1 {
+                    ns.describe()
+                } else {
+                    format!("{}, signature {} of {n}", ns.describe(), i + 1)
+                };
+                add(FoundSignature {
+                    bytes,
+                    origin,
+                    kind: "note",
+                    ignore: Vec::new(),
+                });
+            }
+        } else if t.repo.find_reference(NOTES_REF).is_ok() {
+            notes_state = NotesState::NoNote;
         }
     }
-    Err(Error::InvalidSignature(format!(
+    let on_disk = t.checkout_root.join(DEFAULT_SIGNATURE_NAME);
+    if work_tree && t.repo.workdir().is_some() && on_disk.is_file() {
+        add(FoundSignature {
+            bytes: FileStore::new(&on_disk).load()?,
+            origin: format!("file {} in the work tree", on_disk.display()),
+            kind: "work-tree",
+            ignore: vec![DEFAULT_SIGNATURE_NAME.to_string()],
+        });
+    }
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    let mut msg = format!(
         "no signature for {}: no {in_tree} in its tree and no note under {NOTES_REF}",
         describe_src(src),
-    )))
+    );
+    if work_tree && t.repo.workdir().is_some() {
+        msg.push_str(&format!(", nor {} in the work tree", on_disk.display()));
+    }
+    msg.push_str(&notes_hint(&t.repo, notes_state));
+    Err(Error::Other(msg))
 }
 
-/// Verifies the model at `rev` against its signature (`signature`, or the one
-/// [`find_signature`] finds). With `ignore_unsigned`, files the signature does not name
-/// are allowed.
+/// What the repository knows of the notes ref, for the hint when no signature is found.
+enum NotesState {
+    /// No `refs/notes/model-signing` at all: the usual state of a fresh clone.
+    NoRef,
+    /// The ref exists but has no note on this commit.
+    NoNote,
+}
+
+/// The remote notes most likely come from: the current branch's, else `origin`, else the
+/// only one.
+fn likely_remote(repo: &git2::Repository) -> Option<String> {
+    let from_branch = repo.head().ok().and_then(|h| {
+        let name = h.name().ok()?.to_string();
+        let remote = repo.branch_upstream_remote(&name).ok()?;
+        remote.as_str().ok().map(str::to_string)
+    });
+    if from_branch.is_some() {
+        return from_branch;
+    }
+    let remotes = repo.remotes().ok()?;
+    let names: Vec<&str> = remotes.iter().flatten().flatten().collect();
+    if names.contains(&"origin") {
+        return Some("origin".into());
+    }
+    match names[..] {
+        [one] => Some(one.to_string()),
+        _ => None,
+    }
+}
+
+fn notes_hint(repo: &git2::Repository, state: NotesState) -> String {
+    let Some(remote) = likely_remote(repo) else {
+        return String::new();
+    };
+    let fetch = format!("git fetch {remote} {NOTES_REF}:{NOTES_REF}");
+    match state {
+        NotesState::NoRef => format!(
+            ".\nThis repository has no {NOTES_REF}: git clone and git fetch do not fetch notes by default. If the signature is a note, fetch it with `{fetch}` (or have every fetch bring the notes: `msign hook install --fetch-notes`)"
+        ),
+        NotesState::NoNote => format!(
+            ".\nIf the signature is a note made elsewhere, fetch the latest notes with `{fetch}`"
+        ),
+    }
+}
+
+/// Verifies the model at `rev` against its signatures (`signature`, or every one
+/// [`find_signatures`] finds) and passes when one of them verifies with `config`; the
+/// report names it and says why the others did not. With `ignore_unsigned`, files the
+/// signature does not name are allowed.
+///
+/// When none verifies: with one signature found, its error; with several, an error that
+/// lists each and why, a verification failure unless one could not be checked at all
+/// (content not available, I/O).
 pub fn verify_revision(
     rev: &RevSpec,
     config: VerifyingConfig,
@@ -361,34 +516,79 @@ pub fn verify_revision(
     progress: &dyn Progress,
 ) -> Result<RevisionVerified> {
     let (t, src) = rev.open()?;
-    let found = find_in(&t, &src, signature)?;
+    let found = find_in(&t, &src, signature, rev.look_in_work_tree)?;
+    let config = config
+        .set_ignore_git_paths(rev.ignore_git_paths)
+        .set_ignore_unsigned_files(ignore_unsigned)
+        .set_allow_symlinks(rev.allow_symlinks);
+    let mut rejected: Vec<(FoundSignature, Error)> = Vec::new();
+    for f in found {
+        match verify_one(&config, &f, &src, progress) {
+            Ok(verified) => {
+                let m = &verified.manifest;
+                return Ok(RevisionVerified {
+                    status: "verified",
+                    revision: rev.rev.clone(),
+                    commit: src.commit().map(|c| c.to_string()),
+                    path: src.subdir().to_string(),
+                    signature: f.origin,
+                    signature_kind: f.kind,
+                    method: config.method(),
+                    signer: verified.signer.clone(),
+                    files: m.file_count(),
+                    resources: m.resources.len(),
+                    bytes: verified.hashed.bytes,
+                    digest: format!("sha256:{}", hex::encode(m.root_digest())),
+                    warnings: verified.warnings.clone(),
+                    rejected: rejected
+                        .into_iter()
+                        .map(|(f, e)| RejectedSignature {
+                            signature: f.origin,
+                            signature_kind: f.kind,
+                            reason: e.to_string(),
+                        })
+                        .collect(),
+                });
+            }
+            Err(e) => rejected.push((f, e)),
+        }
+    }
+    if rejected.len() == 1 {
+        return Err(rejected.remove(0).1);
+    }
+    let all_failed_verification = rejected.iter().all(|(_, e)| e.is_verification_failure());
+    let mut msg = format!(
+        "none of the {} signatures found for {} verifies:",
+        rejected.len(),
+        describe_src(&src)
+    );
+    for (f, e) in &rejected {
+        let reason = e.to_string().trim_end().replace('\n', "\n    ");
+        msg.push_str(&format!("\n  {}:\n    {reason}", f.origin));
+    }
+    Err(if all_failed_verification {
+        Error::InvalidSignature(msg)
+    } else {
+        Error::Other(msg)
+    })
+}
+
+/// Verifies one candidate signature of the revision: its signature, then the model with
+/// the candidate's own ignore rules (a tree or work-tree file leaves itself out; a note
+/// covers the whole folder, a stale `model.sig` included).
+fn verify_one(
+    config: &VerifyingConfig,
+    found: &FoundSignature,
+    src: &GitSource,
+    progress: &dyn Progress,
+) -> Result<crate::verify::Verified> {
     let mut rules = IgnoreRules::new();
     for p in &found.ignore {
         rules.add_path(p)?;
     }
-    let config = config
-        .add_ignore_rules(&rules)?
-        .set_ignore_git_paths(rev.ignore_git_paths)
-        .set_ignore_unsigned_files(ignore_unsigned)
-        .set_allow_symlinks(rev.allow_symlinks);
+    let config = config.clone().add_ignore_rules(&rules)?;
     let signed = config.verify_signature(&found.bytes)?;
     let hashing = config.hashing_for(&signed.manifest)?;
-    let src = src.allow_symlinks(hashing.allow_symlinks());
-    let verified = config.verify_model(signed, &src, progress)?;
-    let m = &verified.manifest;
-    Ok(RevisionVerified {
-        status: "verified",
-        revision: rev.rev.clone(),
-        commit: src.commit().map(|c| c.to_string()),
-        path: src.subdir().to_string(),
-        signature: found.origin,
-        signature_kind: found.kind,
-        method: config.method(),
-        signer: verified.signer.clone(),
-        files: m.file_count(),
-        resources: m.resources.len(),
-        bytes: verified.hashed.bytes,
-        digest: format!("sha256:{}", hex::encode(m.root_digest())),
-        warnings: verified.warnings.clone(),
-    })
+    let src = src.clone().allow_symlinks(hashing.allow_symlinks());
+    config.verify_model(signed, &src, progress)
 }

@@ -64,14 +64,55 @@ fn hooks_dir(repo: &Repository) -> Result<PathBuf> {
 
 /// Installs msign's pre-push hook into the repository found from `dir` (replacing Git
 /// LFS's own, whose job it also does; another hook only with `force`) and, when given,
-/// sets `msign.mode`. Returns the hook's path.
+/// sets `msign.mode`. Returns the hook's path. [`install_with`] does more and reports
+/// what the hook still needs.
 pub fn install(dir: &Path, mode: Option<HookMode>, force: bool) -> Result<PathBuf> {
+    let options = InstallOptions {
+        mode,
+        force,
+        fetch_notes: false,
+    };
+    Ok(install_with(dir, &options)?.path)
+}
+
+/// What [`install_with`] does.
+#[derive(Debug, Clone, Default)]
+pub struct InstallOptions {
+    /// Set `msign.mode` to this.
+    pub mode: Option<HookMode>,
+    /// Replace a different existing pre-push hook.
+    pub force: bool,
+    /// Add `refs/notes/model-signing` to every remote's fetch refspecs, so `git fetch`
+    /// and `git pull` bring the signatures kept in notes.
+    pub fetch_notes: bool,
+}
+
+/// What [`install_with`] did, and what the hook still needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Installed {
+    /// Always `installed`.
+    pub status: &'static str,
+    /// The hook's path.
+    pub path: PathBuf,
+    /// The mode the hook will run in (`msign.mode`).
+    pub mode: HookMode,
+    /// Remotes whose fetch now brings `refs/notes/model-signing`.
+    pub fetch_notes: Vec<String>,
+    /// Configuration the hook needs and does not have: it would refuse pushes for it.
+    pub warnings: Vec<String>,
+    /// Things worth knowing (Git LFS's commands and this hook).
+    pub notes: Vec<String>,
+}
+
+/// Installs msign's pre-push hook as [`install`] does, optionally sets up fetching the
+/// notes, and checks the configuration the hook will read.
+pub fn install_with(dir: &Path, options: &InstallOptions) -> Result<Installed> {
     let repo = crate::source::git::open_repo(dir)?;
     let hooks = hooks_dir(&repo)?;
     let path = hooks.join("pre-push");
     match std::fs::read(&path) {
         Ok(existing) if existing == PRE_PUSH_SCRIPT.as_bytes() => {}
-        Ok(existing) if !force && !is_git_lfs_hook(&existing) => {
+        Ok(existing) if !options.force && !is_git_lfs_hook(&existing) => {
             return Err(Error::Usage(format!(
                 "{} exists and is not msign's hook; pass --force to replace it, or call `git model-sign hook pre-push \"$@\"` from it",
                 path.display()
@@ -85,15 +126,83 @@ pub fn install(dir: &Path, mode: Option<HookMode>, force: bool) -> Result<PathBu
                 .map_err(|e| Error::io(&path, e))?;
         }
     }
-    if let Some(m) = mode {
-        let mut cfg = repo
-            .config()
+    let local = || {
+        repo.config()
             .and_then(|c| c.open_level(ConfigLevel::Local))
-            .map_err(git_err("config"))?;
-        cfg.set_str("msign.mode", m.as_str())
+            .map_err(git_err("config"))
+    };
+    if let Some(m) = options.mode {
+        local()?
+            .set_str("msign.mode", m.as_str())
             .map_err(git_err("config"))?;
     }
-    Ok(path)
+    let fetch_notes = if options.fetch_notes {
+        add_notes_refspecs(&repo)?
+    } else {
+        Vec::new()
+    };
+    let mut warnings = Vec::new();
+    if options.fetch_notes && fetch_notes.is_empty() {
+        warnings.push(
+            "--fetch-notes: the repository has no remote yet; run `msign hook install --fetch-notes` again once it has one".into(),
+        );
+    }
+    let settings = Settings::load(&repo)?;
+    warnings.extend(settings.problems());
+    let mut notes = Vec::new();
+    if git_lfs_available() {
+        notes.push(
+            "Git LFS: this hook runs `git lfs pre-push` itself. `git lfs install` and `git lfs update` in this repository now stop with \"Hook already exists: pre-push\" and skip LFS's other hooks (post-checkout, post-commit, post-merge: file locking); to have all of them, run `git lfs update --force` and then `msign hook install` again"
+                .to_string(),
+        );
+    }
+    Ok(Installed {
+        status: "installed",
+        path,
+        mode: settings.mode,
+        fetch_notes,
+        warnings,
+        notes,
+    })
+}
+
+/// The fetch refspec that brings signatures kept in notes. Not forced: a remote's notes
+/// that do not contain the local ones (signatures made here and not pushed yet) are
+/// refused by `git fetch`, not silently dropped.
+fn notes_refspec() -> String {
+    format!("{NOTES_REF}:{NOTES_REF}")
+}
+
+/// Adds [`notes_refspec`] to every remote that does not fetch it yet; returns the
+/// remotes that fetch it now.
+fn add_notes_refspecs(repo: &Repository) -> Result<Vec<String>> {
+    let spec = notes_refspec();
+    let names = repo.remotes().map_err(git_err("remotes"))?;
+    let mut out = Vec::new();
+    for name in names.iter().flatten().flatten() {
+        let remote = repo.find_remote(name).map_err(git_err(name))?;
+        let specs = remote.fetch_refspecs().map_err(git_err(name))?;
+        let has = specs
+            .iter()
+            .flatten()
+            .flatten()
+            .any(|s| s.trim_start_matches('+') == spec);
+        if !has {
+            repo.remote_add_fetch(name, &spec)
+                .map_err(git_err(format!("adding {spec} to remote {name}")))?;
+        }
+        out.push(name.to_string());
+    }
+    Ok(out)
+}
+
+fn git_lfs_available() -> bool {
+    Command::new("git-lfs")
+        .arg("version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Git LFS's own pre-push hook (`git lfs install` writes it), whose one job, `git lfs
@@ -125,6 +234,9 @@ pub struct Settings {
     /// `msign.method`: key (default) or certificate.
     pub method: String,
     cfg: git2::Config,
+    /// Relative paths in the settings are taken from here, the work tree's top folder,
+    /// where git runs hooks.
+    base: PathBuf,
 }
 
 impl Settings {
@@ -147,22 +259,27 @@ impl Settings {
         let method = cfg
             .get_string("msign.method")
             .unwrap_or_else(|_| "key".into());
+        let base = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
         Ok(Settings {
             mode,
             subdir,
             method,
             cfg,
+            base,
         })
     }
 
     fn path(&self, key: &str) -> Result<PathBuf> {
-        self.cfg.get_path(key).map_err(|_| {
-            Error::Usage(format!(
-                "the msign pre-push hook needs `git config {key} <file>` ({} mode, method {})",
-                self.mode.as_str(),
-                self.method
-            ))
-        })
+        self.cfg
+            .get_path(key)
+            .map(|p| self.base.join(p))
+            .map_err(|_| {
+                Error::Usage(format!(
+                    "the msign pre-push hook needs `git config {key} <file>` ({} mode, method {})",
+                    self.mode.as_str(),
+                    self.method
+                ))
+            })
     }
 
     fn paths(&self, key: &str) -> Vec<PathBuf> {
@@ -170,11 +287,52 @@ impl Settings {
         if let Ok(mut entries) = self.cfg.multivar(key, None) {
             while let Some(Ok(e)) = entries.next() {
                 if let Ok(v) = e.value() {
-                    out.push(PathBuf::from(v));
+                    out.push(self.base.join(v));
                 }
             }
         }
         out
+    }
+
+    /// What keeps the hook from working in its mode: an unset or unreadable key, an
+    /// unknown method. Each would make it refuse every push that changes the model.
+    pub fn problems(&self) -> Vec<String> {
+        let problem = match self.mode {
+            HookMode::Verify => self.verifier().err(),
+            HookMode::Sign => self.signing_files_problem(),
+        };
+        problem
+            .map(|e| format!("the pre-push hook cannot work yet: {e}"))
+            .into_iter()
+            .collect()
+    }
+
+    /// Sign mode's files, checked without reading the key (it may need a password the
+    /// hook gets only at push time).
+    fn signing_files_problem(&self) -> Option<Error> {
+        let mut keys = vec!["msign.key"];
+        match self.method.as_str() {
+            "key" => {}
+            "certificate" => keys.push("msign.signingCertificate"),
+            m => {
+                return Some(Error::Usage(format!(
+                    "git config msign.method is {m:?}; use key or certificate"
+                )))
+            }
+        }
+        for key in keys {
+            match self.path(key) {
+                Err(e) => return Some(e),
+                Ok(p) if !p.is_file() => {
+                    return Some(Error::Usage(format!(
+                        "git config {key} names {}, which is not a readable file",
+                        p.display()
+                    )))
+                }
+                Ok(_) => {}
+            }
+        }
+        None
     }
 
     /// The verifier the settings name (`msign.publicKey`, `msign.rootCertificate`).
@@ -360,7 +518,11 @@ pub fn pre_push(remote: &str, input: &mut dyn BufRead) -> Result<PrePush> {
         keys.insert(id, key);
     }
     let dir = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
-    let spec = |id: Oid| RevSpec::new(&dir, &id.to_string()).subdir(&settings.subdir);
+    // Only what is pushed counts: a signature file left in the work tree is not.
+    let spec = |id: Oid| RevSpec {
+        look_in_work_tree: false,
+        ..RevSpec::new(&dir, &id.to_string()).subdir(&settings.subdir)
+    };
     let mut report = PrePush {
         mode: settings.mode,
         remote: remote.to_string(),
@@ -374,6 +536,13 @@ pub fn pre_push(remote: &str, input: &mut dyn BufRead) -> Result<PrePush> {
     }
     match settings.mode {
         HookMode::Verify => {
+            // A configuration problem is reported as one, before any commit is judged:
+            // it is not the commits' fault.
+            let config = settings.verifier().map_err(|e| {
+                Error::Usage(format!(
+                    "the msign pre-push hook is not configured to verify (no commit was checked): {e}"
+                ))
+            })?;
             let mut verdicts: HashMap<Oid, std::result::Result<String, String>> = HashMap::new();
             for &id in &needing {
                 // This commit, or a pushed commit with the same model (one that only adds
@@ -390,11 +559,7 @@ pub fn pre_push(remote: &str, input: &mut dyn BufRead) -> Result<PrePush> {
                 let mut last_err = String::new();
                 for c in candidates {
                     let v = verdicts.entry(c).or_insert_with(|| {
-                        settings
-                            .verifier()
-                            .and_then(|cfg| {
-                                verify_revision(&spec(c), cfg, None, false, &NoProgress)
-                            })
+                        verify_revision(&spec(c), config.clone(), None, false, &NoProgress)
                             .map(|v| v.signature)
                             .map_err(|e| e.to_string())
                     });

@@ -11,7 +11,8 @@
 //! Sigstore) -> [`store`] (a file, a git note or commit, the Hub), and [`verify`] as the
 //! mirror. [`bundle`] holds the formats, [`sigstore`] the transparency-log and trust-root
 //! checks. Whole workflows are library calls with typed, serializable reports: [`git`]
-//! (sign and verify a revision), [`hook`] (the pre-push hook), [`hub`].
+//! (sign and verify a revision), [`hook`] (the pre-push hook), [`hub`] (verify, download and
+//! sign a Hub repository), [`workflow`] (sign, verify and digest a model on disk).
 //!
 //! Sign the demo model shipped in `fixtures/` with a key, and verify it:
 //!
@@ -30,7 +31,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! More in `examples/`: a folder with a key, a git revision into a note.
+//! More in `examples/`: a folder with a key, a git revision into a note, a Hub repository
+//! verified before download, a Sigstore-signed model verified offline.
 #![deny(missing_docs)]
 
 pub mod bundle;
@@ -47,6 +49,7 @@ pub mod sigstore;
 pub mod source;
 pub mod store;
 pub mod verify;
+pub mod workflow;
 
 #[doc(hidden)]
 pub mod cli;

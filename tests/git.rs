@@ -1355,3 +1355,403 @@ fn git_identity_comes_from_the_environment_as_git_takes_it() {
         "{err}"
     );
 }
+
+// ---- The git workflow a new user walks through (issue 14, "Git workflow") ----
+
+/// A second key pair in its own folder below the sandbox.
+fn other_keypair(s: &Sandbox, name: &str) -> (PathBuf, PathBuf) {
+    let dir = s.p(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    ec_keypair(&dir, "prime256v1")
+}
+
+fn json_of(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)))
+}
+
+#[test]
+fn a_stale_model_sig_in_the_tree_does_not_hide_a_valid_note() {
+    let s = Sandbox::new();
+    let work = s.model_repo();
+    // One `--store commit` signature; later commits carry its model.sig along.
+    run_ok(
+        s.gms(&work)
+            .args(["sign", "--store", "commit", "--private-key"])
+            .arg(&s.key),
+    );
+    std::fs::write(work.join("weights/model-3.bin"), vec![3u8; 3000]).unwrap();
+    s.git_ok(&work, &["add", "."]);
+    s.git_ok(&work, &["commit", "-q", "-m", "third shard"]);
+    run_ok(
+        s.gms(&work)
+            .args(["sign", "--store", "notes", "--private-key"])
+            .arg(&s.key),
+    );
+    let out = run_ok(
+        s.gms(&work)
+            .args(["--json", "verify", "--public-key"])
+            .arg(&s.public),
+    );
+    let v = json_of(&out);
+    assert_eq!(v["signature_kind"], "note", "{v}");
+    let rejected = v["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 1, "{v}");
+    assert_eq!(rejected[0]["signature_kind"], "tree");
+    assert!(
+        rejected[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("weights/model-3.bin"),
+        "{v}"
+    );
+    // In text, which one verified and why the other did not.
+    let out = run_ok(s.gms(&work).args(["verify", "--public-key"]).arg(&s.public));
+    assert!(stdout(&out).contains("git note"), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("also found file HEAD:model.sig in the revision's tree")
+            && stderr(&out).contains("does not verify"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The hook does the same: the push passes on the note.
+    run_ok(s.msign(&work).args(["hook", "install"]));
+    s.git_ok(
+        &work,
+        &["config", "msign.publicKey", s.public.to_str().unwrap()],
+    );
+    let out = run_ok(&mut s.git(&work, &["push", "origin", "main"]));
+    assert!(stderr(&out).contains("git note"), "{}", stderr(&out));
+
+    // With no signature verifying, each one found is named with its reason.
+    let (_, other_public) = other_keypair(&s, "other");
+    let out = run_fails(
+        s.gms(&work)
+            .args(["verify", "--public-key"])
+            .arg(&other_public),
+        1,
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("none of the 2 signatures") && err.contains("git note"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_default_file_store_writes_where_verify_looks() {
+    let s = Sandbox::new();
+    let work = s.model_repo();
+    std::fs::create_dir_all(work.join("weights/sub")).unwrap();
+    let out = run_ok(
+        s.gms(&work.join("weights/sub"))
+            .args(["sign", "key", "--path", "weights", "--private-key"])
+            .arg(&s.key),
+    );
+    // Into the model folder of the work tree, wherever it was run from, and said so.
+    let sig = work.join("weights/model.sig");
+    assert!(sig.is_file(), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(&sig.display().to_string())
+            && stdout(&out).contains("in the work tree, not in git"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run_ok(
+        s.gms(&work)
+            .args([
+                "--json",
+                "verify",
+                "key",
+                "--path",
+                "weights",
+                "--public-key",
+            ])
+            .arg(&s.public),
+    );
+    assert_eq!(json_of(&out)["signature_kind"], "work-tree");
+    // The reference finds it in the checkout the same way.
+    run_ok(&mut s.reference_verify(&work.join("weights"), &sig));
+    // The hook does not count it: it is not pushed.
+    run_ok(s.msign(&work).args(["hook", "install"]));
+    s.git_ok(
+        &work,
+        &["config", "msign.publicKey", s.public.to_str().unwrap()],
+    );
+    s.git_ok(&work, &["config", "msign.path", "weights"]);
+    std::fs::write(work.join("weights/model-3.bin"), vec![3u8; 3000]).unwrap();
+    s.git_ok(&work, &["add", "weights/model-3.bin"]);
+    s.git_ok(&work, &["commit", "-q", "-m", "third shard"]);
+    run_ok(
+        s.gms(&work)
+            .args(["sign", "key", "--path", "weights", "--private-key"])
+            .arg(&s.key),
+    );
+    let out = run_fails(&mut s.git(&work, &["push", "origin", "main"]), 1);
+    assert!(
+        stderr(&out).contains("refusing to push"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_second_signer_adds_a_note_line_instead_of_replacing_the_first() {
+    let s = Sandbox::new();
+    let work = s.model_repo();
+    let (b_key, b_public) = other_keypair(&s, "bob");
+    let sign = |key: &Path| {
+        run_ok(
+            s.gms(&work)
+                .args(["sign", "--store", "notes", "--private-key"])
+                .arg(key),
+        )
+    };
+    sign(&s.key);
+    let out = sign(&b_key);
+    assert!(stdout(&out).contains("next to 1 other"), "{}", stdout(&out));
+    let head = s.git_ok(&work, &["rev-parse", "HEAD"]).trim().to_string();
+    let note = s.git_ok(&work, &["notes", "--ref", "model-signing", "show", &head]);
+    assert_eq!(note.lines().count(), 2, "{note}");
+    for public in [&s.public, &b_public] {
+        run_ok(s.gms(&work).args(["verify", "--public-key"]).arg(public));
+    }
+    // Signing again with a key replaces that signer's own line only.
+    sign(&s.key);
+    let note = s.git_ok(&work, &["notes", "--ref", "model-signing", "show", &head]);
+    assert_eq!(note.lines().count(), 2, "{note}");
+    run_ok(s.gms(&work).args(["verify", "--public-key"]).arg(&b_public));
+    // The notes commit says what it records.
+    let subject = s.git_ok(
+        &work,
+        &["log", "-1", "--format=%s", "refs/notes/model-signing"],
+    );
+    assert!(
+        subject.starts_with(&format!("msign: signature of {head} by key ")),
+        "{subject}"
+    );
+    assert!(!subject.contains("libgit2"), "{subject}");
+    // git itself still reads the notes ref as notes.
+    let listed = s.git_ok(&work, &["notes", "--ref", "model-signing", "list"]);
+    assert!(listed.contains(&head), "{listed}");
+}
+
+#[test]
+fn from_a_subfolder_both_front_ends_sign_the_whole_repository() {
+    let s = Sandbox::new();
+    let work = s.model_repo();
+    let sub = work.join("weights");
+    let top = run_ok(
+        s.msign(&work)
+            .args(["--json", "digest", "--git-rev", "HEAD"]),
+    );
+    let from_sub = run_ok(
+        s.msign(&sub)
+            .args(["--json", "digest", "--git-rev", "HEAD"]),
+    );
+    assert_eq!(resources(&stdout(&from_sub)), resources(&stdout(&top)));
+    let out = run_ok(
+        s.gms(&sub)
+            .args(["--json", "sign", "--store", "notes", "--private-key"])
+            .arg(&s.key),
+    );
+    let signed = json_of(&out);
+    assert_eq!(signed["path"], "", "{signed}");
+    let top_files = json_of(&top)["resources"].as_array().unwrap().len();
+    assert_eq!(signed["files"], top_files, "{signed}");
+    // A folder is named explicitly: `:/SUBDIR` from the top, or a path on disk.
+    let named = run_ok(
+        s.msign(&s.root)
+            .args(["--json", "digest", "--git-rev", "HEAD", "-C"])
+            .arg(&sub)
+            .arg(":/weights"),
+    );
+    let dot = run_ok(
+        s.msign(&sub)
+            .args(["--json", "digest", "--git-rev", "HEAD", "."]),
+    );
+    assert_eq!(resources(&stdout(&named)), resources(&stdout(&dot)));
+    assert_ne!(resources(&stdout(&named)), resources(&stdout(&top)));
+    // The rule is stated in both helps.
+    let h = run_ok(s.msign(&work).args(["sign", "key", "--help"]));
+    assert!(
+        stdout(&h).contains("the whole repository"),
+        "{}",
+        stdout(&h)
+    );
+    let h = run_ok(s.gms(&work).args(["sign", "key", "--help"]));
+    assert!(
+        stdout(&h).contains("the whole repository"),
+        "{}",
+        stdout(&h)
+    );
+}
+
+#[test]
+fn a_fresh_clone_says_how_to_fetch_the_notes() {
+    let s = Sandbox::new();
+    let work = s.model_repo();
+    run_ok(
+        s.gms(&work)
+            .args(["sign", "--store", "notes", "--private-key"])
+            .arg(&s.key),
+    );
+    s.git_ok(&work, &["push", "-q", "origin", "refs/notes/model-signing"]);
+    let fresh = s.clone("fresh", true);
+    // No signature found: exit 3, as for a missing signature file; the fetch command.
+    let out = run_fails(
+        s.gms(&fresh)
+            .args(["verify", "--public-key"])
+            .arg(&s.public),
+        3,
+    );
+    let err = stderr(&out);
+    assert!(err.contains("do not fetch notes by default"), "{err}");
+    assert!(
+        err.contains("git fetch origin refs/notes/model-signing:refs/notes/model-signing"),
+        "{err}"
+    );
+    let out = run_fails(
+        s.gms(&fresh)
+            .args(["--json", "verify", "--public-key"])
+            .arg(&s.public),
+        3,
+    );
+    assert_eq!(json_of(&out)["status"], "error");
+    // `hook install --fetch-notes` makes every fetch bring them.
+    let out = run_ok(s.msign(&fresh).args(["hook", "install", "--fetch-notes"]));
+    assert!(stdout(&out).contains("origin"), "{}", stdout(&out));
+    let specs = s.git_ok(&fresh, &["config", "--get-all", "remote.origin.fetch"]);
+    assert!(
+        specs.contains("refs/notes/model-signing:refs/notes/model-signing"),
+        "{specs}"
+    );
+    run_ok(s.msign(&fresh).args(["hook", "install", "--fetch-notes"]));
+    let again = s.git_ok(&fresh, &["config", "--get-all", "remote.origin.fetch"]);
+    assert_eq!(again, specs, "added once");
+    s.git_ok(&fresh, &["fetch", "-q"]);
+    run_ok(
+        s.gms(&fresh)
+            .args(["verify", "--public-key"])
+            .arg(&s.public),
+    );
+}
+
+#[test]
+fn folder_verification_of_a_skip_smudge_checkout_names_the_lfs_pointers() {
+    let s = Sandbox::new();
+    s.model_repo();
+    s.clone("full", false);
+    let sig = s.p("full.sig");
+    run_ok(
+        s.msign(&s.root)
+            .args(["sign", "key", "full", "--private-key"])
+            .arg(&s.key)
+            .arg("--signature")
+            .arg(&sig),
+    );
+    let ptr = s.clone("ptr", true);
+    let verify = |json: bool| {
+        let mut c = s.msign(&s.root);
+        if json {
+            c.arg("--json");
+        }
+        c.args(["verify", "key", "ptr", "--public-key"])
+            .arg(&s.public)
+            .arg("--signature")
+            .arg(&sig);
+        c
+    };
+    let out = run_fails(&mut verify(false), 1);
+    let err = stderr(&out);
+    assert!(err.contains("Git LFS pointer"), "{err}");
+    assert!(err.contains("git lfs pull"), "{err}");
+    assert!(!err.contains("--ignore-paths"), "{err}");
+    let v = json_of(&run_fails(&mut verify(true), 1));
+    let mut pointers: Vec<&str> = v["differences"]["lfs_pointers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    pointers.sort();
+    assert_eq!(
+        pointers,
+        ["weights/model-1.bin", "weights/model-2.bin"],
+        "{v}"
+    );
+    // After `git lfs pull` it verifies.
+    s.git_ok(&ptr, &["lfs", "pull"]);
+    run_ok(&mut verify(false));
+}
+
+#[test]
+fn hook_install_names_missing_configuration_and_coexists_with_git_lfs() {
+    let s = Sandbox::new();
+    s.model_repo();
+    let dev = s.clone("dev", false);
+    let out = run_ok(s.msign(&dev).args(["hook", "install"]));
+    assert!(
+        stderr(&out).contains("warning:") && stderr(&out).contains("msign.publicKey"),
+        "{}",
+        stderr(&out)
+    );
+    let v = json_of(&run_ok(s.msign(&dev).args(["--json", "hook", "install"])));
+    assert_eq!(v["status"], "installed");
+    assert!(
+        v["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("msign.publicKey"),
+        "{v}"
+    );
+    // A key that is not there is named too.
+    s.git_ok(&dev, &["config", "msign.publicKey", "missing.pub"]);
+    let out = run_ok(s.msign(&dev).args(["hook", "install"]));
+    assert!(stderr(&out).contains("missing.pub"), "{}", stderr(&out));
+    // The hook reports the configuration, not unsigned commits.
+    std::fs::write(dev.join("weights/model-3.bin"), vec![3u8; 3000]).unwrap();
+    s.git_ok(&dev, &["add", "."]);
+    s.git_ok(&dev, &["commit", "-q", "-m", "third shard"]);
+    // (git push exits 1 whatever the hook's status.)
+    let out = run_fails(&mut s.git(&dev, &["push", "origin", "main"]), 1);
+    let err = stderr(&out);
+    assert!(err.contains("not configured to verify"), "{err}");
+    assert!(err.contains("missing.pub"), "{err}");
+    assert!(!err.contains("refusing to push"), "{err}");
+
+    // Git LFS: its install and update stop at msign's hook, as the install note says.
+    let out = run_ok(s.msign(&dev).args(["hook", "install"]));
+    assert!(
+        stderr(&out).contains("git lfs update --force"),
+        "{}",
+        stderr(&out)
+    );
+    let lfs = run_fails(&mut s.git(&dev, &["lfs", "install"]), 2);
+    assert!(
+        stderr(&lfs).contains("Hook already exists: pre-push"),
+        "{}",
+        stderr(&lfs)
+    );
+    // The documented way to have both: LFS's hooks, then msign's pre-push again.
+    run_ok(&mut s.git(&dev, &["lfs", "update", "--force"]));
+    let post_checkout = dev.join(".git/hooks/post-checkout");
+    assert!(std::fs::read_to_string(&post_checkout)
+        .unwrap()
+        .contains("git lfs post-checkout"));
+    run_ok(s.msign(&dev).args(["hook", "install"]));
+    assert_eq!(
+        std::fs::read_to_string(dev.join(".git/hooks/pre-push")).unwrap(),
+        std::fs::read_to_string(repo().join("hooks/pre-push")).unwrap()
+    );
+    s.git_ok(
+        &dev,
+        &["config", "msign.publicKey", s.public.to_str().unwrap()],
+    );
+    run_ok(
+        s.gms(&dev)
+            .args(["sign", "--store", "notes", "--private-key"])
+            .arg(&s.key),
+    );
+    run_ok(&mut s.git(&dev, &["push", "origin", "main"]));
+}

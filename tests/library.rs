@@ -2,6 +2,7 @@
 //! `--json`, and a signature made through the library is found and verified by the CLI.
 
 mod common;
+mod fakehub;
 use common::*;
 
 use std::path::Path;
@@ -97,4 +98,115 @@ fn hook_install_writes_the_shipped_script() {
         .output()
         .unwrap();
     assert_eq!(stdout(&out).trim(), "sign");
+}
+
+/// Builds and runs an example through cargo (examples have no `CARGO_BIN_EXE_*`), with the
+/// Hub environment of `hf_home` pointing at `endpoint`.
+fn run_example(
+    name: &str,
+    args: &[&std::ffi::OsStr],
+    endpoint: &str,
+    hf_home: &Path,
+) -> std::process::Output {
+    let mut c = Command::new(env!("CARGO"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "-q", "--example", name, "--"])
+        .args(args)
+        .env("HF_ENDPOINT", endpoint)
+        .env("HF_HOME", hf_home);
+    for v in [
+        "HF_TOKEN",
+        "HF_HUB_CACHE",
+        "HF_HUB_OFFLINE",
+        "HF_TOKEN_PATH",
+    ] {
+        c.env_remove(v);
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn hub_example_verifies_before_download_and_refuses_a_tampered_weight() {
+    use fakehub::{files_from_dir, regular, FakeHub};
+    let tmp = tempfile::tempdir().unwrap();
+    let (key, public) = ec_keypair(tmp.path(), "prime256v1");
+    let model = sample_model(tmp.path());
+    let weights: Vec<u8> = (0..300_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(model.join("model.safetensors"), &weights).unwrap();
+    let sig = tmp.path().join("model.sig");
+    let signed = run_ok(
+        msign()
+            .args(["sign", "key"])
+            .arg(&model)
+            .arg("--private-key")
+            .arg(&key)
+            .arg("--signature")
+            .arg(&sig)
+            .arg("--json"),
+    );
+    let sig = std::fs::read(&sig).unwrap();
+
+    let hub = FakeHub::start();
+    let mut files = files_from_dir(&model, |p, _| p.ends_with(".safetensors"));
+    files.insert(
+        ".gitattributes".into(),
+        regular(b"*.safetensors filter=lfs diff=lfs merge=lfs -text\n"),
+    );
+    let commit = hub.publish("acme/demo", "main", files.clone(), &[("model.sig", &sig)]);
+    let mut tampered = weights.clone();
+    tampered[1000] ^= 1;
+    std::fs::write(model.join("model.safetensors"), &tampered).unwrap();
+    let mut files = files_from_dir(&model, |p, _| p.ends_with(".safetensors"));
+    files.insert(
+        ".gitattributes".into(),
+        regular(b"*.safetensors filter=lfs diff=lfs merge=lfs -text\n"),
+    );
+    hub.publish("acme/demo", "tampered", files, &[("model.sig", &sig)]);
+
+    let hf = tmp.path().join("hf");
+    let dest = tmp.path().join("dest");
+    let out = run_example(
+        "verify_hub_before_download",
+        &["acme/demo".as_ref(), public.as_os_str(), dest.as_os_str()],
+        &hub.endpoint,
+        &hf,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let signed: serde_json::Value = serde_json::from_str(&stdout(&signed)).unwrap();
+    let n = signed["files"].as_u64().unwrap();
+    assert!(
+        text.contains(&format!("verified {n} file(s)")) && text.contains(&commit),
+        "{text}"
+    );
+    assert!(text.contains(&format!("downloaded {n} file(s)")), "{text}");
+    assert_eq!(
+        std::fs::read(dest.join("model.safetensors")).unwrap(),
+        weights
+    );
+
+    // The tampered weight is caught from the listing: nothing is downloaded.
+    hub.clear_log();
+    let dest2 = tmp.path().join("dest2");
+    let out = run_example(
+        "verify_hub_before_download",
+        &[
+            "acme/demo".as_ref(),
+            public.as_os_str(),
+            dest2.as_os_str(),
+            "tampered".as_ref(),
+        ],
+        &hub.endpoint,
+        &hf,
+    );
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("model.safetensors"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dest2.join("model.safetensors").exists());
+    assert!(hub.cdn_requests().is_empty(), "no LFS byte may be fetched");
 }

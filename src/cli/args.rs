@@ -9,17 +9,19 @@ use crate::error::{Error, Result};
 use crate::hash::HashingConfig;
 use crate::manifest::{HashAlgorithm, DEFAULT_SHARD_SIZE};
 use crate::sign::Signer;
-use crate::source::{GitLocation, ModelSource, ModelSpec};
+use crate::source::{GitLocation, ModelSpec};
 
 /// The model and what to leave out of it.
 #[derive(Debug, Args, Clone)]
 pub struct ModelArgs {
-    /// The model: a folder, or a single file.
+    /// The model: a folder, or a single file. With `--git-rev`: the model folder in the
+    /// work tree (`:/SUBDIR` counts from the repository's top, as in git), and without
+    /// it the whole repository, wherever you run from, as `git model-sign` does.
     #[arg(
         value_name = "MODEL_PATH",
         required = false,
         required_unless_present = "git_rev",
-        default_value_if("git_rev", clap::builder::ArgPredicate::IsPresent, ".")
+        default_value_if("git_rev", clap::builder::ArgPredicate::IsPresent, ":/")
     )]
     pub model_path: PathBuf,
 
@@ -74,17 +76,15 @@ impl ModelArgs {
         }
     }
 
-    /// The source of the model's content ([`crate::source::open`]).
-    pub fn source(&self, allow_symlinks: bool) -> Result<Box<dyn ModelSource>> {
+    /// The model, for commands that cannot take `--hub-cache` (it is resolved to a
+    /// snapshot folder by `msign verify` only).
+    pub fn checked_spec(&self) -> Result<ModelSpec> {
         if self.hub_cache {
             return Err(Error::Usage(
                 "--hub-cache works with `msign verify` only".into(),
             ));
         }
-        crate::source::open(&ModelSpec {
-            allow_symlinks,
-            ..self.spec()
-        })
+        Ok(self.spec())
     }
 
     /// Whether git paths are ignored.
@@ -103,7 +103,8 @@ impl ModelArgs {
 pub struct GitArgs {
     /// Use the tree of this git revision (commit, branch, tag), read from the object
     /// database, instead of the files on disk; Git LFS pointers stand for their content.
-    /// MODEL_PATH (default `.`) then names the model folder in the work tree.
+    /// MODEL_PATH then names the model folder in the work tree; without it the model is
+    /// the whole repository (`:/`), wherever you run from.
     #[arg(long = "git-rev", value_name = "REV")]
     pub git_rev: Option<String>,
 

@@ -12,6 +12,7 @@ use crate::cli::progress::Bar;
 use crate::cli::{report_error, Ctx};
 use crate::error::Result;
 use crate::hash::cache::DigestCache;
+use crate::workflow::digest_model;
 
 /// Options of `digest`.
 #[derive(Debug, Args)]
@@ -35,14 +36,12 @@ pub fn run(ctx: &Ctx, args: DigestArgs) -> ExitCode {
 }
 
 fn digest(ctx: &Ctx, args: &DigestArgs) -> Result<()> {
-    let ignores = args.model.relative_ignores(&[])?;
-    let mut hashing = args.hash.config(&args.model, &ignores)?;
+    let mut hashing = args.hash.hashing()?;
     if !args.no_cache {
         hashing = hashing.set_digest_cache(Some(Arc::new(DigestCache::user_default()?)));
     }
-    let source = args.model.source(args.model.allow_symlinks)?;
-    let hashed =
-        hashing.hash_with_progress(source.as_ref(), &Bar::new("hashing", ctx.quiet || ctx.json))?;
+    let bar = Bar::new("hashing", ctx.quiet || ctx.json);
+    let hashed = digest_model(&args.model.checked_spec()?, hashing, &bar)?;
     for w in &hashed.warnings {
         ctx.warn(w);
     }

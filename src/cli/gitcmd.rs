@@ -34,7 +34,7 @@ use crate::verify::{CertificateVerifier, KeyVerifier, VerifyingConfig};
     version = crate::cli::version::SHORT,
     long_version = crate::cli::version::LONG,
     max_term_width = 100,
-    after_help = "Exit status: 0 success, 1 verification failed, 2 usage error, 3 other failure."
+    after_help = "Exit status: 0 success, 1 verification failed (a signature was found and does not verify, or the model differs), 2 usage error, 3 other failure (no signature found included)."
 )]
 pub struct GitCli {
     /// Print results as JSON on stdout.
@@ -54,7 +54,8 @@ pub enum GitCommand {
     /// Sign the model at a revision (default HEAD).
     #[command(subcommand)]
     Sign(GitSignMethod),
-    /// Verify the model at a revision against the signature in its tree or its note.
+    /// Verify the model at a revision: every signature found (model.sig in its tree, its
+    /// note, model.sig in the work tree) is tried; one that verifies is enough.
     #[command(subcommand)]
     Verify(GitVerifyMethod),
     /// The pre-push hook: install it, or run it.
@@ -68,8 +69,15 @@ pub struct Target {
     /// The revision (commit, branch, tag).
     #[arg(value_name = "REV", default_value = "HEAD")]
     pub rev: String,
-    /// The model folder inside the repository (default: the whole tree).
-    #[arg(long, value_name = "SUBDIR", default_value = "")]
+    /// The model folder inside the repository, from its top (default: the whole
+    /// repository). The folder you run from does not matter, as for `msign --git-rev`
+    /// without MODEL_PATH.
+    #[arg(
+        long,
+        value_name = "SUBDIR",
+        default_value = "",
+        hide_default_value = true
+    )]
     pub path: String,
     /// The repository, or a folder in it.
     #[arg(short = 'C', long = "git-dir", value_name = "DIR", default_value = ".")]
@@ -99,11 +107,14 @@ pub struct GitSignCommon {
     target: Target,
     #[command(flatten)]
     hash: HashArgs,
-    /// Where the signature goes.
+    /// Where the signature goes: `file` (default) writes `model.sig` in the model folder
+    /// of the work tree, not committed, where `verify` also looks; `notes` and `commit`
+    /// keep it in git, so it travels with a push.
     #[arg(long, value_enum, default_value = "file")]
     store: StoreKind,
-    /// The signature file: a path for `--store file` (default `model.sig`), a name in the
-    /// model folder for `--store commit` (default `model.sig`).
+    /// The signature file: a path for `--store file` (default `model.sig` in the model
+    /// folder of the work tree), a name in the model folder for `--store commit`
+    /// (default `model.sig`).
     #[arg(long, value_name = "PATH")]
     signature: Option<PathBuf>,
 }
@@ -134,7 +145,9 @@ pub enum GitSignMethod {
 pub struct GitVerifyCommon {
     #[command(flatten)]
     target: Target,
-    /// A signature file to use instead of looking in the tree and the notes.
+    /// A signature file to use instead of looking in the revision's tree, its note and the
+    /// work tree (by default every signature found there is tried, and one that verifies
+    /// is enough).
     #[arg(long, value_name = "PATH")]
     signature: Option<PathBuf>,
     /// Only check the files the signature names.
@@ -223,6 +236,13 @@ fn run_verify(ctx: &Ctx, m: GitVerifyMethod) -> Result<serde_json::Value> {
     )?;
     for w in &r.warnings {
         ctx.warn(w);
+    }
+    for x in &r.rejected {
+        ctx.warn(&format!(
+            "also found {}, which does not verify: {}",
+            x.signature,
+            x.reason.trim_end().replace('\n', "\n  ")
+        ));
     }
     if !ctx.json && !ctx.quiet {
         println!(

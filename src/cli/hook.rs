@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use crate::cli::{report_error, Ctx, EXIT_VERIFY_FAILED};
-use crate::hook::{HookMode, PrePush};
+use crate::hook::{HookMode, InstallOptions, Installed, PrePush};
 use crate::store::git::NOTES_REF;
 
 /// `hook` subcommands.
@@ -21,6 +21,11 @@ pub enum HookCommand {
         /// Replace a different existing pre-push hook.
         #[arg(long)]
         force: bool,
+        /// Also make `git fetch` and `git pull` bring the signatures kept in notes: adds
+        /// `refs/notes/model-signing:refs/notes/model-signing` to every remote's fetch
+        /// refspecs (git fetches no notes by default).
+        #[arg(long = "fetch-notes")]
+        fetch_notes: bool,
         /// The repository, or a folder in it.
         #[arg(short = 'C', long = "git-dir", value_name = "DIR", default_value = ".")]
         repo: PathBuf,
@@ -41,13 +46,18 @@ pub enum HookCommand {
 /// Runs a `hook` subcommand.
 pub fn run(ctx: &Ctx, cmd: HookCommand) -> ExitCode {
     let result = match cmd {
-        HookCommand::Install { mode, force, repo } => {
-            crate::hook::install(&repo, mode, force).map(|path| {
-                if !ctx.quiet {
-                    println!("Installed the msign pre-push hook at {}", path.display());
-                }
-                ExitCode::SUCCESS
-            })
+        HookCommand::Install {
+            mode,
+            force,
+            fetch_notes,
+            repo,
+        } => {
+            let options = InstallOptions {
+                mode,
+                force,
+                fetch_notes,
+            };
+            crate::hook::install_with(&repo, &options).map(|r| render_installed(ctx, &r))
         }
         HookCommand::PrePush { remote, .. } => {
             let stdin = std::io::stdin();
@@ -58,6 +68,34 @@ pub fn run(ctx: &Ctx, cmd: HookCommand) -> ExitCode {
         Ok(code) => code,
         Err(e) => report_error(ctx, &e, serde_json::json!({})),
     }
+}
+
+fn render_installed(ctx: &Ctx, r: &Installed) -> ExitCode {
+    if ctx.json {
+        println!("{}", serde_json::to_value(r).unwrap_or_default());
+        return ExitCode::SUCCESS;
+    }
+    for w in &r.warnings {
+        ctx.warn(w);
+    }
+    if ctx.quiet {
+        return ExitCode::SUCCESS;
+    }
+    println!(
+        "Installed the msign pre-push hook at {} ({} mode)",
+        r.path.display(),
+        r.mode.as_str()
+    );
+    if !r.fetch_notes.is_empty() {
+        println!(
+            "git fetch from {} now brings {NOTES_REF}",
+            r.fetch_notes.join(", ")
+        );
+    }
+    for n in &r.notes {
+        eprintln!("note: {n}");
+    }
+    ExitCode::SUCCESS
 }
 
 fn render(ctx: &Ctx, r: &PrePush) -> ExitCode {

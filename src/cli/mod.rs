@@ -19,7 +19,7 @@ pub mod generate_key;
 pub mod gitcmd;
 pub mod hook;
 pub mod hub;
-pub mod hub_sigstore;
+pub mod hub_args;
 pub mod manifest;
 pub mod password;
 pub mod pkcs11;
@@ -39,7 +39,8 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_FAILURE: u8 = 3;
 
 const AFTER_HELP: &str = "\
-Exit status: 0 success, 1 verification failed, 2 usage error, 3 other failure.
+Exit status: 0 success, 1 verification failed, 2 usage error, 3 other failure (a
+signature that cannot be found included).
 
 Signatures are Sigstore bundles compatible with OpenSSF model_signing: every flag of its
 CLI is accepted in both spellings (--private_key and --private-key).";
@@ -282,6 +283,7 @@ pub fn report_error(ctx: &Ctx, e: &Error, extra: serde_json::Value) -> ExitCode 
 
 fn hint_for(e: &Error) -> Option<&'static str> {
     match e {
+        Error::ModelMismatch(d) if !d.lfs_pointers.is_empty() => Some("Git LFS content is missing from this checkout (pointer files in its place): run `git lfs pull`, then verify again; or verify the git revision, which needs no LFS content, with `msign verify ... --git-rev HEAD` or `git model-sign verify`"),
         Error::ModelMismatch(_) => Some("the model changed after signing, or it was signed with other ignore rules (--ignore-paths)"),
         Error::InvalidSignature(m) if m.contains("another key") => Some("check --public-key: it must pair with the key that signed"),
         Error::InvalidSignature(m) if m.contains("not in the trusted root") => Some("signed on another Sigstore instance? give its --trust-config or --trusted-root, or --use-staging"),

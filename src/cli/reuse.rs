@@ -8,10 +8,9 @@ use clap::Args;
 
 use crate::error::{Error, Result};
 use crate::hash::cache::{DigestCache, PreviousSignature};
-use crate::hash::{Hashed, HashingConfig};
+use crate::hash::HashingConfig;
 use crate::manifest::Manifest;
 use crate::sign::key::load_private_key;
-use crate::sign::{Signed, Signer, SigningConfig};
 use crate::store::{FileStore, SignatureStore};
 use crate::verify::own::OwnKeyVerifier;
 use crate::verify::VerifyingConfig;
@@ -71,50 +70,10 @@ impl ReuseArgs {
     }
 }
 
-/// Signs a manifest file computed elsewhere.
-pub fn sign_precomputed(path: &Path, signer: Box<dyn Signer>) -> Result<Signed> {
-    let bytes = read_limited_manifest(path)?;
-    let manifest = crate::manifest_json::parse(&bytes)
-        .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
-    let bundle = SigningConfig::new()
-        .use_signer(signer)
-        .sign_manifest(&manifest)?;
-    Ok(Signed {
-        bundle,
-        hashed: Hashed {
-            manifest,
-            warnings: Vec::new(),
-            bytes: 0,
-            reused_files: 0,
-            ignore_rules: Vec::new(),
-        },
-    })
-}
-
-/// Reads a manifest file of bounded size.
-pub fn read_limited_manifest(path: &Path) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut out = Vec::new();
-    f.take(crate::manifest_json::MAX_MANIFEST_BYTES + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| Error::io(path, e))?;
-    if out.len() as u64 > crate::manifest_json::MAX_MANIFEST_BYTES {
-        return Err(Error::Usage(format!(
-            "{}: manifest too large",
-            path.display()
-        )));
-    }
-    Ok(out)
-}
-
 /// Reads and checks several manifest files.
 pub fn read_manifests(paths: &[PathBuf]) -> Result<Vec<Manifest>> {
     paths
         .iter()
-        .map(|p| {
-            crate::manifest_json::parse(&read_limited_manifest(p)?)
-                .map_err(|e| Error::Usage(format!("{}: {e}", p.display())))
-        })
+        .map(|p| crate::workflow::read_manifest_file(p))
         .collect()
 }

@@ -10,10 +10,10 @@ use serde_json::json;
 use crate::cli::args::{CertificateArgs, HashArgs, ModelArgs, PrivateKeyArgs};
 use crate::cli::pkcs11::Pkcs11Args;
 use crate::cli::progress::Bar;
-use crate::cli::{conclude, Ctx};
+use crate::cli::{conclude, report_json, Ctx};
 use crate::error::Result;
-use crate::sign::{Signer, SigningConfig};
-use crate::store::{FileStore, SignatureStore};
+use crate::sign::Signer;
+use crate::workflow::{sign_model, SignRequest};
 
 /// Options of every signing method.
 #[derive(Debug, Args, Clone)]
@@ -121,69 +121,47 @@ pub fn run(ctx: &Ctx, method: SignMethod) -> ExitCode {
 }
 
 fn sign(ctx: &Ctx, method: &SignMethod, common: &SignCommon) -> Result<serde_json::Value> {
-    let ignores = common
-        .model
-        .relative_ignores(&[common.signature.as_path()])?;
-    let hashing = common.hash.config(&common.model, &ignores)?;
+    let hashing = common.hash.hashing()?;
+    let mut req = SignRequest::new(
+        common.model.checked_spec()?,
+        hashing,
+        common.signature.clone(),
+    )?;
     // Asked once: the signer and --reuse both open the key.
     let password = match method.private_key() {
         Some(k) => k.resolved_password()?,
         None => None,
     };
     let signer = method.signer(password.as_deref())?;
-    let method_name = signer.method();
-    let source = common.model.source(common.model.allow_symlinks)?;
-    let bar = Bar::new("hashing", ctx.quiet || ctx.json);
-    let signed = match &common.reuse.from_manifest {
-        Some(path) => crate::cli::reuse::sign_precomputed(path, signer)?,
-        None => SigningConfig::new()
-            .set_hashing_config(
-                common.reuse.apply(
-                    hashing,
-                    method
-                        .private_key()
-                        .map(|k| (k.private_key.as_path(), password.as_deref())),
-                )?,
-            )
-            .use_signer(signer)
-            .sign(source.as_ref(), &bar)?,
-    };
-    report_ignore_rules(ctx, &signed.hashed.ignore_rules);
-    for w in &signed.hashed.warnings {
+    req.from_manifest = common.reuse.from_manifest.clone();
+    if req.from_manifest.is_none() {
+        let key = method
+            .private_key()
+            .map(|k| (k.private_key.as_path(), password.as_deref()));
+        req.hashing = common.reuse.apply(req.hashing, key)?;
+    }
+    let r = sign_model(&req, signer, &Bar::new("hashing", ctx.quiet || ctx.json))?;
+    report_ignore_rules(ctx, &r.ignore_rules);
+    for w in &r.warnings {
         ctx.warn(w);
     }
-    let store = FileStore::new(&common.signature);
-    let written = store.save(&signed.bundle.to_json())?;
-    let m = &signed.hashed.manifest;
-    let digest = format!("sha256:{}", hex::encode(m.root_digest()));
-    if !ctx.json && !ctx.quiet && signed.hashed.reused_files > 0 {
+    if !ctx.json && !ctx.quiet && r.reused_files > 0 {
         println!(
             "{} file(s) unchanged: digests reused, not re-hashed",
-            signed.hashed.reused_files
+            r.reused_files
         );
     }
     if !ctx.json && !ctx.quiet {
         println!(
-            "Signing succeeded: {} file(s) ({}) of '{}' signed with {method_name} -> {written}",
-            m.file_count(),
-            HumanBytes(signed.hashed.bytes),
-            m.model_name
+            "Signing succeeded: {} file(s) ({}) of '{}' signed with {} -> {}",
+            r.files,
+            HumanBytes(r.bytes),
+            r.model_name,
+            r.method,
+            r.signature
         );
     }
-    Ok(json!({
-        "status": "signed",
-        "model": common.model.model_path,
-        "model_name": m.model_name,
-        "signature": written,
-        "method": method_name,
-        "files": m.file_count(),
-        "resources": m.resources.len(),
-        "bytes": signed.hashed.bytes,
-        "reused_files": signed.hashed.reused_files,
-        "digest": digest,
-        "warnings": signed.hashed.warnings,
-        "ignore_rules": signed.hashed.ignore_rules,
-    }))
+    report_json(&r)
 }
 
 /// Shows on stderr every ignore rule signing applied, where it came from and what it left

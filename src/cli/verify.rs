@@ -9,11 +9,10 @@ use serde_json::json;
 
 use crate::cli::args::ModelArgs;
 use crate::cli::progress::Bar;
-use crate::cli::{conclude, Ctx};
+use crate::cli::{conclude, report_json, Ctx};
 use crate::error::{Error, Result};
-use crate::ignore::IgnoreRules;
-use crate::store::{FileStore, SignatureStore};
 use crate::verify::{CertificateVerifier, KeyVerifier, VerifyingConfig};
+use crate::workflow::{verify_model, VerifyRequest};
 
 /// Options of every verification method.
 #[derive(Debug, Args, Clone)]
@@ -157,8 +156,17 @@ pub fn run(ctx: &Ctx, method: VerifyMethod) -> ExitCode {
 fn verify(ctx: &Ctx, method: &VerifyMethod, common: &VerifyCommon) -> Result<serde_json::Value> {
     let resolved;
     let common = if common.model.hub_cache {
-        let (model, signature) =
-            crate::cli::hub::resolve_hub_cache(&common.model, &common.signature)?;
+        let spec = common
+            .model
+            .model_path
+            .to_str()
+            .ok_or_else(|| Error::Usage("--hub-cache needs ORG/NAME[@REV]".into()))?;
+        let cache_dir = crate::hub::HubConfig::from_env()?.cache_dir;
+        let (snapshot, signature) =
+            crate::hub::resolve_hub_cache(&cache_dir, spec, &common.signature)?;
+        let mut model = common.model.clone();
+        model.model_path = snapshot;
+        model.hub_cache = false;
         resolved = VerifyCommon {
             model,
             signature,
@@ -168,61 +176,30 @@ fn verify(ctx: &Ctx, method: &VerifyMethod, common: &VerifyCommon) -> Result<ser
     } else {
         common
     };
-    let sig_bytes = FileStore::new(&common.signature).load()?;
-    let mut rules = IgnoreRules::new();
-    for p in common
-        .model
-        .relative_ignores(&[common.signature.as_path()])?
-    {
-        rules.add_path(&p)?;
-    }
-    let config = method
-        .config()?
-        .add_ignore_rules(&rules)?
-        .set_ignore_git_paths(common.model.ignore_git())
-        .set_ignore_unsigned_files(common.ignore_unsigned_files && !common.no_ignore_unsigned_files)
-        .set_allow_symlinks(common.model.allow_symlinks)
-        .set_digest_cache(if common.cache {
-            Some(std::sync::Arc::new(
-                crate::hash::cache::DigestCache::user_default()?,
-            ))
-        } else {
-            None
-        });
-    let signed = config.verify_signature(&sig_bytes)?;
-    let hashing = config.hashing_for(&signed.manifest)?;
-    let source = common.model.source(hashing.allow_symlinks())?;
+    let req = VerifyRequest {
+        model: common.model.spec(),
+        signature: common.signature.clone(),
+        ignore_unsigned_files: common.ignore_unsigned_files && !common.no_ignore_unsigned_files,
+        digest_cache: common.cache,
+    };
     let bar = Bar::new("verifying", ctx.quiet || ctx.json);
-    let verified = config.verify_model(signed, source.as_ref(), &bar)?;
-    for w in &verified.warnings {
+    let r = verify_model(&req, method.config()?, &bar)?;
+    for w in &r.warnings {
         ctx.warn(w);
     }
-    let m = &verified.manifest;
     if !ctx.json && !ctx.quiet && common.cache {
         println!(
             "{} file(s) unchanged since cached: not re-hashed",
-            verified.hashed.reused_files
+            r.cached_files
         );
     }
     if !ctx.json && !ctx.quiet {
         println!(
             "Verification succeeded: {} file(s) ({}) match the signature by {}",
-            m.file_count(),
-            HumanBytes(verified.hashed.bytes),
-            verified.signer
+            r.files,
+            HumanBytes(r.bytes),
+            r.signer
         );
     }
-    Ok(json!({
-        "status": "verified",
-        "model": common.model.model_path,
-        "signature": common.signature,
-        "method": config.method(),
-        "signer": verified.signer,
-        "files": m.file_count(),
-        "resources": m.resources.len(),
-        "bytes": verified.hashed.bytes,
-        "cached_files": verified.hashed.reused_files,
-        "digest": format!("sha256:{}", hex::encode(m.root_digest())),
-        "warnings": verified.warnings,
-    }))
+    report_json(&r)
 }

@@ -4,6 +4,20 @@
 //! The Hub's tree listing already carries each LFS file's SHA-256 (`lfs.oid`), which is
 //! exactly what a file-serialized SHA-256 manifest records: a model can be checked against
 //! its signature before a single weight byte is downloaded.
+//!
+//! The workflows ([`verify`], [`download`](fn@download), [`sign`]) take a [`HubModel`] and return typed
+//! reports:
+//!
+//! ```no_run
+//! use msign::hub::{HubConfig, HubModel};
+//! use msign::{NoProgress, VerifyingConfig};
+//! # fn main() -> msign::Result<()> {
+//! let model = HubModel::new(HubConfig::from_env()?, "org/model", "main", "model.sig")?;
+//! let verifier = VerifyingConfig::use_elliptic_key_verifier("key.pub".as_ref())?;
+//! let report = msign::hub::verify(&model, verifier, &NoProgress)?;
+//! println!("{}", serde_json::to_string(&report).unwrap());
+//! # Ok(()) }
+//! ```
 
 use std::path::PathBuf;
 
@@ -12,8 +26,13 @@ use crate::error::{Error, Result};
 pub mod api;
 pub mod cache;
 pub mod download;
+pub mod workflow;
 
 pub use api::{HubClient, TreeEntry};
+pub use workflow::{
+    download, metadata_suffices, resolve_hub_cache, sign, upload, verify, verify_folder,
+    FolderVerified, HubDownloaded, HubModel, HubSigned, HubVerification, HubVerified, Uploaded,
+};
 
 /// The endpoint the Hub's own clients use when `HF_ENDPOINT` is not set.
 pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";

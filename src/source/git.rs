@@ -4,7 +4,7 @@
 //! The manifest equals the one of a checkout of that revision with its Git LFS content
 //! present: same names (tree paths below the model root), same digests (LFS pointers stand
 //! for their content where the revision's `.gitattributes` route the path through
-//! `filter=lfs`, see [`super::attributes`]; elsewhere a checkout holds the pointer text, and
+//! `filter=lfs`, see `source/attributes.rs`; elsewhere a checkout holds the pointer text, and
 //! so does the manifest), same ignore rules, same symlink policy. Git LFS pointers give
 //! their SHA-256 without any LFS bytes; other hash algorithms and shards read the object
 //! from the local LFS store, checked against the pointer.

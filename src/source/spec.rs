@@ -138,8 +138,18 @@ impl GitLocation {
         }
     }
 
-    /// Finds the repository and the model folder of `model` (the model path).
+    /// Finds the repository and the model folder of `model` (the model path). A model
+    /// path `:/` or `:/SUBDIR` counts from the top of the repository, as git's pathspecs
+    /// do, wherever the current folder is in it.
     pub fn locate(&self, model: &Path) -> Result<GitTarget> {
+        if let Some(top) = model.to_str().and_then(|m| m.strip_prefix(":/")) {
+            let from_top = GitLocation {
+                subdir: Some(self.subdir.clone().unwrap_or_else(|| top.to_string())),
+                dir: Some(self.dir.clone().unwrap_or_else(|| PathBuf::from("."))),
+                rev: self.rev.clone(),
+            };
+            return from_top.locate(Path::new("."));
+        }
         let model = self.model_path(model);
         let repo = open_repo(self.dir.as_deref().unwrap_or(&model))?;
         let subdir = match (&self.subdir, repo.workdir()) {

@@ -118,6 +118,12 @@ fn parse_git_date(date: &str) -> Option<git2::Time> {
 }
 
 /// A git note on the signed commit under [`NOTES_REF`].
+///
+/// A note holds one signature per signer: each bundle is one line of compact JSON, so
+/// a second signer adds a line instead of replacing the first signer's signature, and
+/// signing again with the same key or certificate replaces that signer's own line.
+/// msign versions from before multi-signer notes read a note as one bundle: they read a
+/// note with one signature as before, and refuse one with several as malformed.
 #[derive(Debug, Clone)]
 pub struct NotesStore {
     git_dir: PathBuf,
@@ -139,13 +145,119 @@ impl NotesStore {
         let found = repo.find_note(Some(NOTES_REF), self.commit).is_ok();
         Ok(found)
     }
+
+    /// Every signature the note holds, in the order they were added (see
+    /// [`split_bundles`]).
+    pub fn load_all(&self) -> Result<Vec<Vec<u8>>> {
+        let note = self.load()?;
+        Ok(split_bundles(&note)
+            .into_iter()
+            .map(<[u8]>::to_vec)
+            .collect())
+    }
+
+    /// Moves [`NOTES_REF`] from the commit libgit2 just wrote (whose message is always
+    /// "Notes added by 'git_note_create' from libgit2") to the same change with a message
+    /// that says what it records, unless someone moved the ref meanwhile.
+    fn reword_notes_commit(&self, repo: &Repository, message: &str) -> Result<()> {
+        let written = repo.refname_to_id(NOTES_REF).map_err(git_err(NOTES_REF))?;
+        let commit = repo.find_commit(written).map_err(git_err(NOTES_REF))?;
+        let reworded = commit
+            .amend(None, None, None, None, Some(message), None)
+            .map_err(git_err(format!("rewording the {NOTES_REF} commit")))?;
+        repo.reference_matching(NOTES_REF, reworded, true, written, message)
+            .map_err(git_err(format!("updating {NOTES_REF}")))?;
+        Ok(())
+    }
+}
+
+/// The signatures in a note: every JSON document in it, as the bytes that hold it (one
+/// per line as msign writes them; pretty-printed documents one after the other work
+/// too). A note that is not a sequence of JSON documents is returned whole, so the
+/// bundle parser reports what is wrong with it.
+pub fn split_bundles(note: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut stream = serde_json::Deserializer::from_slice(note).into_iter::<serde_json::Value>();
+    let mut start = 0;
+    loop {
+        match stream.next() {
+            None => break,
+            Some(Ok(_)) => {
+                let end = stream.byte_offset();
+                let doc = &note[start..end];
+                let lead = doc.iter().take_while(|b| b.is_ascii_whitespace()).count();
+                out.push(&doc[lead..]);
+                start = end;
+            }
+            Some(Err(_)) => return vec![note],
+        }
+    }
+    if out.is_empty() {
+        return vec![note];
+    }
+    out
+}
+
+/// Who made a bundle, from its verification material (unverified: it names the signer
+/// in messages and tells one signer's note line from another's, nothing more).
+pub fn bundle_signer(bundle: &[u8]) -> Option<String> {
+    let b = crate::bundle::Bundle::from_json(bundle).ok()?;
+    let m = &b.verification_material;
+    if let Some(hint) = m.public_key.as_ref().and_then(|k| k.hint.as_ref()) {
+        return Some(format!("key {hint}"));
+    }
+    let leaf = m
+        .x509_certificate_chain
+        .as_ref()
+        .and_then(|c| c.certificates.first())
+        .or(m.certificate.as_ref())?
+        .decode()
+        .ok()?;
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let (_, cert) = X509Certificate::from_der(&leaf).ok()?;
+    Some(format!("certificate {}", cert.subject()))
+}
+
+/// A JSON document on one line: as it is when it already is (the signed bytes inside a
+/// bundle are base64 strings, so re-serializing changes nothing that is verified).
+fn one_line(doc: &[u8]) -> String {
+    let text = String::from_utf8_lossy(doc).trim().to_string();
+    if !text.contains('\n') {
+        return text;
+    }
+    serde_json::from_str::<serde_json::Value>(&text)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| text.replace('\n', " "))
 }
 
 impl SignatureStore for NotesStore {
     fn save(&self, bundle: &[u8]) -> Result<String> {
         let repo = open(&self.git_dir)?;
-        let text = std::str::from_utf8(bundle)
-            .map_err(|_| Error::Other("signature bundle is not UTF-8".into()))?;
+        let new = std::str::from_utf8(bundle)
+            .map_err(|_| Error::Other("signature bundle is not UTF-8".into()))?
+            .trim();
+        if new.contains('\n') {
+            return Err(Error::Other(
+                "signature bundle spans several lines; a note holds one bundle per line".into(),
+            ));
+        }
+        let signer = bundle_signer(bundle);
+        // Other signers' signatures stay; this signer's earlier one is replaced. Lines
+        // that are no signature at all are dropped.
+        let existing = match repo.find_note(Some(NOTES_REF), self.commit) {
+            Ok(note) => note.message_bytes().to_vec(),
+            Err(_) => Vec::new(),
+        };
+        let mut lines: Vec<String> = split_bundles(&existing)
+            .into_iter()
+            .filter_map(|b| {
+                let other = bundle_signer(b)?;
+                (Some(&other) != signer.as_ref()).then(|| one_line(b))
+            })
+            .collect();
+        let kept = lines.len();
+        lines.push(new.to_string());
+        let text = lines.join("\n") + "\n";
         let author = identity(&repo, Role::Author)?;
         let committer = identity(&repo, Role::Committer)?;
         repo.note(
@@ -153,11 +265,22 @@ impl SignatureStore for NotesStore {
             &committer,
             Some(NOTES_REF),
             self.commit,
-            text,
+            &text,
             true,
         )
         .map_err(git_err(format!("writing note on {}", self.commit)))?;
-        Ok(self.describe())
+        let by = signer.as_deref().unwrap_or("an unknown signer");
+        self.reword_notes_commit(
+            &repo,
+            &format!("msign: signature of {} by {by}\n", self.commit),
+        )?;
+        Ok(match kept {
+            0 => self.describe(),
+            n => format!(
+                "{}, next to {n} other signer(s)' signature(s)",
+                self.describe()
+            ),
+        })
     }
 
     fn load(&self) -> Result<Vec<u8>> {

@@ -185,9 +185,33 @@ pub struct Verified {
     pub warnings: Vec<String>,
 }
 
-/// How to verify a model. Mirrors `model_signing.verifying.Config`.
+/// The differing files that are the Git LFS pointer of exactly the signed content: the
+/// pointer's oid is the SHA-256 that was signed. Such a file is not tampered with, its
+/// content was never fetched, and the user needs `git lfs pull`, not `--ignore-paths`.
+/// Only SHA-256 file digests can be matched to a pointer this way; a few hundred files are
+/// looked at, at most 1 KiB each.
+fn lfs_pointers_of_signed_content(diff: &ManifestDiff, source: &dyn ModelSource) -> Vec<String> {
+    diff.mismatched
+        .iter()
+        .filter(|m| m.expected.starts_with("sha256:"))
+        .take(500)
+        .filter(|m| {
+            let Ok(Some(bytes)) = source.read_small_file(&m.name) else {
+                return false;
+            };
+            crate::source::lfs::Pointer::parse(&bytes)
+                .is_ok_and(|p| m.expected == format!("sha256:{}", p.oid_hex()))
+        })
+        .map(|m| m.name.clone())
+        .collect()
+}
+
+/// How to verify a model. Mirrors `model_signing.verifying.Config`. Cloning shares the
+/// verifier: one config can check several candidate signatures, each with its own
+/// ignore rules (a git revision's tree file and its notes).
+#[derive(Clone)]
 pub struct VerifyingConfig {
-    verifier: Box<dyn BundleVerifier>,
+    verifier: std::sync::Arc<dyn BundleVerifier>,
     hashing: Option<HashingConfig>,
     extra_rules: IgnoreRules,
     ignore_git_paths: bool,
@@ -200,7 +224,7 @@ impl VerifyingConfig {
     /// Verify with the given verifier; hashing follows the signed statement.
     pub fn new(verifier: Box<dyn BundleVerifier>) -> Self {
         VerifyingConfig {
-            verifier,
+            verifier: verifier.into(),
             hashing: None,
             extra_rules: IgnoreRules::new(),
             ignore_git_paths: true,
@@ -319,6 +343,8 @@ impl VerifyingConfig {
             ManifestDiff::between(&manifest.resources, &actual)
         };
         if !diff.is_empty() {
+            let mut diff = diff;
+            diff.lfs_pointers = lfs_pointers_of_signed_content(&diff, source);
             return Err(Error::ModelMismatch(diff));
         }
         Ok(Verified {

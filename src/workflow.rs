@@ -1,0 +1,285 @@
+//! The workflows behind `msign sign`, `msign verify` and `msign digest` of a model named by
+//! a [`ModelSpec`] (a folder, a file, a Hub cache snapshot or a git revision), as library
+//! calls with typed, serializable reports.
+//!
+//! ```no_run
+//! use msign::source::ModelSpec;
+//! use msign::workflow::{sign_model, verify_model, SignRequest, VerifyRequest};
+//! use msign::{HashingConfig, NoProgress, VerifyingConfig};
+//! # fn main() -> msign::Result<()> {
+//! let req = SignRequest::new(ModelSpec::new("model"), HashingConfig::new(), "model.sig".into())?;
+//! let signer = msign::sign::signer_from_files("key.pem".as_ref(), None, None)?;
+//! let signed = sign_model(&req, signer, &NoProgress)?;
+//! let verifier = VerifyingConfig::use_elliptic_key_verifier("key.pub".as_ref())?;
+//! let req = VerifyRequest::new(ModelSpec::new("model"), "model.sig".into());
+//! let verified = verify_model(&req, verifier, &NoProgress)?;
+//! assert_eq!(signed.digest, verified.digest);
+//! # Ok(()) }
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::hash::cache::DigestCache;
+use crate::hash::{Hashed, HashingConfig, Progress};
+use crate::ignore::{IgnoreRules, RuleUse};
+use crate::manifest::Manifest;
+use crate::sign::{Signed, Signer, SigningConfig};
+use crate::source::ModelSpec;
+use crate::store::{FileStore, SignatureStore};
+use crate::verify::VerifyingConfig;
+
+/// What to sign and where the signature goes.
+#[derive(Debug, Clone)]
+pub struct SignRequest {
+    /// The model.
+    pub model: ModelSpec,
+    /// How to hash it, with the model's link and git-path choices and its ignored paths
+    /// (the signature file among them) applied by [`SignRequest::new`]. Add a digest
+    /// cache or a previous signature here to skip re-hashing.
+    pub hashing: HashingConfig,
+    /// Where the signature is written (atomically).
+    pub signature: PathBuf,
+    /// Sign this manifest file (as `msign digest --json` writes it) instead of hashing.
+    pub from_manifest: Option<PathBuf>,
+}
+
+impl SignRequest {
+    /// Applies `model`'s options and ignored paths, and leaves `signature` out when it is
+    /// inside the model.
+    pub fn new(model: ModelSpec, hashing: HashingConfig, signature: PathBuf) -> Result<Self> {
+        let hashing = model_hashing(&model, hashing, &[signature.as_path()])?;
+        Ok(SignRequest {
+            model,
+            hashing,
+            signature,
+            from_manifest: None,
+        })
+    }
+}
+
+/// `hashing` with `model`'s link and git-path choices and its ignored paths plus `extra`.
+fn model_hashing(
+    model: &ModelSpec,
+    hashing: HashingConfig,
+    extra: &[&Path],
+) -> Result<HashingConfig> {
+    let ignores = model.relative_ignores(extra)?;
+    let mut hashing = hashing
+        .set_allow_symlinks(model.allow_symlinks)
+        .set_ignore_git_paths(model.ignore_git_paths);
+    for p in &ignores {
+        hashing = hashing.add_ignored_path(p)?;
+    }
+    Ok(hashing)
+}
+
+/// What [`sign_model`] did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelSigned {
+    /// Always `signed`.
+    pub status: &'static str,
+    /// The model as given.
+    pub model: PathBuf,
+    /// The model name in the statement.
+    pub model_name: String,
+    /// Where the signature went, in words.
+    pub signature: String,
+    /// The signing method.
+    pub method: &'static str,
+    /// Files signed.
+    pub files: usize,
+    /// Resources signed (files, or shards).
+    pub resources: usize,
+    /// Bytes covered (0 when signing a manifest file).
+    pub bytes: u64,
+    /// Files whose digests were reused (digest cache, previous signature), not hashed.
+    pub reused_files: usize,
+    /// `sha256:<hex>` of the statement's subject.
+    pub digest: String,
+    /// Things the user may want to know.
+    pub warnings: Vec<String>,
+    /// Every ignore rule applied, where it came from and what it left out.
+    pub ignore_rules: Vec<RuleUse>,
+}
+
+/// Hashes the model (or reads [`SignRequest::from_manifest`]), signs it with `signer` and
+/// writes the signature.
+pub fn sign_model(
+    req: &SignRequest,
+    signer: Box<dyn Signer>,
+    progress: &dyn Progress,
+) -> Result<ModelSigned> {
+    let source = crate::source::open(&req.model)?;
+    let method = signer.method();
+    let signed = match &req.from_manifest {
+        Some(path) => sign_manifest_file(path, signer)?,
+        None => SigningConfig::new()
+            .set_hashing_config(req.hashing.clone())
+            .use_signer(signer)
+            .sign(source.as_ref(), progress)?,
+    };
+    let written = FileStore::new(&req.signature).save(&signed.bundle.to_json())?;
+    let m = &signed.hashed.manifest;
+    Ok(ModelSigned {
+        status: "signed",
+        model: req.model.path.clone(),
+        model_name: m.model_name.clone(),
+        signature: written,
+        method,
+        files: m.file_count(),
+        resources: m.resources.len(),
+        bytes: signed.hashed.bytes,
+        reused_files: signed.hashed.reused_files,
+        digest: format!("sha256:{}", hex::encode(m.root_digest())),
+        warnings: signed.hashed.warnings,
+        ignore_rules: signed.hashed.ignore_rules,
+    })
+}
+
+/// Signs a manifest file computed elsewhere (`msign digest --json`, `msign manifest merge`).
+pub fn sign_manifest_file(path: &Path, signer: Box<dyn Signer>) -> Result<Signed> {
+    let manifest = read_manifest_file(path)?;
+    let bundle = SigningConfig::new()
+        .use_signer(signer)
+        .sign_manifest(&manifest)?;
+    Ok(Signed {
+        bundle,
+        hashed: Hashed {
+            manifest,
+            warnings: Vec::new(),
+            bytes: 0,
+            reused_files: 0,
+            ignore_rules: Vec::new(),
+        },
+    })
+}
+
+/// Reads and checks a manifest file (`msign digest --json` output) of bounded size.
+pub fn read_manifest_file(path: &Path) -> Result<Manifest> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut out = Vec::new();
+    f.take(crate::manifest_json::MAX_MANIFEST_BYTES + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| Error::io(path, e))?;
+    if out.len() as u64 > crate::manifest_json::MAX_MANIFEST_BYTES {
+        return Err(Error::Usage(format!(
+            "{}: manifest too large",
+            path.display()
+        )));
+    }
+    crate::manifest_json::parse(&out).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))
+}
+
+/// What to verify, against which signature file.
+#[derive(Debug, Clone)]
+pub struct VerifyRequest {
+    /// The model.
+    pub model: ModelSpec,
+    /// The signature file (left out of the model when inside it).
+    pub signature: PathBuf,
+    /// Only check the files the signature names; other files in the model are fine.
+    pub ignore_unsigned_files: bool,
+    /// Skip re-hashing files the user's digest cache knows unchanged; record the others.
+    pub digest_cache: bool,
+}
+
+impl VerifyRequest {
+    /// Every file must be signed; no digest cache.
+    pub fn new(model: ModelSpec, signature: PathBuf) -> Self {
+        VerifyRequest {
+            model,
+            signature,
+            ignore_unsigned_files: false,
+            digest_cache: false,
+        }
+    }
+}
+
+/// What [`verify_model`] found.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelVerified {
+    /// Always `verified`.
+    pub status: &'static str,
+    /// The model as given.
+    pub model: PathBuf,
+    /// The signature file.
+    pub signature: PathBuf,
+    /// The verification method.
+    pub method: &'static str,
+    /// Who signed (key hint, certificate subject, Sigstore identity).
+    pub signer: String,
+    /// Files verified.
+    pub files: usize,
+    /// Resources verified (files, or shards).
+    pub resources: usize,
+    /// Bytes covered.
+    pub bytes: u64,
+    /// Files the digest cache knew unchanged, not re-hashed.
+    pub cached_files: usize,
+    /// `sha256:<hex>` of the statement's subject.
+    pub digest: String,
+    /// Things the user may want to know.
+    pub warnings: Vec<String>,
+}
+
+/// Verifies the model against its signature file with `verifier`; fails with
+/// [`Error::ModelMismatch`] naming every difference.
+pub fn verify_model(
+    req: &VerifyRequest,
+    verifier: VerifyingConfig,
+    progress: &dyn Progress,
+) -> Result<ModelVerified> {
+    let sig_bytes = FileStore::new(&req.signature).load()?;
+    let mut rules = IgnoreRules::new();
+    for p in req.model.relative_ignores(&[req.signature.as_path()])? {
+        rules.add_path(&p)?;
+    }
+    let config = verifier
+        .add_ignore_rules(&rules)?
+        .set_ignore_git_paths(req.model.ignore_git_paths)
+        .set_ignore_unsigned_files(req.ignore_unsigned_files)
+        .set_allow_symlinks(req.model.allow_symlinks)
+        .set_digest_cache(if req.digest_cache {
+            Some(Arc::new(DigestCache::user_default()?))
+        } else {
+            None
+        });
+    let signed = config.verify_signature(&sig_bytes)?;
+    let hashing = config.hashing_for(&signed.manifest)?;
+    let source = crate::source::open(&ModelSpec {
+        allow_symlinks: hashing.allow_symlinks(),
+        ..req.model.clone()
+    })?;
+    let verified = config.verify_model(signed, source.as_ref(), progress)?;
+    let m = &verified.manifest;
+    Ok(ModelVerified {
+        status: "verified",
+        model: req.model.path.clone(),
+        signature: req.signature.clone(),
+        method: config.method(),
+        signer: verified.signer.clone(),
+        files: m.file_count(),
+        resources: m.resources.len(),
+        bytes: verified.hashed.bytes,
+        cached_files: verified.hashed.reused_files,
+        digest: format!("sha256:{}", hex::encode(m.root_digest())),
+        warnings: verified.warnings.clone(),
+    })
+}
+
+/// Hashes the model as signing would (its options and ignored paths applied to
+/// `hashing`), without signing: its manifest and digest.
+pub fn digest_model(
+    model: &ModelSpec,
+    hashing: HashingConfig,
+    progress: &dyn Progress,
+) -> Result<Hashed> {
+    let hashing = model_hashing(model, hashing, &[])?;
+    let source = crate::source::open(model)?;
+    hashing.hash_with_progress(source.as_ref(), progress)
+}
