@@ -244,7 +244,9 @@ pub fn keys(data: &[u8]) {
     let _ = crate::sign::key::load_private_key(&path, None);
     let _ = crate::sign::certificate::load_certificates(std::slice::from_ref(&path));
     let _ = CertificateVerifier::from_root_files(std::slice::from_ref(&path));
-    let _ = crate::sigstore::keys::key_from_spki(data, "fuzz input");
+    // DER public keys of bundles and trusted roots are parsed by the sigstore-rust crates.
+    let der = sigstore_verify::types::DerPublicKey::new(data.to_vec());
+    let _ = sigstore_verify::crypto::VerificationKey::from_spki(&der);
 }
 
 /// A DER certificate as the signing certificate of a certificate-chain signature and of a

@@ -1,17 +1,14 @@
-//! Signing through a Rekor v2 log (dsse 0.0.2 entries, checkpoint-only proofs, no SET,
-//! RFC 3161 timestamps as the only signing time) against the loopback test instance, and
-//! verifying the result; each tampering fails with its own message.
-//!
-//! The reference (model_signing 1.1.1 on the sigstore-python installed in the reference
-//! venv) cannot verify dsse 0.0.2 entries: its verifier accepts DSSE envelopes in Rekor v2
-//! only as hashedrekord 0.0.2 entries over the PAE and fails with "Unsupported DSSE log
-//! entry type: dsse/0.0.2". The test asserts that fact, so a reference that learns the
-//! real Rekor v2 dsse form makes it fail and get updated.
+//! Signing through a Rekor v2 log as the spec defines it since May 2026 (the DSSE envelope
+//! logged as a `hashedrekord/0.0.2` entry over the SHA-256 of its PAE, checkpoint-only
+//! proofs, no SET, RFC 3161 timestamps as the only signing time) against the loopback test
+//! instance, and verifying the result with msign, the reference (model_signing 1.1.1) and
+//! sigstore-python 4.5.1; each tampering fails. Bundles of earlier msign builds, whose
+//! entries are `dsse/0.0.2`, still verify through msign's shim, and their tamperings fail.
 
 mod common;
 mod sigstore_instance;
 use common::*;
-use sigstore_instance::{timestamp_tamperings, Edit, Instance, USER};
+use sigstore_instance::{checkpoint_of_another_log, timestamp_tamperings, Edit, Instance, USER};
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -41,6 +38,15 @@ impl Instance {
     fn reference_verify(&self, model: &Path, sig: &Path) -> Output {
         self.reference_verify_with(model, sig, &self.trust_config_v2())
     }
+
+    /// The same bundle with its entry re-logged as `dsse/0.0.2`, as earlier msign wrote it.
+    fn as_legacy_dsse(&self, bundle: &Value) -> Value {
+        ureq::post(&format!("{}/test/rekor-v2-dsse", self.url))
+            .send_json(bundle)
+            .unwrap()
+            .into_json()
+            .unwrap()
+    }
 }
 
 fn entry(b: &mut Value) -> &mut Value {
@@ -54,19 +60,60 @@ fn flip_b64(v: &mut Value, at: usize) {
     *v = Value::String(B64.encode(bytes));
 }
 
-/// Rewrites the canonicalized body through `f` (on its JSON).
-fn edit_body(b: &mut Value, f: impl Fn(&mut Value)) {
+/// Rewrites the canonicalized body's spec (`spec.<key>`) through `f`.
+fn edit_body(b: &mut Value, key: &str, f: impl Fn(&mut Value)) {
     let mut body: Value = serde_json::from_slice(
         &B64.decode(entry(b)["canonicalizedBody"].as_str().unwrap())
             .unwrap(),
     )
     .unwrap();
-    f(&mut body["spec"]["dsseV002"]);
+    f(&mut body["spec"][key]);
     entry(b)["canonicalizedBody"] = Value::String(B64.encode(body.to_string()));
 }
 
+/// `edit`, then the instance logs the entry body afresh and timestamps the signature anew,
+/// so that the edit gets past the inclusion proof and the timestamp and reaches the check
+/// of what the entry records (or of the signature).
+fn relogged(url: &str, edit: impl Fn(&mut Value) + 'static) -> Edit {
+    let url = format!("{url}/test/rekor-v2-relog");
+    Box::new(move |b: &mut Value| {
+        edit(b);
+        *b = ureq::post(&url)
+            .send_json(&*b)
+            .unwrap()
+            .into_json()
+            .unwrap();
+    })
+}
+
+/// sigstore-python 4.5.1 (MSIGN_SIGSTORE_PYTHON, installed by .ci/run) verifying `bundle`
+/// for the model's statement: the artifact is the statement's subject digest.
+fn sigstore_python_verify(inst: &Instance, bundle: &Path) -> Output {
+    let python = std::env::var("MSIGN_SIGSTORE_PYTHON")
+        .expect("MSIGN_SIGSTORE_PYTHON: the sigstore 4.5.1 venv's python (see .ci/run)");
+    let program = r#"
+import json, sys
+from sigstore.models import Bundle, ClientTrustConfig
+from sigstore.verify import Verifier, policy
+cfg = ClientTrustConfig.from_json(open(sys.argv[1]).read())
+bundle = Bundle.from_json(open(sys.argv[2]).read())
+verifier = Verifier(trusted_root=cfg.trusted_root)
+payload_type, payload = verifier.verify_dsse(bundle, policy.Identity(identity=sys.argv[3], issuer=sys.argv[4]))
+print(payload_type)
+"#;
+    Command::new(python)
+        .arg("-c")
+        .arg(program)
+        .arg(inst.trust_config_v2())
+        .arg(bundle)
+        .arg(USER)
+        .arg(&inst.url)
+        .output()
+        .unwrap()
+}
+
 #[test]
-fn signs_through_rekor_v2_with_dsse_entries_and_verifies() {
+fn signs_through_rekor_v2_with_hashedrekord_entries_and_verifies() {
     let inst = Instance::start();
     let tmp = tempfile::tempdir().unwrap();
     let m = sample_model(tmp.path());
@@ -78,12 +125,13 @@ fn signs_through_rekor_v2_with_dsse_entries_and_verifies() {
         stderr(&out)
     );
 
-    // The entry is the real Rekor v2 shape: dsse 0.0.2, no SET, no integrated time, a
-    // checkpoint; the signing time is the TSA's.
+    // The entry is the Rekor v2 shape of the spec: hashedrekord 0.0.2 over the PAE's
+    // SHA-256 (the key is P-256), no SET, no integrated time, a checkpoint; the signing
+    // time is the TSA's.
     let v2 = bundle_json(&sig);
     let mut b = v2.clone();
     let e = entry(&mut b).clone();
-    assert_eq!(e["kindVersion"]["kind"], "dsse");
+    assert_eq!(e["kindVersion"]["kind"], "hashedrekord");
     assert_eq!(e["kindVersion"]["version"], "0.0.2");
     assert!(e.get("inclusionPromise").is_none());
     assert!(e.get("integratedTime").is_none());
@@ -96,10 +144,15 @@ fn signs_through_rekor_v2_with_dsse_entries_and_verifies() {
             .unwrap(),
     )
     .unwrap();
-    assert_eq!(body["kind"], "dsse");
+    assert_eq!(body["kind"], "hashedrekord");
+    let data = &body["spec"]["hashedRekordV002"]["data"];
+    assert_eq!(data["algorithm"], "SHA2_256");
+    let env = &v2["dsseEnvelope"];
+    let payload = B64.decode(env["payload"].as_str().unwrap()).unwrap();
+    let pae = msign::bundle::pae(env["payloadType"].as_str().unwrap(), &payload);
     assert_eq!(
-        body["spec"]["dsseV002"]["payloadHash"]["algorithm"],
-        "SHA2_256"
+        B64.decode(data["digest"].as_str().unwrap()).unwrap(),
+        openssl::sha::sha256(&pae)
     );
     assert_eq!(
         v2["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]
@@ -115,14 +168,18 @@ fn signs_through_rekor_v2_with_dsse_entries_and_verifies() {
         "msign rejected its Rekor v2 signature: {}",
         stderr(&ours)
     );
-
-    // The reference's sigstore-python knows Rekor v2 DSSE only as hashedrekord 0.0.2.
     let theirs = inst.reference_verify(&m, &sig);
-    assert!(!theirs.status.success());
-    let text = format!("{}{}", stdout(&theirs), stderr(&theirs));
     assert!(
-        text.contains("Unsupported DSSE log entry type: dsse/0.0.2"),
-        "the reference failed for another reason: {text}"
+        theirs.status.success(),
+        "the reference rejected msign's Rekor v2 signature: {}{}",
+        stdout(&theirs),
+        stderr(&theirs)
+    );
+    let py = sigstore_python_verify(&inst, &sig);
+    assert!(
+        py.status.success(),
+        "sigstore-python 4.5.1 rejected msign's Rekor v2 bundle: {}",
+        stderr(&py)
     );
 
     // A timestamp over another signature, from a second signing.
@@ -133,90 +190,180 @@ fn signs_through_rekor_v2_with_dsse_entries_and_verifies() {
         .success());
     let other_ts = bundle_json(&sig2)["verificationMaterial"]["timestampVerificationData"].clone();
 
+    let hr = "hashedRekordV002";
     let mut cases: Vec<(&str, Edit, &str)> = vec![
         (
-            "body payload hash",
-            Box::new(|b: &mut Value| {
-                edit_body(b, |s| flip_b64(&mut s["payloadHash"]["digest"], 3))
+            "body digest",
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, hr, |s| flip_b64(&mut s["data"]["digest"], 3))
             }),
-            "records another payload than this envelope's",
-        ),
-        (
-            "body hash algorithm",
-            Box::new(|b: &mut Value| {
-                edit_body(b, |s| s["payloadHash"]["algorithm"] = "SHA2_384".into())
-            }),
-            "records another payload than this envelope's",
+            "artifact hash mismatch for hashedrekord entry",
         ),
         (
             "body signature",
-            Box::new(|b: &mut Value| {
-                edit_body(b, |s| flip_b64(&mut s["signatures"][0]["content"], 20))
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, hr, |s| flip_b64(&mut s["signature"]["content"], 20))
             }),
-            "records another signature or signing certificate",
+            "DSSE signature in bundle does not match signature in Rekor entry",
         ),
         (
             "body verifier",
-            Box::new(|b: &mut Value| {
-                edit_body(b, |s| {
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, hr, |s| {
+                    flip_b64(
+                        &mut s["signature"]["verifier"]["x509Certificate"]["rawBytes"],
+                        60,
+                    )
+                })
+            }),
+            "certificate in bundle does not match certificate in Rekor entry",
+        ),
+        (
+            "entry kind",
+            Box::new(|b: &mut Value| entry(b)["kindVersion"]["kind"] = "dsse".into()),
+            "the tlog entry body is not a dsse 0.0.2 entry",
+        ),
+        (
+            "inclusion proof",
+            Box::new(|b: &mut Value| flip_b64(&mut entry(b)["inclusionProof"]["hashes"][0], 5)),
+            "inclusion proof verification failed: root hash mismatch",
+        ),
+        (
+            "checkpoint",
+            checkpoint_of_another_log(),
+            "No valid Rekor signature found on checkpoint",
+        ),
+        (
+            "DSSE signature",
+            relogged(&inst.url, |b: &mut Value| {
+                flip_b64(&mut b["dsseEnvelope"]["signatures"][0]["sig"], 20)
+            }),
+            "DSSE signature verification failed",
+        ),
+    ];
+    cases.extend(timestamp_tamperings(other_ts.clone()));
+    check_tamperings(&inst, &m, &v2, cases, tmp.path());
+
+    // The bundles of earlier msign builds: dsse 0.0.2 entries, checked by msign's shim.
+    let legacy = inst.as_legacy_dsse(&v2);
+    assert_eq!(
+        legacy["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["kind"],
+        "dsse"
+    );
+    let old = tmp.path().join("old.sig");
+    std::fs::write(&old, legacy.to_string()).unwrap();
+    let out = inst.msign_verify(&m, &old);
+    assert!(
+        out.status.success(),
+        "msign rejected a dsse 0.0.2 bundle: {}",
+        stderr(&out)
+    );
+    let ds = "dsseV002";
+    let mut cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "dsse body payload hash",
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, ds, |s| flip_b64(&mut s["payloadHash"]["digest"], 3))
+            }),
+            "records another payload than the envelope's",
+        ),
+        (
+            "dsse body hash algorithm",
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, ds, |s| s["payloadHash"]["algorithm"] = "SHA2_384".into())
+            }),
+            "records another payload than the envelope's",
+        ),
+        (
+            "dsse body signature",
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, ds, |s| flip_b64(&mut s["signatures"][0]["content"], 20))
+            }),
+            "records another signature or certificate",
+        ),
+        (
+            "dsse body verifier",
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, ds, |s| {
                     flip_b64(
                         &mut s["signatures"][0]["verifier"]["x509Certificate"]["rawBytes"],
                         60,
                     )
                 })
             }),
-            "records another signature or signing certificate",
+            "records another signature or certificate",
         ),
         (
-            "body with a second signature",
-            Box::new(|b: &mut Value| {
-                edit_body(b, |s| {
+            "dsse body with a second signature",
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, ds, |s| {
                     let first = s["signatures"][0].clone();
                     s["signatures"].as_array_mut().unwrap().push(first);
                 })
             }),
-            "records another signature or signing certificate",
+            "does not record exactly one signature",
         ),
         (
-            "entry kind",
-            Box::new(|b: &mut Value| entry(b)["kindVersion"]["kind"] = "hashedrekord".into()),
-            "records another artifact, signature or certificate",
-        ),
-        (
-            "inclusion proof",
+            "dsse inclusion proof",
             Box::new(|b: &mut Value| flip_b64(&mut entry(b)["inclusionProof"]["hashes"][0], 5)),
-            "does not lead to the checkpoint's root hash",
+            "inclusion proof does not verify",
         ),
         (
-            "checkpoint",
-            Box::new(|b: &mut Value| {
-                let e = &mut entry(b)["inclusionProof"]["checkpoint"]["envelope"];
-                let cp = e
-                    .as_str()
-                    .unwrap()
-                    .replacen("log2.msign.test\n", "log3.msign.test\n", 1);
-                *e = Value::String(cp);
-            }),
+            "dsse checkpoint",
+            checkpoint_of_another_log(),
             "checkpoint signature does not verify",
         ),
+        (
+            "dsse envelope signature",
+            relogged(&inst.url, |b: &mut Value| {
+                flip_b64(&mut b["dsseEnvelope"]["signatures"][0]["sig"], 20)
+            }),
+            "DSSE signature verification failed",
+        ),
     ];
-    cases.extend(timestamp_tamperings(other_ts));
-    let bad = tmp.path().join("bad.sig");
-    for (name, f, needle) in cases {
-        let mut b = v2.clone();
-        f(&mut b);
-        std::fs::write(&bad, b.to_string()).unwrap();
-        let out = inst.msign_verify(&m, &bad);
-        let err = stderr(&out);
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "msign accepted a Rekor v2 dsse bundle with a tampered {name}: {err}"
-        );
-        assert!(err.contains(needle), "{name}: expected '{needle}' in {err}");
-    }
+    cases.extend(
+        timestamp_tamperings(other_ts)
+            .into_iter()
+            .map(|(name, f, needle)| match name {
+                // The shim's own check: nothing else dates a dsse 0.0.2 entry.
+                "timestamps removed" => (name, f, "no RFC 3161 timestamp to date it"),
+                _ => (name, f, needle),
+            }),
+    );
+    check_tamperings(&inst, &m, &legacy, cases, tmp.path());
 }
 
+/// Each edit of `genuine` must make msign's verification fail (exit 1) with `needle`.
+fn check_tamperings(
+    inst: &Instance,
+    m: &Path,
+    genuine: &Value,
+    cases: Vec<(&str, Edit, &str)>,
+    tmp: &Path,
+) {
+    let bad = tmp.join("bad.sig");
+    let mut wrong = Vec::new();
+    for (name, f, needle) in cases {
+        let mut b = genuine.clone();
+        f(&mut b);
+        std::fs::write(&bad, b.to_string()).unwrap();
+        let out = inst.msign_verify(m, &bad);
+        let err = stderr(&out);
+        if out.status.code() != Some(1) || !err.contains(needle) {
+            wrong.push(format!(
+                "{name}: exit {:?}, expected '{needle}' in: {err}",
+                out.status.code()
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// A Rekor v2 entry has no integrated time: its log's key must have been valid at the RFC
+/// 3161 time that dates it. A key valid only from tomorrow is refused by sigstore-verify; a
+/// key valid from a moment after the timestamp but before now is accepted by
+/// sigstore-verify (it asks only that the key's validity has begun by now) and refused by
+/// msign's own check.
 #[test]
 fn rekor_v2_key_must_be_valid_at_the_timestamp() {
     let inst = Instance::start();
@@ -227,37 +374,45 @@ fn rekor_v2_key_must_be_valid_at_the_timestamp() {
         .sign(&m, &sig, &inst.trust_config_v2())
         .status
         .success());
-    // The v2 log key is only trusted from tomorrow on.
-    let mut cfg: Value =
-        serde_json::from_slice(&std::fs::read(inst.trust_config_v2()).unwrap()).unwrap();
-    let tomorrow = chrono_free_tomorrow();
-    for log in cfg["trustedRoot"]["tlogs"].as_array_mut().unwrap() {
-        log["publicKey"]["validFor"]["start"] = Value::String(tomorrow.clone());
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let cases = [
+        (
+            "tomorrow",
+            "No matching Rekor key found for checkpoint signature",
+        ),
+        (
+            "now",
+            "the Rekor v2 log's key was not valid at the time of the entry's timestamp",
+        ),
+    ];
+    for (when, needle) in cases {
+        let mut cfg: Value =
+            serde_json::from_slice(&std::fs::read(inst.trust_config_v2()).unwrap()).unwrap();
+        let start = utc(when);
+        for log in cfg["trustedRoot"]["tlogs"].as_array_mut().unwrap() {
+            log["publicKey"]["validFor"]["start"] = Value::String(start.clone());
+        }
+        let late = tmp.path().join("late.json");
+        std::fs::write(&late, cfg.to_string()).unwrap();
+        let out = msign()
+            .args(["verify", "sigstore"])
+            .arg(&m)
+            .arg("--signature")
+            .arg(&sig)
+            .arg("--trust-config")
+            .arg(&late)
+            .args(["--identity", USER, "--identity-provider", &inst.url])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{when}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{when}: {}", stderr(&out));
     }
-    let late = tmp.path().join("late.json");
-    std::fs::write(&late, cfg.to_string()).unwrap();
-    let out = msign()
-        .args(["verify", "sigstore"])
-        .arg(&m)
-        .arg("--signature")
-        .arg(&sig)
-        .arg("--trust-config")
-        .arg(&late)
-        .args(["--identity", USER, "--identity-provider", &inst.url])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("outside the transparency log key's validity"),
-        "{}",
-        stderr(&out)
-    );
 }
 
-/// RFC 3339 for this time tomorrow, from `date` (no date crate in the tests).
-fn chrono_free_tomorrow() -> String {
+/// RFC 3339 for `when` (a `date -d` phrase), from `date` (no date crate in the tests).
+fn utc(when: &str) -> String {
     let out = Command::new("date")
-        .args(["-u", "-d", "tomorrow", "+%Y-%m-%dT%H:%M:%SZ"])
+        .args(["-u", "-d", when, "+%Y-%m-%dT%H:%M:%SZ"])
         .output()
         .expect("date");
     String::from_utf8(out.stdout).unwrap().trim().to_string()
@@ -285,4 +440,38 @@ fn rekor_v2_signing_needs_a_timestamp_authority() {
         !sig.exists(),
         "a signature was written without a signing time"
     );
+}
+
+/// A bundle that an earlier msign build (before the sigstore-rust crates) made through a
+/// Rekor v2 log, whose entry is `dsse/0.0.2`, still verifies offline; the same bundle over a
+/// changed model does not.
+#[test]
+fn a_dsse_v2_bundle_of_an_earlier_msign_build_verifies() {
+    let dir = fixtures().join("msign-legacy-dsse-v2");
+    let issuer = std::fs::read_to_string(dir.join("issuer")).unwrap();
+    let verify = |model: &Path| {
+        msign()
+            .args(["verify", "sigstore"])
+            .arg(model)
+            .arg("--signature")
+            .arg(dir.join("model.sig"))
+            .arg("--trust-config")
+            .arg(dir.join("trust_config_v2.json"))
+            .args(["--identity", USER, "--identity-provider", issuer.trim()])
+            .output()
+            .unwrap()
+    };
+    let kind = &bundle_json(&dir.join("model.sig"))["verificationMaterial"]["tlogEntries"][0]
+        ["kindVersion"];
+    assert_eq!(kind["kind"], "dsse");
+    assert_eq!(kind["version"], "0.0.2");
+    let out = verify(&dir.join("model"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tmp = tempfile::tempdir().unwrap();
+    let changed = tmp.path().join("model");
+    copy_dir(&dir.join("model"), &changed);
+    std::fs::write(changed.join("a.txt"), "changed\n").unwrap();
+    let out = verify(&changed);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("does not match"), "{}", stderr(&out));
 }

@@ -6,7 +6,7 @@
 mod common;
 mod sigstore_instance;
 use common::*;
-use sigstore_instance::{timestamp_tamperings, Edit, Instance, USER};
+use sigstore_instance::{checkpoint_of_another_log, timestamp_tamperings, Edit, Instance, USER};
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -75,7 +75,9 @@ fn signs_over_http_and_both_verify() {
         .as_array()
         .expect("RFC 3161 timestamps");
     assert_eq!(stamps.len(), 1);
-    // A Rekor v1 entry still needs its signed entry timestamp, timestamp or not.
+    // Without its signed entry timestamp, a Rekor v1 entry is dated by the RFC 3161
+    // timestamp alone (as sigstore-python allows: "an inclusion promise or signed
+    // timestamps"); without both, nothing dates the signature.
     let mut no_set = b.clone();
     no_set["verificationMaterial"]["tlogEntries"][0]
         .as_object_mut()
@@ -83,7 +85,20 @@ fn signs_over_http_and_both_verify() {
         .remove("inclusionPromise");
     let no_set_path = tmp.path().join("no_set.sig");
     std::fs::write(&no_set_path, no_set.to_string()).unwrap();
-    assert_eq!(inst.msign_verify(&m, &no_set_path).status.code(), Some(1));
+    ok(&inst.msign_verify(&m, &no_set_path), "msign (no SET)");
+    ok(
+        &inst.reference_verify(&m, &no_set_path),
+        "model_signing (no SET)",
+    );
+    no_set["verificationMaterial"]
+        .as_object_mut()
+        .unwrap()
+        .remove("timestampVerificationData");
+    std::fs::write(&no_set_path, no_set.to_string()).unwrap();
+    let out = inst.msign_verify(&m, &no_set_path);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("No verified timestamp found"), "{err}");
     // The wrong identity is refused by both.
     let out = msign()
         .args(["verify", "sigstore"])
@@ -434,9 +449,13 @@ fn managed_key_bundle_verifies_against_the_tlog() {
         "signatures": [{"sig": B64.encode(&sig)}],
     });
     let pub_pem = std::fs::read(&pub_path).unwrap();
-    let entry =
-        msign::sigstore::client::rekor_dsse_entry(&inst.url, &envelope.to_string(), &pub_pem)
-            .unwrap();
+    let entry = inst.rekor_v1_entry(&serde_json::json!({
+        "apiVersion": "0.0.1", "kind": "dsse",
+        "spec": {"proposedContent": {
+            "envelope": envelope.to_string(),
+            "verifiers": [B64.encode(&pub_pem)],
+        }},
+    }));
     let bundle = serde_json::json!({
         "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
         "verificationMaterial": {"publicKey": {"hint": "managed"}, "tlogEntries": [entry]},
@@ -484,7 +503,8 @@ fn managed_key_bundle_verifies_against_the_tlog() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not in the trusted root"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not in the trusted root"), "{err}");
 }
 
 impl Instance {
@@ -521,28 +541,22 @@ fn rekor_v2_bundles_with_tsa_timestamps() {
         inst.to_rekor_v2(&sig2)["verificationMaterial"]["timestampVerificationData"].clone();
 
     let bad = tmp.path().join("bad.sig");
+    let relog = format!("{}/test/rekor-v2-relog", inst.url);
     let mut cases: Vec<(&str, Edit, &str)> = vec![
         (
             "checkpoint",
-            Box::new(|b: &mut Value| {
-                let e = &mut b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]
-                    ["checkpoint"]["envelope"];
-                let cp = e
-                    .as_str()
-                    .unwrap()
-                    .replacen("log2.msign.test\n", "log3.msign.test\n", 1);
-                *e = Value::String(cp);
-            }),
-            "checkpoint signature does not verify",
+            checkpoint_of_another_log(),
+            "No valid Rekor signature found on checkpoint",
         ),
         (
             "inclusion proof",
             Box::new(|b: &mut Value| flip_b64(&mut tlog(b)["inclusionProof"]["hashes"][0], 5)),
-            "does not lead to the checkpoint's root hash",
+            "inclusion proof verification failed: root hash mismatch",
         ),
         (
+            // Logged afresh as edited, so that it gets past the inclusion proof.
             "entry body",
-            Box::new(|b: &mut Value| {
+            Box::new(move |b: &mut Value| {
                 let body = String::from_utf8(
                     B64.decode(tlog(b)["canonicalizedBody"].as_str().unwrap())
                         .unwrap(),
@@ -550,8 +564,13 @@ fn rekor_v2_bundles_with_tsa_timestamps() {
                 .unwrap();
                 let body = body.replacen("SHA2_256", "SHA2_384", 1);
                 tlog(b)["canonicalizedBody"] = Value::String(B64.encode(body));
+                *b = ureq::post(&relog)
+                    .send_json(&*b)
+                    .unwrap()
+                    .into_json()
+                    .unwrap();
             }),
-            "records another artifact",
+            "unsupported Rekor v2 digest algorithm: SHA2_384",
         ),
     ];
     cases.extend(timestamp_tamperings(other_ts));
@@ -590,7 +609,11 @@ fn rekor_v2_bundles_with_tsa_timestamps() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not signed by a timestamp authority"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no timestamp authorities configured in trusted root"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -615,21 +638,19 @@ fn message_signature_bundle_with_fulcio_certificate() {
         s.sign_to_vec().unwrap()
     };
     let pem = String::from_utf8(key.public_key_to_pem().unwrap()).unwrap();
-    let leaf = msign::sigstore::client::fulcio_signing_cert(
-        &inst.url,
-        &inst.token(USER),
-        &pem,
-        &sign(USER.as_bytes()),
-    )
-    .unwrap();
+    let leaf = inst.fulcio_certificate(&inst.token(USER), &pem, &sign(USER.as_bytes()));
     let cert_pem = openssl::x509::X509::from_der(&leaf)
         .unwrap()
         .to_pem()
         .unwrap();
     let sig = sign(b"hello sigstore");
-    let entry =
-        msign::sigstore::client::rekor_hashedrekord_entry(&inst.url, &digest, &sig, &cert_pem)
-            .unwrap();
+    let entry = inst.rekor_v1_entry(&serde_json::json!({
+        "apiVersion": "0.0.1", "kind": "hashedrekord",
+        "spec": {
+            "data": {"hash": {"algorithm": "sha256", "value": hex::encode(digest)}},
+            "signature": {"content": B64.encode(&sig), "publicKey": {"content": B64.encode(&cert_pem)}},
+        },
+    }));
     let bundle = serde_json::json!({
         "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
         "verificationMaterial": {"certificate": {"rawBytes": B64.encode(&leaf)}, "tlogEntries": [entry]},
@@ -674,7 +695,8 @@ fn message_signature_bundle_with_fulcio_certificate() {
     // Another artifact: the message digest differs.
     let out = run(&format!("sha256:{}", "ab".repeat(32)), USER);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("message digest differs"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("message digest differs"), "{err}");
     // The bundle's digest and the artifact changed together: the signature no longer verifies.
     let mut b = bundle.clone();
     let other = openssl::sha::sha256(b"other");
@@ -682,7 +704,11 @@ fn message_signature_bundle_with_fulcio_certificate() {
     std::fs::write(&bundle_path, b.to_string()).unwrap();
     let out = run(&format!("sha256:{}", hex::encode(other)), USER);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("signed content was changed"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("invalid signature: signature verification failed"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -718,22 +744,33 @@ fn timestamp_authority_window_and_chain_are_checked() {
             serde_json::json!({"start": "2020-01-01T00:00:00Z", "end": "2021-01-01T00:00:00Z"})
     });
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not signed by a timestamp authority"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is outside the validity period of the authority that signed it"),
+        "{err}"
+    );
     // The TSA's signing certificate under another root: the chain does not hold.
     let out = verify_with(&|r| {
         let fulcio_root = r["certificateAuthorities"][0]["certChain"]["certificates"][1].clone();
         r["timestampAuthorities"][0]["certChain"]["certificates"][1] = fulcio_root;
     });
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not signed by a timestamp authority"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("TSA certificate chain validation failed: UnknownIssuer"),
+        "{err}"
+    );
     // The Rekor v2 log key was not yet trusted at the timestamp's time.
     let out = verify_with(&|r| {
         r["tlogs"][1]["publicKey"]["validFor"]["start"] =
             Value::String("2099-01-01T00:00:00Z".into())
     });
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("outside the transparency log key's validity"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("No matching Rekor key found for checkpoint signature"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -770,5 +807,6 @@ fn reference_signs_against_the_instance_and_msign_verifies() {
     std::fs::write(&sig, mixed.to_string()).unwrap();
     let out = inst.msign_verify(&m, &sig);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("message imprint differs"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Timestamp message hash mismatch"), "{err}");
 }

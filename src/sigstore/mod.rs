@@ -1,41 +1,30 @@
-//! Sigstore's trust model, implemented check by check.
+//! Sigstore: msign's glue around the sigstore-rust crates.
 //!
-//! A Sigstore bundle is trusted when its short-lived Fulcio certificate chains to a
-//! certificate authority of the trusted root ([`fulcio`]), carries a signed certificate
-//! timestamp from a trusted CT log ([`sct`]), names the expected identity and OIDC issuer
-//! ([`fulcio`]), and its signature was recorded in a trusted transparency log ([`tlog`],
-//! [`merkle`], [`checkpoint`]) while the certificate was valid, as a signed entry timestamp
-//! or an RFC 3161 timestamp ([`timestamp`]) attests. Every check is a named function
-//! returning a [`crate::Error`] that says which one failed; [`verify::verify_bundle`] runs
-//! them all.
+//! sigstore-verify checks a bundle (the Fulcio chain, the SCT, the identity and issuer,
+//! the signature, the transparency-log entry with its inclusion proof, checkpoint and
+//! signed entry timestamp, the RFC 3161 timestamps) against a trusted root parsed by
+//! sigstore-trust-root ([`verify`], [`trust`]); sigstore-sign signs keyless through
+//! Fulcio, Rekor v1 or v2 and a timestamp authority ([`crate::sign::sigstore`]). Both run on
+//! OpenSSL ([`provider`]). msign keeps what is its own: choosing the instance
+//! ([`signing_config`], [`trust`]), the identity token ([`oidc`], [`oauth`]), the TUF
+//! refresh of the trusted root ([`tuf`]), and a shim for the Rekor v2 `dsse/0.0.2` entries
+//! of earlier msign builds ([`verify::legacy_dsse_v2`]).
 //!
-//! The public-good trusted root ships inside the binary ([`TrustedRoot::public_good`]);
-//! private instances are described by a `trusted_root.json` or a ClientTrustConfig
-//! ([`trust`], [`signing_config`]), or refreshed over TUF ([`tuf`]). Signing talks to the services with [`client`], after
-//! getting an identity token from [`oidc`] or [`oauth`].
+//! The public-good trusted root ships inside the binary ([`TrustedRoot::public_good`]).
 
-pub mod checkpoint;
 pub mod client;
-pub mod client_v2;
-pub(crate) mod der;
-pub mod fulcio;
-pub mod keys;
-pub mod merkle;
 pub mod oauth;
 pub mod oidc;
-pub mod sct;
+pub mod provider;
 pub mod signing_config;
 pub mod time;
-pub mod timestamp;
-pub mod tlog;
-pub mod tlog_v2;
 pub mod trust;
 pub mod tuf;
 pub mod verify;
 
-pub use trust::{CertificateAuthority, TransparencyLog, TrustedRoot};
+pub use trust::TrustedRoot;
 
-use crate::error::Error;
+use crate::error::{Error, Result};
 
 pub(crate) fn invalid(msg: impl Into<String>) -> Error {
     Error::InvalidSignature(msg.into())
@@ -43,4 +32,14 @@ pub(crate) fn invalid(msg: impl Into<String>) -> Error {
 
 pub(crate) fn malformed(msg: impl Into<String>) -> Error {
     Error::MalformedSignature(msg.into())
+}
+
+/// Runs one future of the (async) sigstore-rust crates to completion on a current-thread
+/// runtime, so the rest of msign stays synchronous.
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Other(format!("cannot start the Sigstore client runtime: {e}")))?;
+    Ok(rt.block_on(f))
 }

@@ -1,18 +1,18 @@
-//! Verifying a whole Sigstore bundle: every check of this module, in order, against one
-//! trusted root and one policy (an identity and its issuer, or a managed key).
+//! Verifying a whole Sigstore bundle against one trusted root and one policy (an identity
+//! and its issuer, or a managed key). sigstore-verify does the Sigstore checks; msign keeps
+//! one shim, for the Rekor v2 `dsse/0.0.2` entries that msign wrote before the spec dropped
+//! them ([`legacy_dsse_v2`]).
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use openssl::pkey::{PKey, Public};
-use openssl::x509::X509;
-use x509_parser::prelude::{FromDer, X509Certificate};
+use sigstore_verify::types::{Bundle as SBundle, DerPublicKey, LogKeyId, Sha256Hash};
+use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy};
 
-use crate::bundle::{pae, Bundle};
-use crate::error::Result;
-use crate::sigstore::keys::{spki_der, verify_signature};
+use crate::bundle::Bundle;
+use crate::error::{Error, Result};
 use crate::sigstore::trust::TrustedRoot;
-use crate::sigstore::{fulcio, invalid, malformed, sct, timestamp, tlog, tlog_v2};
-use sha2::{Digest as _, Sha256};
+use crate::sigstore::{invalid, malformed};
 
 /// Who must have signed.
 #[derive(Debug, Clone)]
@@ -54,58 +54,32 @@ pub enum Signed {
 pub struct Verified {
     /// The signer, in words.
     pub signer: String,
-    /// When the transparency log integrated the signature.
+    /// The verified signing time (Unix seconds): the log's integrated time, else the
+    /// latest RFC 3161 timestamp.
     pub integrated_time: i64,
 }
 
-/// The leaf certificate of a bundle: `certificate` (v0.3) or the first certificate of
-/// `x509CertificateChain` (v0.1, v0.2).
-pub fn leaf_certificate(bundle: &Bundle) -> Result<Option<Vec<u8>>> {
-    let m = &bundle.verification_material;
-    if let Some(c) = &m.certificate {
-        return c.decode().map(Some);
-    }
-    if let Some(chain) = &m.x509_certificate_chain {
-        if let Some(first) = chain.certificates.first() {
-            return first.decode().map(Some);
+/// The artifact digest the bundle must bind: for DSSE, the first SHA-256 subject of the
+/// statement (what the subjects mean is the caller's check); else the message digest.
+fn artifact_digest(signed: &Signed) -> Result<Sha256Hash> {
+    match signed {
+        Signed::Message { digest, .. } => Ok(Sha256Hash::new(*digest)),
+        Signed::Dsse { payload, .. } => {
+            let st: serde_json::Value = serde_json::from_slice(payload)
+                .map_err(|e| malformed(format!("statement is not JSON: {e}")))?;
+            st["subject"]
+                .as_array()
+                .and_then(|s| s.iter().find_map(|s| s["digest"]["sha256"].as_str()))
+                .and_then(|h| Sha256Hash::from_hex(h).ok())
+                .ok_or_else(|| malformed("the statement names no subject with a SHA-256 digest"))
         }
     }
-    Ok(None)
 }
 
-/// Checks the signature over what was signed with the signer's key (DSSE: over the PAE).
-pub fn verify_content_signature(key: &PKey<Public>, signed: &Signed) -> Result<()> {
-    let ok = match signed {
-        Signed::Dsse {
-            payload_type,
-            payload,
-            sig,
-        } => verify_signature(key, &pae(payload_type, payload), sig)?,
-        Signed::Message { digest, sig } => verify_prehashed(key, digest, sig)?,
-    };
-    if !ok {
-        return Err(invalid(
-            "the signature does not verify with the signing certificate's key: the signed content was changed",
-        ));
-    }
-    Ok(())
-}
-
-fn verify_prehashed(key: &PKey<Public>, digest: &[u8; 32], sig: &[u8]) -> Result<bool> {
-    let err = |e: openssl::error::ErrorStack| {
-        crate::Error::Other(format!("verification could not run: {e}"))
-    };
-    if key.id() != openssl::pkey::Id::EC {
-        return Err(malformed(
-            "message signatures are only supported with ECDSA keys",
-        ));
-    }
-    let mut ctx = openssl::pkey_ctx::PkeyCtx::new(key).map_err(err)?;
-    ctx.verify_init().map_err(err)?;
-    Ok(ctx.verify(digest, sig).unwrap_or(false))
-}
-
-/// Verifies everything about `bundle` except what the signed content says.
+/// Verifies everything about `bundle` except what the signed content says: the signature,
+/// the certificate (chain, SCT, identity, issuer) or managed key, the transparency-log
+/// entry (body, inclusion proof, checkpoint, signed entry timestamp) and the RFC 3161
+/// timestamps, all against `trust`.
 pub fn verify_bundle(
     trust: &TrustedRoot,
     bundle: &Bundle,
@@ -123,139 +97,253 @@ pub fn verify_bundle(
             "the bundle has more than one transparency-log entry",
         ));
     }
-    let entry = tlog::parse_entry(&m.tlog_entries[0])?;
-    let v01 = bundle.media_type == "application/vnd.dev.sigstore.bundle+json;version=0.1";
-
-    // The signer's key and what it must be, per policy.
-    let (key, verifier_der, signer, leaf_der) = match policy {
-        Policy::Identity { identity, issuer } => {
-            let der = leaf_certificate(bundle)?
-                .ok_or_else(|| malformed("the bundle carries no signing certificate"))?;
-            let (_, parsed) = X509Certificate::from_der(&der)
-                .map_err(|e| malformed(format!("bad signing certificate: {e}")))?;
-            fulcio::check_identity(&parsed, identity)?;
-            fulcio::check_issuer(&parsed, issuer)?;
-            let x = X509::from_der(&der)
-                .map_err(|e| malformed(format!("bad signing certificate: {e}")))?;
-            let key = x
-                .public_key()
-                .map_err(|e| malformed(format!("signing certificate key: {e}")))?;
-            (
-                key,
-                der.clone(),
-                format!("{identity} (issuer {issuer})"),
-                Some(der),
-            )
-        }
-        Policy::Key(key) => {
-            let spki = spki_der(key)?;
-            (key.clone(), spki, "managed key".to_string(), None)
-        }
-    };
-
-    verify_content_signature(&key, signed)?;
-
-    // The transparency log: the entry must be this signature and be in a trusted log.
-    let v2 = entry.version == "0.0.2";
-    match (signed, v2) {
-        (Signed::Dsse { payload, sig, .. }, false) => {
-            tlog::check_dsse_body(&entry, payload, sig, &verifier_der)?
-        }
-        (
-            Signed::Dsse {
-                payload_type,
-                payload,
-                sig,
-            },
-            true,
-        ) => {
-            if entry.kind == "dsse" {
-                tlog_v2::check_dsse_v2_body(&entry, payload, sig, &verifier_der)?
-            } else {
-                let digest = Sha256::digest(pae(payload_type, payload));
-                tlog::check_hashedrekord_v2_body(&entry, &digest, sig, &verifier_der)?
-            }
-        }
-        (Signed::Message { digest, sig }, false) => {
-            tlog::check_hashedrekord_body(&entry, digest, sig, &verifier_der)?
-        }
-        (Signed::Message { digest, sig }, true) => {
-            tlog::check_hashedrekord_v2_body(&entry, digest, sig, &verifier_der)?
-        }
+    let log_id = m.tlog_entries[0]["logId"]["keyId"]
+        .as_str()
+        .unwrap_or_default();
+    if !trust
+        .root()
+        .tlogs
+        .iter()
+        .any(|l| B64.encode(l.log_id.key_id.as_bytes()) == log_id)
+    {
+        // sigstore-verify reports this as a key not valid at the entry's time; say what it is.
+        return Err(invalid(format!(
+            "the bundle's transparency log (log id {log_id}) is not in the trusted root: the \
+             bundle was logged by another Sigstore instance (pass its trusted root with \
+             --trusted-root or --trust-config)"
+        )));
     }
-    let log = tlog::find_log(&entry, trust)?;
-
-    // Signing time: RFC 3161 timestamps, and for Rekor v1 the integrated time the SET signs.
-    let mut times = verified_timestamps(bundle, signed, trust)?;
-    if !v2 {
-        tlog::check_log_validity(&entry, log)?;
-        tlog::verify_set(&entry, log)?;
-        times.push(entry.integrated_time);
-    } else {
-        tlog_v2::check_log_validity_at(log, &times)?;
-    }
-    if times.is_empty() {
+    let digest = artifact_digest(signed)?;
+    let legacy = legacy_dsse_v2::is_one(&m.tlog_entries[0]);
+    let timestamps = m
+        .timestamp_verification_data
+        .as_ref()
+        .and_then(|t| t["rfc3161Timestamps"].as_array())
+        .map_or(0, Vec::len);
+    if legacy && timestamps == 0 {
         return Err(invalid(
-            "the bundle has no verified signing time (no signed entry timestamp and no RFC 3161 timestamp)",
+            "the Rekor v2 entry has no RFC 3161 timestamp to date it",
         ));
     }
-    if entry.proof.is_some() || !v01 || v2 {
-        let cp = tlog::verify_inclusion_proof(&entry)?;
-        tlog::verify_entry_checkpoint(&cp, log)?;
+    let mut json = serde_json::to_value(bundle).map_err(|e| malformed(e.to_string()))?;
+    if legacy {
+        // The crate cannot parse this entry kind: msign checks it, the crate the rest.
+        json["verificationMaterial"]["tlogEntries"] = serde_json::json!([]);
     }
-    let at = times[times.len() - 1];
-
-    // The certificate: issued by a trusted Fulcio, logged in CT, valid at every signing time.
-    if let Some(der) = leaf_der {
-        let (_, parsed) = X509Certificate::from_der(&der)
-            .map_err(|e| malformed(format!("bad signing certificate: {e}")))?;
-        let x =
-            X509::from_der(&der).map_err(|e| malformed(format!("bad signing certificate: {e}")))?;
-        fulcio::check_code_signing(&parsed)?;
-        let mut issuer = None;
-        for &t in &times {
-            fulcio::check_time_in_certificate(&parsed, t)?;
-            issuer = Some(fulcio::verify_chain(&x, trust, t)?.1);
+    let sbundle = SBundle::from_json(&json.to_string())
+        .map_err(|e| malformed(format!("not a Sigstore bundle: {e}")))?;
+    let verifier = trust.verifier();
+    let (result, signer) = match policy {
+        Policy::Identity { identity, issuer } => {
+            let mut p = VerificationPolicy::new(identity.as_str(), issuer.as_str());
+            if legacy {
+                p = p.skip_tlog_unsafe();
+            }
+            let r = verifier.verify(digest, &sbundle, &p);
+            (r, format!("{identity} (issuer {issuer})"))
         }
-        let issuer = issuer.expect("times is not empty");
-        sct::verify_embedded_sct(&der, &parsed, &issuer, trust)?;
+        Policy::Key(key) => {
+            let der = key
+                .public_key_to_der()
+                .map_err(|e| Error::Other(format!("public key: {e}")))?;
+            let mut p = PublicKeyVerificationPolicy::new(DerPublicKey::new(der));
+            if legacy {
+                p = p.skip_tlog_unsafe();
+            }
+            let r = verifier.verify(digest, &sbundle, &p);
+            (r, "managed key".to_string())
+        }
+    };
+    let result = result.map_err(|e| invalid(format!("Sigstore verification failed: {e}")))?;
+    let times: Vec<i64> = result
+        .verified_timestamps()
+        .iter()
+        .map(|t| t.as_second())
+        .collect();
+    if legacy {
+        legacy_dsse_v2::verify(trust, bundle, signed, &times)?;
+    } else if is_rekor_v2(&m.tlog_entries[0]) {
+        rekor_v2_log_keys(trust, &m.tlog_entries[0], &times)?;
     }
+    let integrated_time = result
+        .integrated_time()
+        .map(|t| t.as_second())
+        .or_else(|| times.iter().copied().max())
+        .ok_or_else(|| invalid("the bundle has no verified signing time"))?;
     Ok(Verified {
         signer,
-        integrated_time: at,
+        integrated_time,
     })
 }
 
-/// Verifies the bundle's RFC 3161 timestamps (each over the signature) and returns their times.
-pub fn verified_timestamps(
-    bundle: &Bundle,
-    signed: &Signed,
+fn is_rekor_v2(entry: &serde_json::Value) -> bool {
+    entry["kindVersion"]["version"] == "0.0.2"
+}
+
+/// The trusted root's key of the Rekor v2 log of `entry` at each of `times` (the RFC 3161
+/// times that date the entry, which has no integrated time of its own). sigstore-verify
+/// asks only that the log key's validity has begun by now; msign also refuses an entry
+/// dated outside its log key's validity, as it did before the crates.
+fn rekor_v2_log_keys(
     trust: &TrustedRoot,
-) -> Result<Vec<i64>> {
-    let Some(tvd) = &bundle.verification_material.timestamp_verification_data else {
-        return Ok(Vec::new());
-    };
-    let list = match tvd.get("rfc3161Timestamps") {
-        None | Some(serde_json::Value::Null) => return Ok(Vec::new()),
-        Some(l) => l
-            .as_array()
-            .ok_or_else(|| malformed("rfc3161Timestamps is not a list"))?,
-    };
-    if list.len() > 32 {
-        return Err(malformed("too many RFC 3161 timestamps"));
-    }
-    let sig = match signed {
-        Signed::Dsse { sig, .. } | Signed::Message { sig, .. } => sig,
-    };
-    list.iter()
-        .map(|t| {
-            let der = t["signedTimestamp"]
-                .as_str()
-                .and_then(|s| B64.decode(s).ok())
-                .ok_or_else(|| malformed("signedTimestamp is not base64"))?;
-            timestamp::verify_timestamp(&der, sig, trust)
+    entry: &serde_json::Value,
+    times: &[i64],
+) -> Result<Vec<DerPublicKey>> {
+    let id = entry["logId"]["keyId"]
+        .as_str()
+        .and_then(|s| B64.decode(s).ok())
+        .ok_or_else(|| malformed("tlog entry: logId is not base64"))?;
+    let log_id = LogKeyId::new(id);
+    times
+        .iter()
+        .map(|&t| {
+            let at = jiff::Timestamp::from_second(t)
+                .map_err(|e| malformed(format!("signing time: {e}")))?;
+            trust.root().rekor_key_for_log_at(&log_id, at).map_err(|_| {
+                invalid(format!(
+                    "the Rekor v2 log's key was not valid at the time of the entry's timestamp ({at}), or the log is not in the trusted root"
+                ))
+            })
         })
         .collect()
+}
+
+/// Rekor v2 `dsse/0.0.2` entries, written by msign before the Sigstore spec replaced them
+/// with `hashedrekord/0.0.2` over the PAE (May 2026). sigstore-verify refuses them, so msign
+/// checks the entry itself: its body records this envelope's payload, signature and signing
+/// certificate; its inclusion proof leads to the checkpoint's root; the checkpoint is
+/// signed by a log of the trusted root valid at every verified signing time. Everything
+/// else (certificate, SCT, identity, signature, RFC 3161 timestamps) is sigstore-verify's.
+pub mod legacy_dsse_v2 {
+    use super::*;
+    use sigstore_verify::crypto::{Checkpoint, VerificationKey};
+    use sigstore_verify::types::KeyHint;
+
+    /// Whether this tlog entry is a `dsse/0.0.2` one.
+    pub fn is_one(entry: &serde_json::Value) -> bool {
+        entry["kindVersion"]["kind"] == "dsse" && entry["kindVersion"]["version"] == "0.0.2"
+    }
+
+    fn b64(v: &serde_json::Value, what: &str) -> Result<Vec<u8>> {
+        v.as_str()
+            .and_then(|s| B64.decode(s).ok())
+            .ok_or_else(|| malformed(format!("tlog entry: {what} is not base64")))
+    }
+
+    fn hash(v: &serde_json::Value, what: &str) -> Result<Sha256Hash> {
+        Sha256Hash::try_from(b64(v, what)?.as_slice())
+            .map_err(|_| malformed(format!("tlog entry: {what} is not a SHA-256 hash")))
+    }
+
+    fn number(v: &serde_json::Value, what: &str) -> Result<u64> {
+        v.as_str()
+            .and_then(|s| s.parse().ok())
+            .or_else(|| v.as_u64())
+            .ok_or_else(|| malformed(format!("tlog entry: {what} is not a number")))
+    }
+
+    /// Checks the `dsse/0.0.2` entry of `bundle` (see the module doc); `times` are the
+    /// signing times sigstore-verify established from the RFC 3161 timestamps.
+    pub fn verify(
+        trust: &TrustedRoot,
+        bundle: &Bundle,
+        signed: &Signed,
+        times: &[i64],
+    ) -> Result<()> {
+        let Signed::Dsse { payload, sig, .. } = signed else {
+            return Err(malformed("a dsse tlog entry for a message signature"));
+        };
+        if times.is_empty() {
+            return Err(invalid(
+                "the Rekor v2 entry has no verified RFC 3161 timestamp",
+            ));
+        }
+        let m = &bundle.verification_material;
+        let entry = &m.tlog_entries[0];
+        let body_bytes = b64(&entry["canonicalizedBody"], "canonicalizedBody")?;
+        let body: serde_json::Value = serde_json::from_slice(&body_bytes)
+            .map_err(|e| malformed(format!("tlog entry body is not JSON: {e}")))?;
+        let spec = &body["spec"]["dsseV002"];
+        if body["kind"] != "dsse" || body["apiVersion"] != "0.0.2" {
+            return Err(invalid("the tlog entry body is not a dsse 0.0.2 entry"));
+        }
+        let payload_hash = openssl::sha::sha256(payload);
+        if spec["payloadHash"]["algorithm"] != "SHA2_256"
+            || b64(&spec["payloadHash"]["digest"], "payloadHash")? != payload_hash
+        {
+            return Err(invalid(
+                "the tlog entry records another payload than the envelope's",
+            ));
+        }
+        let sigs = spec["signatures"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let leaf = match &m.certificate {
+            Some(c) => c.decode()?,
+            None => return Err(malformed("the bundle carries no signing certificate")),
+        };
+        let [recorded] = sigs else {
+            return Err(invalid(
+                "the tlog entry does not record exactly one signature",
+            ));
+        };
+        if b64(&recorded["content"], "signature")? != *sig
+            || b64(
+                &recorded["verifier"]["x509Certificate"]["rawBytes"],
+                "verifier certificate",
+            )? != leaf
+        {
+            return Err(invalid(
+                "the tlog entry records another signature or certificate than the bundle's",
+            ));
+        }
+
+        // Inclusion: the body is a leaf of the tree whose root the checkpoint signs.
+        let proof = &entry["inclusionProof"];
+        let hashes = proof["hashes"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .map(|h| hash(h, "inclusion proof hash"))
+            .collect::<Result<Vec<_>>>()?;
+        let root = hash(&proof["rootHash"], "rootHash")?;
+        let index = number(&proof["logIndex"], "logIndex")?;
+        let size = number(&proof["treeSize"], "treeSize")?;
+        let leaf_hash = sigstore_merkle::hash_leaf(&body_bytes);
+        sigstore_merkle::verify_inclusion_proof(&leaf_hash, index, size, &hashes, &root)
+            .map_err(|e| invalid(format!("the inclusion proof does not verify: {e}")))?;
+        let note = proof["checkpoint"]["envelope"]
+            .as_str()
+            .ok_or_else(|| malformed("the inclusion proof has no checkpoint"))?;
+        let cp =
+            Checkpoint::from_text(note).map_err(|e| malformed(format!("bad checkpoint: {e}")))?;
+        if cp.tree_size() != size || cp.root_hash() != &root {
+            return Err(invalid(
+                "the checkpoint signs another tree than the inclusion proof's",
+            ));
+        }
+        let id = b64(&entry["logId"]["keyId"], "logId")?;
+        // A Rekor v2 log signs its checkpoints as a signed note whose key hint is the first
+        // four bytes of its log id (not of a hash of its key, as Rekor v1's).
+        let hint = <[u8; 4]>::try_from(id.get(..4).unwrap_or_default())
+            .map(KeyHint::new)
+            .map_err(|_| malformed("tlog entry: logId is shorter than a key hint"))?;
+        for key in rekor_v2_log_keys(trust, entry, times)? {
+            let key = VerificationKey::from_spki(&key)
+                .map_err(|e| malformed(format!("the trusted root's key of this log: {e}")))?;
+            let signed = cp
+                .signatures_by_key_hint(&hint)
+                .any(|s| key.verify(cp.signed_data(), &s.signature).is_ok());
+            if !signed {
+                return Err(invalid(
+                    "the checkpoint signature does not verify with the key of the entry's log",
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The DSSE content of a bundle.

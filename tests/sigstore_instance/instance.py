@@ -8,8 +8,8 @@ One HTTP server on 127.0.0.1 plays every part, each with its own keys:
   extensions (1.3.6.1.4.1.57264.1.1 and .1.8) and an embedded SCT signed by a test CT log;
 - Rekor v1 (POST /api/v1/log/entries, kind dsse 0.0.1): an in-memory RFC 6962 tree, signed
   entry timestamps, inclusion proofs, signed checkpoints;
-- a Rekor v2 log (POST /api/v2/log/entries, dsse 0.0.2; Ed25519 checkpoints, no SET), named
-  alone in trust_config_v2.json.
+- a Rekor v2 log (POST /api/v2/log/entries, hashedrekord 0.0.2 only, DSSE logged as the
+  hash of its PAE; Ed25519 checkpoints, no SET), named alone in trust_config_v2.json.
 
 Writes trust_config.json (ClientTrustConfig: trusted root + signing config) into the
 directory given as argv[1], prints one JSON line {"url": ...}, and serves until stdin is
@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, utils
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 OUT = sys.argv[1]
@@ -209,6 +209,35 @@ def to_rekor_v2(bundle):
     return bundle
 
 
+def to_rekor_v2_dsse(bundle):
+    """Re-logs a Rekor v2 bundle's DSSE envelope as a dsse 0.0.2 entry (DSSELogEntryV002),
+    the form msign wrote before the spec dropped it, keeping its RFC 3161 timestamp: the
+    bundles of earlier msign builds, which msign must still verify."""
+    env = bundle["dsseEnvelope"]
+    payload = base64.b64decode(env["payload"])
+    cert = bundle["verificationMaterial"]["certificate"]
+    body = canonical({"apiVersion": "0.0.2", "kind": "dsse", "spec": {"dsseV002": {
+        "payloadHash": {"algorithm": "SHA2_256", "digest": b64(hashlib.sha256(payload).digest())},
+        "signatures": [{"content": env["signatures"][0]["sig"], "verifier": {
+            "keyDetails": "PKIX_ECDSA_P256_SHA_256", "x509Certificate": cert}}]}}})
+    bundle["verificationMaterial"]["tlogEntries"] = [log2_body(body, "dsse")]
+    return bundle
+
+
+def relog_v2(bundle):
+    """Logs a bundle's Rekor v2 entry body afresh, as it stands (edited or not), and
+    timestamps its DSSE signature anew: a log and a TSA that vouch for whatever they are
+    given, so that a tampered body or signature gets past the inclusion proof and the
+    timestamp and reaches the checks of what the entry records."""
+    entry = bundle["verificationMaterial"]["tlogEntries"][0]
+    body = base64.b64decode(entry["canonicalizedBody"])
+    bundle["verificationMaterial"]["tlogEntries"] = [log2_body(body, entry["kindVersion"]["kind"])]
+    sig = base64.b64decode(bundle["dsseEnvelope"]["signatures"][0]["sig"])
+    bundle["verificationMaterial"]["timestampVerificationData"] = {
+        "rfc3161Timestamps": [{"signedTimestamp": b64(timestamp(sig))}]}
+    return bundle
+
+
 def log2_body(body, kind):
     """Appends a canonicalized body to the Rekor v2 log and returns the TransparencyLogEntry
     (protobuf JSON, as rekor-tiles answers): no integrated time, no SET, a checkpoint."""
@@ -231,27 +260,34 @@ def log2_body(body, kind):
 
 
 def add_entry_v2(req):
-    """Rekor v2 POST /api/v2/log/entries with a CreateEntryRequest for dsse
-    ({"dsseRequestV002": {"envelope": ..., "verifiers": [...]}}): checks the envelope's
-    signature with the verifier and logs a dsse 0.0.2 body (DSSELogEntryV002)."""
-    r = req["dsseRequestV002"]
-    env = r["envelope"]
-    verifier = r["verifiers"][0]
+    """Rekor v2 POST /api/v2/log/entries, as rekor-tiles answers since the spec dropped dsse
+    0.0.2 entries (May 2026): only {"hashedRekordRequestV002": {"digest", "signature":
+    {"content", "verifier"}}} is accepted, a DSSE envelope being logged as the hash of its PAE.
+    The signature is checked over the prehashed digest with the verifier's key (the digest
+    follows the key: SHA-256 for P-256, SHA-384 for P-384), then a hashedrekord 0.0.2 body
+    (HashedRekordLogEntryV002) is logged."""
+    if "hashedRekordRequestV002" not in req:
+        raise ValueError("only hashedRekordRequestV002 requests (dsse entries are no longer accepted)")
+    r = req["hashedRekordRequestV002"]
+    verifier = r["signature"]["verifier"]
     if "x509Certificate" in verifier:
         key = x509.load_der_x509_certificate(base64.b64decode(verifier["x509Certificate"]["rawBytes"])).public_key()
     else:
         key = serialization.load_der_public_key(base64.b64decode(verifier["publicKey"]["rawBytes"]))
-    payload = base64.b64decode(env["payload"])
-    pt = env["payloadType"].encode()
-    pae = b"DSSEv1 %d %s %d %s" % (len(pt), pt, len(payload), payload)
-    if len(env["signatures"]) != 1:
-        raise ValueError("exactly one signature")
-    sig = env["signatures"][0]["sig"]
-    key.verify(base64.b64decode(sig), pae, ec.ECDSA(hashes.SHA256()))
-    body = canonical({"apiVersion": "0.0.2", "kind": "dsse", "spec": {"dsseV002": {
-        "payloadHash": {"algorithm": "SHA2_256", "digest": b64(hashlib.sha256(payload).digest())},
-        "signatures": [{"content": sig, "verifier": verifier}]}}})
-    return log2_body(body, "dsse")
+    algorithms = {"PKIX_ECDSA_P256_SHA_256": ("SHA2_256", hashes.SHA256()),
+                  "PKIX_ECDSA_P384_SHA_384": ("SHA2_384", hashes.SHA384())}
+    if verifier.get("keyDetails") not in algorithms:
+        raise ValueError("unsupported keyDetails %r" % verifier.get("keyDetails"))
+    name, algorithm = algorithms[verifier["keyDetails"]]
+    digest = base64.b64decode(r["digest"])
+    if len(digest) != algorithm.digest_size:
+        raise ValueError("digest length does not match keyDetails")
+    sig = r["signature"]["content"]
+    key.verify(base64.b64decode(sig), digest, ec.ECDSA(utils.Prehashed(algorithm)))
+    body = canonical({"apiVersion": "0.0.2", "kind": "hashedrekord", "spec": {"hashedRekordV002": {
+        "data": {"algorithm": name, "digest": r["digest"]},
+        "signature": {"content": sig, "verifier": verifier}}}})
+    return log2_body(body, "hashedrekord")
 
 
 ORIGIN = "rekor.msign.test - 4242"
@@ -347,12 +383,17 @@ def add_entry(req):
         raise ValueError("only dsse and hashedrekord 0.0.1 entries")
     content = req["spec"]["proposedContent"]
     env = json.loads(content["envelope"])
-    verifier = content["verifiers"][0]
-    pem = base64.b64decode(verifier)
+    pem = base64.b64decode(content["verifiers"][0])
+    # Rekor records the verifier re-encoded in canonical PEM (64-column lines, final
+    # newline), whatever the client sent, and verifiers compare it with their own PEM.
     try:
-        key = x509.load_pem_x509_certificate(pem).public_key()
+        cert = x509.load_pem_x509_certificate(pem)
+        key = cert.public_key()
+        pem = cert.public_bytes(serialization.Encoding.PEM)
     except ValueError:  # a managed key instead of a Fulcio certificate
         key = serialization.load_pem_public_key(pem)
+        pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    verifier = b64(pem)
     payload = base64.b64decode(env["payload"])
     pt = env["payloadType"].encode()
     pae = b"DSSEv1 %d %s %d %s" % (len(pt), pt, len(payload), payload)
@@ -397,6 +438,24 @@ def log_body(body):
                                "logIndex": index, "rootHash": root.hex(), "treeSize": size},
         },
     }}
+
+
+def to_bundle_entry(answer):
+    """A Rekor v1 answer ({uuid: LogEntry}) as a bundle's TransparencyLogEntry, for tests that
+    assemble bundles by hand (POST /test/rekor-v1 with a proposed entry)."""
+    (e,) = answer.values()
+    body = json.loads(base64.b64decode(e["body"]))
+    p = e["verification"]["inclusionProof"]
+    return {
+        "logIndex": str(e["logIndex"]), "logId": {"keyId": b64(bytes.fromhex(e["logID"]))},
+        "kindVersion": {"kind": body["kind"], "version": body["apiVersion"]},
+        "integratedTime": str(e["integratedTime"]),
+        "inclusionPromise": {"signedEntryTimestamp": e["verification"]["signedEntryTimestamp"]},
+        "inclusionProof": {"logIndex": str(p["logIndex"]), "rootHash": b64(bytes.fromhex(p["rootHash"])),
+                           "treeSize": str(p["treeSize"]), "hashes": [b64(bytes.fromhex(h)) for h in p["hashes"]],
+                           "checkpoint": {"envelope": p["checkpoint"]}},
+        "canonicalizedBody": e["body"],
+    }
 
 
 CODES = {}
@@ -454,6 +513,12 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(201, add_entry_v2(json.loads(raw)))
             if self.path == "/tsa":
                 return self.reply_der(ts_reply(raw))
+            if self.path == "/test/rekor-v1":
+                return self.reply(200, to_bundle_entry(add_entry(json.loads(raw))))
+            if self.path == "/test/rekor-v2-dsse":
+                return self.reply(200, to_rekor_v2_dsse(json.loads(raw)))
+            if self.path == "/test/rekor-v2-relog":
+                return self.reply(200, relog_v2(json.loads(raw)))
             if self.path == "/test/rekor-v2":
                 return self.reply(200, to_rekor_v2(json.loads(raw)))
             if self.path == "/token":

@@ -25,7 +25,7 @@ pub fn timestamp_tamperings(other: Value) -> Vec<(&'static str, Edit, &'static s
             Box::new(|b: &mut Value| {
                 b["verificationMaterial"]["timestampVerificationData"] = serde_json::json!({})
             }),
-            "no verified signing time",
+            "V2 bundle requires RFC3161 timestamp but none could be verified",
         ),
         (
             "timestamp signature",
@@ -37,16 +37,29 @@ pub fn timestamp_tamperings(other: Value) -> Vec<(&'static str, Edit, &'static s
                 der[n - 10] ^= 1;
                 *ts = Value::String(B64.encode(der));
             }),
-            "not signed by a timestamp authority",
+            "Failed to verify timestamp signature",
         ),
         (
             "timestamp of another signature",
             Box::new(move |b: &mut Value| {
                 b["verificationMaterial"]["timestampVerificationData"] = other.clone()
             }),
-            "message imprint differs",
+            "Timestamp message hash mismatch",
         ),
     ]
+}
+
+/// Renames the log in the checkpoint of a Rekor v2 entry: its signature no longer verifies.
+pub fn checkpoint_of_another_log() -> Edit {
+    Box::new(|b: &mut Value| {
+        let e = &mut b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]
+            ["envelope"];
+        let cp = e
+            .as_str()
+            .unwrap()
+            .replacen("log2.msign.test\n", "log3.msign.test\n", 1);
+        *e = Value::String(cp);
+    })
 }
 
 /// The identity the tests sign as.
@@ -104,6 +117,40 @@ impl Instance {
             .into_json()
             .unwrap();
         v["token"].as_str().unwrap().to_string()
+    }
+
+    /// Logs a proposed Rekor v1 entry (`dsse` or `hashedrekord` 0.0.1) and returns it as a
+    /// bundle's tlog entry, for tests that assemble bundles by hand.
+    pub fn rekor_v1_entry(&self, proposed: &Value) -> Value {
+        ureq::post(&format!("{}/test/rekor-v1", self.url))
+            .send_json(proposed)
+            .unwrap()
+            .into_json()
+            .unwrap()
+    }
+
+    /// A Fulcio certificate (DER) for the public key `pem`, `proof` being its signature over
+    /// the token's subject.
+    pub fn fulcio_certificate(&self, token: &str, pem: &str, proof: &[u8]) -> Vec<u8> {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let v: Value = ureq::post(&format!("{}/api/v2/signingCert", self.url))
+            .set("Authorization", &format!("Bearer {token}"))
+            .send_json(serde_json::json!({
+                "credentials": {"oidcIdentityToken": token},
+                "publicKeyRequest": {
+                    "publicKey": {"algorithm": "ECDSA", "content": pem},
+                    "proofOfPossession": b64.encode(proof),
+                },
+            }))
+            .unwrap()
+            .into_json()
+            .unwrap();
+        let chain = &v["signedCertificateEmbeddedSct"]["chain"]["certificates"][0];
+        openssl::x509::X509::from_pem(chain.as_str().unwrap().as_bytes())
+            .unwrap()
+            .to_der()
+            .unwrap()
     }
 
     /// `msign verify sigstore` of a model signed as [`USER`] on this instance.
