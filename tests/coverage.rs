@@ -484,3 +484,106 @@ fn an_unsigned_symlink_passes_with_ignore_unsigned_files_as_in_the_reference() {
     let out = run_fails(c.verify(&model, &sig).arg("--ignore-unsigned-files"), 3);
     assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
 }
+
+#[test]
+fn git_and_hub_signing_name_what_each_rule_left_out() {
+    let c = Case::new();
+    // A git revision: the rule, its origin and the file it left out are named, as for a
+    // folder, by both front ends.
+    let repo = c.path("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    let git = |args: &[&str]| {
+        run_ok(
+            Command::new("git")
+                .current_dir(&repo)
+                .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+                .args(args),
+        )
+    };
+    git(&["init", "-q"]);
+    write(&repo.join("m/weights.bin"), b"weights");
+    write(&repo.join("m/scratch/notes.tmp"), b"scratch");
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "m"]);
+    let sig = c.path("git.sig");
+    let out = run_ok(
+        msign()
+            .current_dir(&repo)
+            .args([
+                "sign",
+                "key",
+                "--git-rev",
+                "HEAD",
+                ":/m",
+                "--exclude",
+                "*.tmp",
+            ])
+            .arg("--private-key")
+            .arg(&c.key)
+            .arg("--signature")
+            .arg(&sig),
+    );
+    let err = stderr(&out);
+    let line = err
+        .lines()
+        .find(|l| l.contains("*.tmp"))
+        .unwrap_or_else(|| panic!("no *.tmp rule line: {err}"));
+    assert!(line.contains("--exclude"), "{line}");
+    assert!(
+        line.contains("left out 1") && line.contains("scratch/notes.tmp"),
+        "{line}"
+    );
+    let out = run_ok(
+        Command::new(env!("CARGO_BIN_EXE_git-model-sign"))
+            .current_dir(&repo)
+            .args(["sign", "key", "HEAD", "--path", "m", "--exclude", "*.tmp"])
+            .args(["--store", "file", "--signature"])
+            .arg(c.path("git2.sig"))
+            .arg("--private-key")
+            .arg(&c.key)
+            .arg("--json"),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = report["ignore_rules"].as_array().expect("ignore_rules");
+    let tmp = rules
+        .iter()
+        .find(|r| r["rule"] == "*.tmp")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(tmp["left_out"], serde_json::json!(["scratch/notes.tmp"]));
+
+    // A Hub repository signed from its listing: the same report.
+    let hub = fakehub::FakeHub::start();
+    hub.publish(
+        "acme/rules",
+        "main",
+        std::collections::BTreeMap::new(),
+        &[
+            ("weights.bin", b"weights"),
+            ("config.json", b"{}"),
+            (".gitattributes", b"*.bin filter=lfs\n"),
+        ],
+    );
+    let mut sign = msign();
+    for v in [
+        "HF_TOKEN",
+        "HF_HUB_CACHE",
+        "HF_HUB_OFFLINE",
+        "HF_TOKEN_PATH",
+    ] {
+        sign.env_remove(v);
+    }
+    sign.env("HF_ENDPOINT", &hub.endpoint)
+        .env("HF_HOME", c.path("hf"))
+        .args(["hub", "sign", "acme/rules", "--private-key"])
+        .arg(&c.key)
+        .arg("--output")
+        .arg(c.path("hub.sig"));
+    let out = run_ok(&mut sign);
+    let err = stderr(&out);
+    assert!(err.contains("ignore rules applied"), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.contains(".gitattributes") && l.contains("left out 1")),
+        "{err}"
+    );
+}

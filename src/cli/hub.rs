@@ -172,6 +172,7 @@ fn sign(ctx: &Ctx, a: &HubSignArgs) -> Result<serde_json::Value> {
         model.check_can_upload()?;
     }
     let mut r = hub::sign(&model, a.signer.signer()?, &a.output, &NoProgress)?;
+    crate::cli::sign::report_ignore_rules(ctx, &r.ignore_rules);
     if text(ctx) {
         println!(
             "Signing succeeded: {} file(s) ({}) of {}@{} signed with {} -> {} ({} bytes downloaded)",

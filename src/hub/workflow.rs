@@ -224,6 +224,8 @@ pub struct HubSigned {
     pub bytes_downloaded: u64,
     /// `sha256:<hex>` of the statement's subject.
     pub digest: String,
+    /// Every ignore rule applied, where it came from and what it left out.
+    pub ignore_rules: Vec<crate::ignore::RuleUse>,
     /// Set once [`upload`] committed the signature.
     #[serde(flatten)]
     pub uploaded: Option<Uploaded>,
@@ -477,6 +479,7 @@ pub fn sign(
         bytes: signed.hashed.bytes,
         bytes_downloaded: source.bytes_downloaded(),
         digest: format!("sha256:{}", hex::encode(m.root_digest())),
+        ignore_rules: signed.hashed.ignore_rules.clone(),
         uploaded: None,
         bundle,
     })

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use git2::{Oid, Repository, Tree};
 
 use crate::error::{Error, Result};
-use crate::ignore::IgnoreRules;
+use crate::ignore::{IgnoreRules, Ignored};
 use crate::manifest::ModelPath;
 use crate::source::attributes::{self, AttrFile, Attributes};
 use crate::source::lfs::{self, LfsStore, Pointer, PointerError};
@@ -468,13 +468,21 @@ impl Walker<'_> {
             let rel = format!("{prefix}{name}");
             let mode = e.filemode();
             let ignored = match mode {
-                MODE_TREE => self.rules.is_ignored(&rel, true),
-                MODE_LINK | MODE_SUBMODULE => {
-                    self.rules.is_ignored(&rel, false) || self.rules.is_ignored(&rel, true)
-                }
-                _ => self.rules.is_ignored(&rel, false),
+                MODE_TREE => self.rules.ignored_by(&rel, true),
+                MODE_LINK | MODE_SUBMODULE => self
+                    .rules
+                    .ignored_by(&rel, false)
+                    .or_else(|| self.rules.ignored_by(&rel, true)),
+                _ => self.rules.ignored_by(&rel, false),
             };
-            if ignored {
+            if let Some(rule) = ignored {
+                // Named as the folder source names them, so signing reports what each rule
+                // left out whatever the source.
+                let slash = if mode == MODE_TREE { "/" } else { "" };
+                self.out.ignored.push(Ignored {
+                    path: format!("{rel}{slash}"),
+                    rule: rule.to_string(),
+                });
                 continue;
             }
             match mode {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::hub::api::{HubClient, RemoteFile, MAX_REGULAR_FILE};
 use crate::hub::RepoId;
-use crate::ignore::IgnoreRules;
+use crate::ignore::{IgnoreRules, Ignored};
 use crate::manifest::{Manifest, Method};
 use crate::source::{Content, Entry, Listing, ModelSource};
 
@@ -264,15 +264,20 @@ impl Read for BlobCheck {
 
 /// Whether a listed file is ignored: itself, or any folder above it.
 fn is_ignored(rules: &IgnoreRules, path: &str) -> bool {
+    ignoring_rule(rules, path).is_some()
+}
+
+/// The rule that leaves a listed file out, through itself or a folder above it.
+fn ignoring_rule<'r>(rules: &'r IgnoreRules, path: &str) -> Option<&'r str> {
     let mut end = 0;
     while let Some(i) = path[end..].find('/') {
         end += i;
-        if rules.is_ignored(&path[..end], true) {
-            return true;
+        if let Some(rule) = rules.ignored_by(&path[..end], true) {
+            return Some(rule);
         }
         end += 1;
     }
-    rules.is_ignored(path, false)
+    rules.ignored_by(path, false)
 }
 
 impl ModelSource for HubSource {
@@ -281,7 +286,19 @@ impl ModelSource for HubSource {
     }
 
     fn list(&self, rules: &IgnoreRules) -> Result<Listing> {
-        let mut listing = Listing::default();
+        let mut listing = Listing {
+            ignored: self
+                .files
+                .iter()
+                .filter_map(|f| {
+                    ignoring_rule(rules, f.path.as_str()).map(|rule| Ignored {
+                        path: f.path.to_string(),
+                        rule: rule.to_string(),
+                    })
+                })
+                .collect(),
+            ..Listing::default()
+        };
         let mut seen = HashSet::new();
         for f in self.kept_files(rules) {
             if !seen.insert(f.path.as_str().to_ascii_lowercase()) {
