@@ -673,3 +673,28 @@ fn verifying_with_the_wrong_method_names_the_right_one() {
         "{err}"
     );
 }
+
+// 8. Fail early, say what is wrong.
+
+#[test]
+fn blake3_shards_are_refused_not_silently_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = sample_model(d);
+    let (key, _) = ec_keypair(d, "prime256v1");
+    let sig = d.join("m.sig");
+    for flags in [
+        &["--hash-algorithm", "blake3", "--serialization", "shards"][..],
+        &["--hash-algorithm", "blake3", "--shard-size", "1000"][..],
+    ] {
+        let out = run_fails(sign_key(&model, &key, &sig).args(flags), 2);
+        let err = stderr(&out);
+        assert!(
+            err.contains("blake3") && err.contains("shard"),
+            "{flags:?}: {err}"
+        );
+        assert!(!sig.exists(), "{flags:?}: a signature was written");
+    }
+    // BLAKE3 by file still signs.
+    run_ok(sign_key(&model, &key, &sig).args(["--hash-algorithm", "blake3"]));
+}
