@@ -698,3 +698,33 @@ fn blake3_shards_are_refused_not_silently_files() {
     // BLAKE3 by file still signs.
     run_ok(sign_key(&model, &key, &sig).args(["--hash-algorithm", "blake3"]));
 }
+
+#[test]
+fn an_unwritable_signature_destination_fails_before_hashing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = sample_model(d);
+    let (key, _) = ec_keypair(d, "prime256v1");
+    // Hashing would stop at the FIFO: an error about the destination proves it came first.
+    run_ok(Command::new("mkfifo").arg(model.join("pipe")));
+    let plain = d.join("plain-file");
+    std::fs::write(&plain, b"x").unwrap();
+    let folder = d.join("a-folder");
+    std::fs::create_dir(&folder).unwrap();
+    for (sig, says) in [
+        (d.join("no/such/folder/m.sig"), "does not exist"),
+        (plain.join("m.sig"), "is not a folder"),
+        (folder.clone(), "that is a folder"),
+    ] {
+        let out = run_fails(&mut sign_key(&model, &key, &sig), 3);
+        let err = stderr(&out);
+        assert!(
+            err.contains("cannot write the signature") && err.contains(says),
+            "{}: {err}",
+            sig.display()
+        );
+        assert!(!err.contains("FIFO") && !err.contains(".msign-"), "{err}");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&folder).unwrap().collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

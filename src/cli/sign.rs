@@ -122,6 +122,8 @@ pub fn run(ctx: &Ctx, method: SignMethod) -> ExitCode {
 
 fn sign(ctx: &Ctx, method: &SignMethod, common: &SignCommon) -> Result<serde_json::Value> {
     let hashing = common.hash.hashing()?;
+    // Before the key's password is asked for or a Sigstore identity fetched.
+    crate::store::file::check_writable(&common.signature)?;
     let mut req = SignRequest::new(
         common.model.checked_spec()?,
         hashing,
