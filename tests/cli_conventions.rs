@@ -728,3 +728,31 @@ fn an_unwritable_signature_destination_fails_before_hashing() {
     let leftovers: Vec<_> = std::fs::read_dir(&folder).unwrap().collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn merging_manifests_of_differently_named_models_needs_a_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut parts = Vec::new();
+    for (name, file) in [("bert", "a.bin"), ("gpt", "b.bin")] {
+        let model = d.join(name);
+        std::fs::create_dir(&model).unwrap();
+        std::fs::write(model.join(file), name).unwrap();
+        let out = run_ok(msign().args(["digest", "--json"]).arg(&model));
+        let part = d.join(format!("{name}.json"));
+        std::fs::write(&part, out.stdout).unwrap();
+        parts.push(part);
+    }
+    let out = run_fails(msign().args(["manifest", "merge"]).args(&parts), 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("'bert'") && err.contains("'gpt'") && err.contains("--model-name"),
+        "{err}"
+    );
+    let out = run_ok(
+        msign()
+            .args(["manifest", "merge", "--model-name", "joint"])
+            .args(&parts),
+    );
+    assert!(stdout(&out).contains("\"joint\""), "{}", stdout(&out));
+}
