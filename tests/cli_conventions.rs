@@ -756,3 +756,52 @@ fn merging_manifests_of_differently_named_models_needs_a_name() {
     );
     assert!(stdout(&out).contains("\"joint\""), "{}", stdout(&out));
 }
+
+#[test]
+fn verify_finds_the_signature_where_sign_put_it_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = sample_model(d);
+    let (key, public) = ec_keypair(d, "prime256v1");
+    run_ok(
+        msign()
+            .current_dir(d)
+            .args(["sign", "key"])
+            .arg(&model)
+            .arg("--private-key")
+            .arg(&key)
+            .stdin(Stdio::null()),
+    );
+    assert!(d.join("model.sig").is_file());
+    let out = run_ok(
+        msign()
+            .current_dir(d)
+            .args(["verify", "key"])
+            .arg(&model)
+            .arg("--public-key")
+            .arg(&public)
+            .stdin(Stdio::null()),
+    );
+    assert!(
+        stdout(&out).starts_with("Verification succeeded"),
+        "{}",
+        stdout(&out)
+    );
+    // No signature there: the message names the file looked for.
+    std::fs::remove_file(d.join("model.sig")).unwrap();
+    let out = run_fails(
+        msign()
+            .current_dir(d)
+            .args(["verify", "key"])
+            .arg(&model)
+            .arg("--public-key")
+            .arg(&public)
+            .stdin(Stdio::null()),
+        3,
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("no signature at model.sig") && err.contains("--signature"),
+        "{err}"
+    );
+}
