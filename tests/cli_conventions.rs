@@ -805,3 +805,57 @@ fn verify_finds_the_signature_where_sign_put_it_by_default() {
         "{err}"
     );
 }
+
+#[test]
+fn ignore_paths_outside_the_model_are_named_not_dropped_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = sample_model(d);
+    std::fs::write(model.join("scratch"), b"notes").unwrap();
+    let (key, public) = ec_keypair(d, "prime256v1");
+    let sig = d.join("m.sig");
+    // `scratch` from the current folder (d) is not the model's: a slip for model/scratch.
+    let out = run_ok(sign_key(&model, &key, &sig).current_dir(d).args([
+        "--ignore-paths",
+        "scratch",
+        "--ignore-paths",
+        "elsewhere",
+    ]));
+    let err = stderr(&out);
+    let guess = model.join("scratch");
+    assert!(
+        err.contains("--ignore-paths scratch: outside the model")
+            && err.contains(&format!("did you mean {}?", guess.display())),
+        "{err}"
+    );
+    assert!(
+        err.contains("--ignore-paths elsewhere: outside the model")
+            && !err.contains(&format!("{}?", model.join("elsewhere").display())),
+        "{err}"
+    );
+    // Nothing was left out: scratch is signed.
+    assert!(resource_names(&statement_of(&sig)).contains(&"scratch".to_string()));
+    let out = run_ok(
+        verify_cmd(&["key"], &model, &sig)
+            .current_dir(d)
+            .args(["--public-key"])
+            .arg(&public)
+            .args(["--ignore-paths", "scratch"]),
+    );
+    assert!(
+        stderr(&out).contains("outside the model"),
+        "{}",
+        stderr(&out)
+    );
+    // A path inside the model draws no warning.
+    let out = run_ok(
+        sign_key(&model, &key, &sig)
+            .arg("--ignore-paths")
+            .arg(&guess),
+    );
+    assert!(
+        !stderr(&out).contains("outside the model"),
+        "{}",
+        stderr(&out)
+    );
+}

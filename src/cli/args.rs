@@ -25,8 +25,8 @@ pub struct ModelArgs {
     )]
     pub model_path: PathBuf,
 
-    /// Paths to leave out, relative to the current folder (as model_signing); paths
-    /// outside the model are dropped. Repeatable.
+    /// Paths to leave out, relative to the current folder (as model_signing); a path
+    /// outside the model leaves nothing out and is named in a warning. Repeatable.
     #[arg(long = "ignore-paths", alias = "ignore_paths", value_name = "PATH")]
     pub ignore_paths: Vec<PathBuf>,
 

@@ -184,8 +184,12 @@ fn verify(ctx: &Ctx, method: &VerifyMethod, common: &VerifyCommon) -> Result<ser
             common.signature.display()
         )));
     }
+    let spec = common.model.spec();
+    for w in spec.ignore_paths_outside()? {
+        ctx.warn(&w);
+    }
     let req = VerifyRequest {
-        model: common.model.spec(),
+        model: spec,
         signature: common.signature.clone(),
         ignore_unsigned_files: common.ignore_unsigned_files && !common.no_ignore_unsigned_files,
         digest_cache: common.cache,
