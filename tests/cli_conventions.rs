@@ -676,12 +676,18 @@ fn verifying_with_the_wrong_method_names_the_right_one() {
 
 // 8. Fail early, say what is wrong.
 
+/// The sample model and a P-256 key pair in `d`: (model, private key, public key).
+fn model_and_key(d: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let model = sample_model(d);
+    let (key, public) = ec_keypair(d, "prime256v1");
+    (model, key, public)
+}
+
 #[test]
 fn blake3_shards_are_refused_not_silently_files() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let model = sample_model(d);
-    let (key, _) = ec_keypair(d, "prime256v1");
+    let (model, key, _) = model_and_key(d);
     let sig = d.join("m.sig");
     for flags in [
         &["--hash-algorithm", "blake3", "--serialization", "shards"][..],
@@ -703,8 +709,7 @@ fn blake3_shards_are_refused_not_silently_files() {
 fn an_unwritable_signature_destination_fails_before_hashing() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let model = sample_model(d);
-    let (key, _) = ec_keypair(d, "prime256v1");
+    let (model, key, _) = model_and_key(d);
     // Hashing would stop at the FIFO: an error about the destination proves it came first.
     run_ok(Command::new("mkfifo").arg(model.join("pipe")));
     let plain = d.join("plain-file");
@@ -761,8 +766,7 @@ fn merging_manifests_of_differently_named_models_needs_a_name() {
 fn verify_finds_the_signature_where_sign_put_it_by_default() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let model = sample_model(d);
-    let (key, public) = ec_keypair(d, "prime256v1");
+    let (model, key, public) = model_and_key(d);
     run_ok(
         msign()
             .current_dir(d)
@@ -773,15 +777,18 @@ fn verify_finds_the_signature_where_sign_put_it_by_default() {
             .stdin(Stdio::null()),
     );
     assert!(d.join("model.sig").is_file());
-    let out = run_ok(
-        msign()
-            .current_dir(d)
+    // No --signature: model.sig in the current folder, as `sign` wrote it.
+    let verify = || {
+        let mut c = msign();
+        c.current_dir(d)
             .args(["verify", "key"])
             .arg(&model)
             .arg("--public-key")
             .arg(&public)
-            .stdin(Stdio::null()),
-    );
+            .stdin(Stdio::null());
+        c
+    };
+    let out = run_ok(&mut verify());
     assert!(
         stdout(&out).starts_with("Verification succeeded"),
         "{}",
@@ -789,16 +796,7 @@ fn verify_finds_the_signature_where_sign_put_it_by_default() {
     );
     // No signature there: the message names the file looked for.
     std::fs::remove_file(d.join("model.sig")).unwrap();
-    let out = run_fails(
-        msign()
-            .current_dir(d)
-            .args(["verify", "key"])
-            .arg(&model)
-            .arg("--public-key")
-            .arg(&public)
-            .stdin(Stdio::null()),
-        3,
-    );
+    let out = run_fails(&mut verify(), 3);
     let err = stderr(&out);
     assert!(
         err.contains("no signature at model.sig") && err.contains("--signature"),
@@ -810,9 +808,8 @@ fn verify_finds_the_signature_where_sign_put_it_by_default() {
 fn ignore_paths_outside_the_model_are_named_not_dropped_silently() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let model = sample_model(d);
+    let (model, key, public) = model_and_key(d);
     std::fs::write(model.join("scratch"), b"notes").unwrap();
-    let (key, public) = ec_keypair(d, "prime256v1");
     let sig = d.join("m.sig");
     // `scratch` from the current folder (d) is not the model's: a slip for model/scratch.
     let out = run_ok(sign_key(&model, &key, &sig).current_dir(d).args([
