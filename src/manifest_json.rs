@@ -127,7 +127,8 @@ pub fn check_shape(m: &Manifest) -> Result<()> {
 }
 
 /// Merges manifests of disjoint parts of one model (hashed on different machines).
-/// All must share the serialization; a resource listed twice must have the same digest.
+/// All must share the serialization and, unless `model_name` is given, the model name; a
+/// resource listed twice must have the same digest.
 pub fn merge(parts: Vec<Manifest>, model_name: Option<String>) -> Result<Manifest> {
     let mut iter = parts.into_iter();
     let mut out = iter
@@ -143,6 +144,15 @@ pub fn merge(parts: Vec<Manifest>, model_name: Option<String>) -> Result<Manifes
             && set(a) == set(b)
     };
     for m in iter {
+        // Parts of one model carry one name; keeping the first silently would sign a
+        // name some part never had.
+        if model_name.is_none() && m.model_name != out.model_name {
+            return Err(Error::Usage(format!(
+                "the manifests name different models ('{}' and '{}'): are they parts of one \
+                 model? If so, choose the name to sign with --model-name NAME",
+                out.model_name, m.model_name
+            )));
+        }
         if !same(&out.serialization, &m.serialization) {
             return Err(Error::Usage(format!(
                 "cannot merge manifests with different serializations ({} vs {}, or other ignore paths / symlink policy)",

@@ -113,6 +113,7 @@ pub fn sign_model(
     signer: Box<dyn Signer>,
     progress: &dyn Progress,
 ) -> Result<ModelSigned> {
+    crate::store::file::check_writable(&req.signature)?;
     let source = crate::source::open(&req.model)?;
     let method = signer.method();
     let signed = match &req.from_manifest {

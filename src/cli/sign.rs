@@ -122,11 +122,13 @@ pub fn run(ctx: &Ctx, method: SignMethod) -> ExitCode {
 
 fn sign(ctx: &Ctx, method: &SignMethod, common: &SignCommon) -> Result<serde_json::Value> {
     let hashing = common.hash.hashing()?;
-    let mut req = SignRequest::new(
-        common.model.checked_spec()?,
-        hashing,
-        common.signature.clone(),
-    )?;
+    // Before the key's password is asked for or a Sigstore identity fetched.
+    crate::store::file::check_writable(&common.signature)?;
+    let spec = common.model.checked_spec()?;
+    for w in spec.ignore_paths_outside()? {
+        ctx.warn(&w);
+    }
+    let mut req = SignRequest::new(spec, hashing, common.signature.clone())?;
     // Asked once: the signer and --reuse both open the key.
     let password = match method.private_key() {
         Some(k) => k.resolved_password()?,

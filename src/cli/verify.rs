@@ -20,8 +20,9 @@ pub struct VerifyCommon {
     #[command(flatten)]
     model: ModelArgs,
 
-    /// The signature to verify.
-    #[arg(long, value_name = "SIGNATURE_PATH")]
+    /// The signature to verify (the default is where `sign` writes it; with `--hub-cache`,
+    /// a relative path is taken inside the snapshot).
+    #[arg(long, value_name = "SIGNATURE_PATH", default_value = "model.sig")]
     signature: PathBuf,
 
     /// Only check the files the signature names; other files in the model are fine.
@@ -176,8 +177,19 @@ fn verify(ctx: &Ctx, method: &VerifyMethod, common: &VerifyCommon) -> Result<ser
     } else {
         common
     };
+    if common.model.git.git_rev.is_none() && std::fs::symlink_metadata(&common.signature).is_err() {
+        return Err(Error::Other(format!(
+            "no signature at {}: give its path with --signature (`msign sign` writes \
+             model.sig in the current folder unless told otherwise)",
+            common.signature.display()
+        )));
+    }
+    let spec = common.model.spec();
+    for w in spec.ignore_paths_outside()? {
+        ctx.warn(&w);
+    }
     let req = VerifyRequest {
-        model: common.model.spec(),
+        model: spec,
         signature: common.signature.clone(),
         ignore_unsigned_files: common.ignore_unsigned_files && !common.no_ignore_unsigned_files,
         digest_cache: common.cache,

@@ -100,34 +100,66 @@ impl ModelSpec {
             .map(PathBuf::as_path)
             .chain(extra.iter().copied())
         {
-            let mut candidate = resolve_lenient(p)?;
-            if !candidate.starts_with(&root) {
-                // A link inside the model (a Hub snapshot's model.sig -> blobs/...) names
-                // the link itself, not its target.
-                if let (Some(parent), Some(name)) = (p.parent(), p.file_name()) {
-                    let parent = if parent.as_os_str().is_empty() {
-                        Path::new(".")
-                    } else {
-                        parent
-                    };
-                    let lexical = resolve_lenient(parent)?.join(name);
-                    if lexical.starts_with(&root) {
-                        candidate = lexical;
-                    }
-                }
-            }
-            if let Ok(rel) = candidate.strip_prefix(&root) {
-                if rel.as_os_str().is_empty() {
-                    continue;
-                }
-                let s = rel
-                    .to_str()
-                    .ok_or_else(|| Error::Usage(format!("{}: path is not UTF-8", p.display())))?;
-                out.push(s.to_string());
+            match relative_to(&root, p)? {
+                Some(rel) if !rel.is_empty() => out.push(rel),
+                _ => {}
             }
         }
         Ok(out)
     }
+
+    /// One warning for each [`ModelSpec::ignore_paths`] entry outside the model, which
+    /// leaves nothing out. The usual slip is a path given from the model folder instead
+    /// of the current one, so `MODEL/PATH` is suggested when it exists.
+    pub fn ignore_paths_outside(&self) -> Result<Vec<String>> {
+        let root = self.root()?;
+        let mut out = Vec::new();
+        for p in &self.ignore_paths {
+            if relative_to(&root, p)?.is_some() {
+                continue;
+            }
+            let mut msg = format!(
+                "--ignore-paths {}: outside the model {}, so it leaves nothing out (paths \
+                 count from the current folder)",
+                p.display(),
+                self.path.display()
+            );
+            let guess = self.path.join(p);
+            if p.is_relative() && self.git.is_none() && guess.symlink_metadata().is_ok() {
+                msg += &format!("; did you mean {}?", guess.display());
+            }
+            out.push(msg);
+        }
+        Ok(out)
+    }
+}
+
+/// `p` (from the current folder) relative to the model `root`: `None` when outside it,
+/// an empty string for the root itself.
+fn relative_to(root: &Path, p: &Path) -> Result<Option<String>> {
+    let mut candidate = resolve_lenient(p)?;
+    if !candidate.starts_with(root) {
+        // A link inside the model (a Hub snapshot's model.sig -> blobs/...) names
+        // the link itself, not its target.
+        if let (Some(parent), Some(name)) = (p.parent(), p.file_name()) {
+            let parent = if parent.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                parent
+            };
+            let lexical = resolve_lenient(parent)?.join(name);
+            if lexical.starts_with(root) {
+                candidate = lexical;
+            }
+        }
+    }
+    let Ok(rel) = candidate.strip_prefix(root) else {
+        return Ok(None);
+    };
+    let s = rel
+        .to_str()
+        .ok_or_else(|| Error::Usage(format!("{}: path is not UTF-8", p.display())))?;
+    Ok(Some(s.to_string()))
 }
 
 impl GitLocation {

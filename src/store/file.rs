@@ -47,10 +47,7 @@ pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 /// `AlreadyExists`) without a window in which it could be replaced.
 pub fn write_atomic_as(path: &Path, bytes: &[u8], mode: u32, replace: bool) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = folder_of(path);
     // tempfile creates 0600 unless told otherwise; the mode given here goes to open(2),
     // so the umask applies as it does for any other tool.
     let mut tmp = tempfile::Builder::new()
@@ -68,6 +65,58 @@ pub fn write_atomic_as(path: &Path, bytes: &[u8], mode: u32, replace: bool) -> R
         tmp.persist_noclobber(path)
             .map_err(|e| Error::io(path, e.error))?;
     }
+    Ok(())
+}
+
+/// The folder a file at `path` goes into (`.` for a bare name).
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// Checks that a signature can be written at `path` before any work is done for it, so
+/// that a large model is not hashed only for the write to fail: its folder exists and
+/// takes a new file (tried for real, since mode bits do not tell about read-only mounts
+/// or ACLs), and `path` is not itself a folder.
+pub fn check_writable(path: &Path) -> Result<()> {
+    let dir = folder_of(path);
+    let cannot = |why: String| {
+        Error::Other(format!(
+            "cannot write the signature to {}: {why}",
+            path.display()
+        ))
+    };
+    match fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(cannot(format!(
+                "{} is not a folder; give a path in an existing folder",
+                dir.display()
+            )))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(cannot(format!(
+                "the folder {} does not exist; create it first, or give another path",
+                dir.display()
+            )))
+        }
+        Err(e) => return Err(Error::io(dir, e)),
+    }
+    if fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+        return Err(cannot("that is a folder; name a file in it".into()));
+    }
+    tempfile::Builder::new()
+        .prefix(".msign-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| {
+            cannot(format!(
+                "the folder {} does not take new files ({e}); give a path in a writable folder",
+                dir.display()
+            ))
+        })?;
     Ok(())
 }
 
