@@ -89,10 +89,12 @@ def test_git_revision_signed_into_a_note_and_verified(repo):
     # Uncommitted changes are not the revision: it still verifies.
     (repo / "config.json").write_text("{}")
     msign.git.verify_revision(repo, "HEAD", verifier=key_verifier())
-    # A new commit changing a file is not what was signed.
+    # A new commit changing a file is not what was signed: the note stays on the signed
+    # commit, so the new one has no signature at all.
     git(repo, "commit", "-qam", "change")
-    with pytest.raises(ValueError):
+    with pytest.raises(RuntimeError, match="no signature for"):
         msign.git.verify_revision(repo, "HEAD", verifier=key_verifier(), signature=None)
+    msign.git.verify_revision(repo, "HEAD~1", verifier=key_verifier())
 
 
 def test_git_revision_signed_into_a_file(repo, tmp_path):
