@@ -233,16 +233,8 @@ pub enum OciVerifyMethod {
     Sigstore {
         #[command(flatten)]
         common: OciVerifyCommon,
-        /// Expected signer identity (e-mail or URI in the certificate).
-        #[arg(long)]
-        identity: String,
-        /// Expected OIDC issuer of that identity.
-        #[arg(
-            long = "identity-provider",
-            alias = "identity_provider",
-            value_name = "URL"
-        )]
-        identity_provider: String,
+        #[command(flatten)]
+        signer: crate::cli::sigstore::SigstoreIdentityArgs,
         #[command(flatten)]
         trust: SigstoreTrustArgs,
     },
@@ -270,12 +262,7 @@ impl OciVerifyMethod {
                 CertificateVerifier::from_root_files(certificate_chain)?
                     .reject_expired(*reject_expired),
             )),
-            OciVerifyMethod::Sigstore {
-                identity,
-                identity_provider,
-                trust,
-                ..
-            } => trust.verifying_config(identity, identity_provider)?,
+            OciVerifyMethod::Sigstore { signer, trust, .. } => signer.verifying_config(trust)?,
         })
     }
 }

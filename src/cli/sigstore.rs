@@ -344,6 +344,32 @@ pub struct SigstoreTokenArgs {
     pub client_secret: Option<String>,
 }
 
+/// The signer a Sigstore verification expects: an identity and its OIDC issuer, as
+/// `verify sigstore` and `oci verify sigstore` take them.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SigstoreIdentityArgs {
+    /// Expected signer identity (e-mail or URI in the certificate).
+    #[arg(long)]
+    pub identity: String,
+    /// Expected OIDC issuer of that identity.
+    #[arg(
+        long = "identity-provider",
+        alias = "identity_provider",
+        value_name = "URL"
+    )]
+    pub identity_provider: String,
+}
+
+impl SigstoreIdentityArgs {
+    /// The verifying configuration for this signer under `trust`.
+    pub fn verifying_config(
+        &self,
+        trust: &SigstoreTrustArgs,
+    ) -> crate::error::Result<crate::verify::VerifyingConfig> {
+        trust.verifying_config(&self.identity, &self.identity_provider)
+    }
+}
+
 /// The flags of `verify sigstore` that choose what is trusted; also flattened into the
 /// `hub` commands.
 #[derive(Debug, Clone, clap::Args)]

@@ -81,16 +81,8 @@ pub enum VerifyMethod {
     Sigstore {
         #[command(flatten)]
         common: VerifyCommon,
-        /// Expected signer identity (e-mail or URI in the certificate).
-        #[arg(long)]
-        identity: String,
-        /// Expected OIDC issuer of that identity.
-        #[arg(
-            long = "identity-provider",
-            alias = "identity_provider",
-            value_name = "URL"
-        )]
-        identity_provider: String,
+        #[command(flatten)]
+        signer: crate::cli::sigstore::SigstoreIdentityArgs,
         #[command(flatten)]
         trust: crate::cli::sigstore::SigstoreTrustArgs,
     },
@@ -137,12 +129,7 @@ impl VerifyMethod {
                         .reject_expired(*reject_expired),
                 )))
             }
-            VerifyMethod::Sigstore {
-                identity,
-                identity_provider,
-                trust,
-                ..
-            } => trust.verifying_config(identity, identity_provider),
+            VerifyMethod::Sigstore { signer, trust, .. } => signer.verifying_config(trust),
         }
     }
 }
