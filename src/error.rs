@@ -79,6 +79,12 @@ pub enum Error {
     #[error("trusted root update over TUF failed: {0}")]
     TrustUpdate(String),
 
+    /// Something asked for is not there: a revision's signature, a Hub model's signature,
+    /// a revision missing from the Hub cache. The message says where it was looked for and
+    /// how to make it exist. (A missing file named by the user is [`Error::Io`].)
+    #[error("{0}")]
+    NotFound(String),
+
     /// Any other failure with a message that already says what to do.
     #[error("{0}")]
     Other(String),

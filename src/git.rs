@@ -452,7 +452,7 @@ fn find_in(
         msg.push_str(&format!(", nor {} in the work tree", on_disk.display()));
     }
     msg.push_str(&notes_hint(&t.repo, notes_state));
-    Err(Error::Other(msg))
+    Err(Error::NotFound(msg))
 }
 
 /// What the repository knows of the notes ref, for the hint when no signature is found.

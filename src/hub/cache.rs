@@ -64,7 +64,7 @@ impl CachedRepo {
         }
         let path = self.root.join("refs").join(revision);
         let text = fs::read_to_string(&path).map_err(|e| {
-            Error::Other(format!(
+            Error::NotFound(format!(
                 "{}: revision {revision:?} is not in the Hub cache ({e}); download it first with `msign hub download`",
                 path.display()
             ))

@@ -263,7 +263,7 @@ fn fetch_and_verify_signature(
     config: &VerifyingConfig,
 ) -> Result<(Vec<u8>, SignedManifest)> {
     let bytes = source.fetch(sig.as_str(), MAX_HUB_SIGNATURE)?.ok_or_else(|| {
-        Error::Other(format!(
+        Error::NotFound(format!(
             "{}@{} has no signature at {sig}: the model is not signed there (name another file with --signature, or sign it with `msign hub sign`)",
             source.repo(),
             source.commit()
@@ -520,7 +520,7 @@ pub fn resolve_hub_cache(
     let commit = cache.commit_of(&rev)?;
     let snapshot = cache.snapshot(&commit)?;
     if !snapshot.is_dir() {
-        return Err(Error::Other(format!(
+        return Err(Error::NotFound(format!(
             "{}: {repo}@{rev} is not in the Hub cache; download it with `msign hub download {repo} --revision {rev}`",
             snapshot.display()
         )));
