@@ -31,7 +31,8 @@ use msign::verify::sigstore::SigstoreVerifier;
 use msign::verify::{BundleVerifier, CertificateVerifier, KeyVerifier};
 use msign::{Error, HashAlgorithm, HashingConfig, SigningConfig, VerifyingConfig};
 use pyo3::exceptions::{
-    PyFileNotFoundError, PyOSError, PyPermissionError, PyRuntimeError, PyValueError,
+    PyFileNotFoundError, PyIsADirectoryError, PyOSError, PyPermissionError, PyRuntimeError,
+    PyValueError,
 };
 use pyo3::prelude::*;
 use serde::Deserialize;
@@ -56,6 +57,10 @@ struct HashOpts {
     ignore_git_paths: bool,
     /// Model-relative names of the only files to hash.
     files_to_hash: Option<Vec<String>>,
+    /// At most this many hashing threads (model_signing's `max_workers`); all cores when
+    /// absent.
+    #[serde(default)]
+    max_workers: Option<usize>,
 }
 
 impl HashOpts {
@@ -84,6 +89,21 @@ impl HashOpts {
             cfg = cfg.restrict_to(only);
         }
         Ok(cfg)
+    }
+
+    /// Runs `work` with hashing bounded to `max_workers` threads. The engine starts one
+    /// worker per thread of the current rayon pool (and BLAKE3 splits files on that pool),
+    /// so a pool of that size bounds both.
+    fn bounded<T: Send>(&self, work: impl FnOnce() -> msign::Result<T> + Send) -> msign::Result<T> {
+        match self.max_workers {
+            None => work(),
+            Some(n) => rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .thread_name(|i| format!("msign-hash-{i}"))
+                .build()
+                .map_err(|e| Error::Other(format!("cannot start {n} hashing threads: {e}")))?
+                .install(work),
+        }
     }
 }
 
@@ -359,9 +379,11 @@ fn to_py(py: Python<'_>, e: Error) -> PyErr {
         Error::Io { ref source, .. } => match source.kind() {
             std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(e.to_string()),
             std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(e.to_string()),
+            std::io::ErrorKind::IsADirectory => PyIsADirectoryError::new_err(e.to_string()),
             _ => PyOSError::new_err(e.to_string()),
         },
         Error::ChangedWhileHashing { .. } => PyOSError::new_err(e.to_string()),
+        Error::NotFound(_) => PyFileNotFoundError::new_err(e.to_string()),
         Error::TrustUpdate(_) | Error::Other(_) => PyRuntimeError::new_err(e.to_string()),
         _ => PyValueError::new_err(e.to_string()),
     }
@@ -397,7 +419,7 @@ fn hash(py: Python<'_>, model_path: PathBuf, hashing: &str) -> PyResult<String> 
     run(py, |progress| {
         let cfg = opts.config()?;
         let source = msign::source::open(&spec(&model_path, opts.allow_symlinks))?;
-        let hashed = cfg.hash_with_progress(source.as_ref(), progress)?;
+        let hashed = opts.bounded(|| cfg.hash_with_progress(source.as_ref(), progress))?;
         Ok(manifest_text(&hashed.manifest))
     })
 }
@@ -421,7 +443,7 @@ fn sign(
             .set_hashing_config(cfg)
             .use_signer(signer.signer()?);
         let source = msign::source::open(&spec(&model_path, opts.allow_symlinks))?;
-        let signed = signing.sign(source.as_ref(), progress)?;
+        let signed = opts.bounded(|| signing.sign(source.as_ref(), progress))?;
         FileStore::new(&signature_path).save(&signed.bundle.to_json())?;
         Ok(manifest_text(&signed.hashed.manifest))
     })
@@ -480,7 +502,11 @@ fn verify(
         }
         let allow = config.hashing_for(&signed.manifest)?.allow_symlinks();
         let source = msign::source::open(&spec(&model_path, allow))?;
-        let v = config.verify_model(signed, source.as_ref(), progress)?;
+        let verify = || config.verify_model(signed, source.as_ref(), progress);
+        let v = match &opts {
+            Some(opts) => opts.bounded(verify)?,
+            None => verify()?,
+        };
         Ok(serde_json::json!({
             "signer": v.signer,
             "warnings": v.warnings,
@@ -560,14 +586,16 @@ fn git_sign_revision(
         opts.ignore_git_paths,
     );
     run(py, |progress| {
-        let report = msign::git::sign_revision(
-            &rev,
-            opts.config()?,
-            signer.signer()?,
-            store,
-            signature.as_deref(),
-            progress,
-        )?;
+        let report = opts.bounded(|| {
+            msign::git::sign_revision(
+                &rev,
+                opts.config()?,
+                signer.signer()?,
+                store,
+                signature.as_deref(),
+                progress,
+            )
+        })?;
         Ok(serde_json::to_string(&report).expect("a report is JSON"))
     })
 }
@@ -602,6 +630,114 @@ fn git_verify_revision(
     })
 }
 
+/// Opens the signer a configuration names and drops it: model_signing reads keys,
+/// certificates and PKCS #11 tokens when the signer is configured, so a bad one fails
+/// there. Sigstore signers are left alone (they may log in interactively).
+#[pyfunction]
+fn check_signer(py: Python<'_>, signer: &str) -> PyResult<()> {
+    let signer: SignerSpec = from_json("signer", signer)?;
+    if matches!(signer, SignerSpec::Sigstore { .. }) {
+        return Ok(());
+    }
+    run(py, |_| signer.signer().map(drop))
+}
+
+/// Loads the keys or certificates a verifier configuration names, as model_signing does
+/// when the verifier is configured.
+#[pyfunction]
+fn check_verifier(py: Python<'_>, verifier: &str) -> PyResult<()> {
+    let verifier: VerifierSpec = from_json("verifier", verifier)?;
+    run(py, |_| verifier.verifier().map(drop))
+}
+
+/// The Hub settings from the environment (`HF_ENDPOINT`, `HF_TOKEN`, `HF_HOME`,
+/// `HF_HUB_CACHE`, `HF_HUB_OFFLINE`), with the caller's explicit values over them.
+fn hub_model(
+    repo_id: &str,
+    revision: &str,
+    signature: &str,
+    endpoint: Option<String>,
+    token: Option<String>,
+    cache_dir: Option<PathBuf>,
+) -> msign::Result<msign::hub::HubModel> {
+    let mut hub = msign::hub::HubConfig::from_env()?;
+    if let Some(e) = endpoint {
+        hub.endpoint = e.trim_end_matches('/').to_string();
+    }
+    if token.is_some() {
+        hub.token = token;
+    }
+    if let Some(c) = cache_dir {
+        hub.cache_dir = c;
+    }
+    msign::hub::HubModel::new(hub, repo_id, revision, signature)
+}
+
+fn hub_verifier(
+    verifier: &VerifierSpec,
+    ignore_unsigned_files: bool,
+) -> msign::Result<VerifyingConfig> {
+    Ok(VerifyingConfig::new(verifier.verifier()?).set_ignore_unsigned_files(ignore_unsigned_files))
+}
+
+/// Verifies a Hub model from the Hub's metadata (or, offline, its cached snapshot);
+/// returns the report JSON (`msign hub verify --json`).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (repo_id, revision, signature, verifier, ignore_unsigned_files, endpoint, token, cache_dir))]
+fn hub_verify(
+    py: Python<'_>,
+    repo_id: &str,
+    revision: &str,
+    signature: &str,
+    verifier: &str,
+    ignore_unsigned_files: bool,
+    endpoint: Option<String>,
+    token: Option<String>,
+    cache_dir: Option<PathBuf>,
+) -> PyResult<String> {
+    let verifier: VerifierSpec = from_json("verifier", verifier)?;
+    run(py, |progress| {
+        let model = hub_model(repo_id, revision, signature, endpoint, token, cache_dir)?;
+        let report = msign::hub::verify(
+            &model,
+            hub_verifier(&verifier, ignore_unsigned_files)?,
+            progress,
+        )?;
+        Ok(serde_json::to_string(&report).expect("a report is JSON"))
+    })
+}
+
+/// Downloads a Hub model checked against its signature as the bytes arrive, into the
+/// Hub cache or `local_dir`; returns the report JSON (`msign hub download --json`).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (repo_id, revision, signature, verifier, ignore_unsigned_files, local_dir, endpoint, token, cache_dir))]
+fn hub_download(
+    py: Python<'_>,
+    repo_id: &str,
+    revision: &str,
+    signature: &str,
+    verifier: &str,
+    ignore_unsigned_files: bool,
+    local_dir: Option<PathBuf>,
+    endpoint: Option<String>,
+    token: Option<String>,
+    cache_dir: Option<PathBuf>,
+) -> PyResult<String> {
+    let verifier: VerifierSpec = from_json("verifier", verifier)?;
+    run(py, |_| {
+        let model = hub_model(repo_id, revision, signature, endpoint, token, cache_dir)?;
+        let report = msign::hub::download(
+            &model,
+            hub_verifier(&verifier, ignore_unsigned_files)?,
+            local_dir.as_deref(),
+            &msign::hub::download::NoDownloadProgress,
+        )?;
+        Ok(serde_json::to_string(&report).expect("a report is JSON"))
+    })
+}
+
 /// The native module; see the package's Python files for the public API.
 #[pymodule]
 fn _msign(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -616,5 +752,9 @@ fn _msign(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(merge, m)?)?;
     m.add_function(wrap_pyfunction!(git_sign_revision, m)?)?;
     m.add_function(wrap_pyfunction!(git_verify_revision, m)?)?;
+    m.add_function(wrap_pyfunction!(check_signer, m)?)?;
+    m.add_function(wrap_pyfunction!(check_verifier, m)?)?;
+    m.add_function(wrap_pyfunction!(hub_verify, m)?)?;
+    m.add_function(wrap_pyfunction!(hub_download, m)?)?;
     Ok(())
 }

@@ -92,7 +92,7 @@ def test_git_revision_signed_into_a_note_and_verified(repo):
     # A new commit changing a file is not what was signed: the note stays on the signed
     # commit, so the new one has no signature at all.
     git(repo, "commit", "-qam", "change")
-    with pytest.raises(RuntimeError, match="no signature for"):
+    with pytest.raises(FileNotFoundError, match="no signature for"):
         msign.git.verify_revision(repo, "HEAD", verifier=key_verifier(), signature=None)
     msign.git.verify_revision(repo, "HEAD~1", verifier=key_verifier())
 

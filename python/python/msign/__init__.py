@@ -4,8 +4,9 @@
 model_signing 1.1.1's public API with the same names, parameters and defaults, so
 `import msign as model_signing` runs existing code unchanged, and signatures made by
 either verify with the other. msign adds `digest` (a model's manifest as JSON),
-`manifest.merge`, `signing.Config.sign_manifest`, and `git` (sign and verify a git
-revision).
+`manifest.merge`, `signing.Config.sign_manifest`, `git` (sign and verify a git
+revision) and `hub` (verify a Hugging Face Hub model from its metadata, download it
+verified).
 
 ```python
 import msign
@@ -25,13 +26,14 @@ from typing import Any, Optional
 
 from msign import git
 from msign import hashing
+from msign import hub
 from msign import manifest
 from msign import signing
 from msign import verifying
 
 __version__ = "0.1.0"
 
-__all__ = ["digest", "git", "hashing", "manifest", "signing", "verifying"]
+__all__ = ["digest", "git", "hashing", "hub", "manifest", "signing", "verifying"]
 
 
 def digest(

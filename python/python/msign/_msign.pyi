@@ -55,3 +55,34 @@ def git_verify_revision(
     ignore_git_paths: bool,
 ) -> str:
     """Verifies a git revision; the report JSON."""
+
+def check_signer(signer: str) -> None:
+    """Opens the key, certificates or token a signer names (not Sigstore), or raises."""
+
+def check_verifier(verifier: str) -> None:
+    """Loads the key or certificates a verifier names, or raises."""
+
+def hub_verify(
+    repo_id: str,
+    revision: str,
+    signature: str,
+    verifier: str,
+    ignore_unsigned_files: bool,
+    endpoint: Optional[str],
+    token: Optional[str],
+    cache_dir: Optional[str],
+) -> str:
+    """Verifies a Hub model; the report JSON."""
+
+def hub_download(
+    repo_id: str,
+    revision: str,
+    signature: str,
+    verifier: str,
+    ignore_unsigned_files: bool,
+    local_dir: Optional[str],
+    endpoint: Optional[str],
+    token: Optional[str],
+    cache_dir: Optional[str],
+) -> str:
+    """Downloads a Hub model verified as it arrives; the report JSON."""

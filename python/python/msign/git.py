@@ -103,6 +103,7 @@ def verify_revision(
         The report `msign git verify --json` prints: `commit`, `signer`, `files`, ...
 
     Raises:
+        FileNotFoundError: No signature was found for the revision.
         ValueError: The signature does not verify, or the revision differs from what
           was signed (`msign.verifying.ModelMismatchError`).
     """
