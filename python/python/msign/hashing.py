@@ -55,6 +55,27 @@ def _existing(p: PathLike) -> str:
     return path
 
 
+class ModelNotFoundError(FileNotFoundError, ValueError):
+    """The model path does not exist.
+
+    model_signing raises `ValueError` for a model it cannot use, and a missing file is a
+    `FileNotFoundError` in Python: this is both, so either `except` catches it.
+    """
+
+
+def _check_model(model_path: PathLike) -> str:
+    """The model's path, or `ModelNotFoundError` when nothing is there."""
+    path = _fspath(model_path)
+    if not os.path.lexists(path):
+        raise ModelNotFoundError(
+            errno.ENOENT,
+            "No such file or directory; the model path must name the model folder "
+            "or its single file",
+            path,
+        )
+    return path
+
+
 def hash(model_path: PathLike) -> manifest.Manifest:  # noqa: A001 - model_signing's name
     """Hashes a model with the default configuration (files, SHA-256, git paths ignored).
 
@@ -99,14 +120,15 @@ class Config:
             The manifest of the model.
 
         Raises:
-            FileNotFoundError: The model does not exist.
+            ModelNotFoundError: The model does not exist (a `FileNotFoundError` and a
+              `ValueError`).
             ValueError: The model holds a symbolic link and links are not allowed, or
               something else msign refuses to hash (the message says what and where).
         """
         return manifest.Manifest._from_json(
             json.loads(
                 _msign.hash(
-                    _fspath(model_path),
+                    _check_model(model_path),
                     self._options(model_path, files_to_hash=files_to_hash),
                 )
             )
@@ -130,7 +152,14 @@ class Config:
         *,
         files_to_hash: Optional[Iterable[PathLike]] = None,
     ) -> str:
-        """The configuration as the native module takes it."""
+        """The configuration as the native module takes it.
+
+        Raises:
+            ValueError: `max_workers` is not positive (model_signing's thread pool
+              refuses it when hashing starts).
+        """
+        if self._max_workers is not None and self._max_workers <= 0:
+            raise ValueError("max_workers must be greater than 0")
         opts: dict[str, Any] = {
             "method": self._method,
             "hash_type": self._hashing_algorithm,
@@ -139,6 +168,7 @@ class Config:
             "ignore_paths": self._relative_ignores(model_path),
             "ignore_git_paths": self._ignore_git_paths,
             "files_to_hash": None,
+            "max_workers": self._max_workers,
         }
         if files_to_hash is not None:
             root = pathlib.Path(_fspath(model_path))
@@ -162,12 +192,29 @@ class Config:
         shard_size: int,
         allow_symlinks: bool,
         ignore_paths: Iterable[PathLike],
+        chunk_size: int,
+        max_workers: Optional[int],
     ) -> None:
         if hashing_algorithm not in ("sha256", "blake2", "blake3"):
             raise ValueError(f"Unsupported hashing method {hashing_algorithm}")
         if method == "shards" and hashing_algorithm == "blake3":
             # As in model_signing: BLAKE3 is parallel on its own, so it is not sharded.
             method = "files"
+        if hashing_algorithm == "blake3":
+            # model_signing hands max_workers to blake3, which checks it at once, and
+            # ignores chunk_size.
+            if max_workers is not None and int(max_workers) <= 0:
+                raise ValueError("not a valid number of threads")
+        elif int(chunk_size) < 0:
+            raise ValueError(f"Chunk size must be non-negative, got {chunk_size}.")
+        if method == "shards" and int(shard_size) <= 0:
+            raise ValueError(f"Shard size must be strictly positive, got {shard_size}.")
+        # chunk_size only sets how much model_signing reads per call: the digests do not
+        # depend on it. msign's engine maps files in windows sized for its parallel
+        # lanes and reads the rest with positioned reads into one buffer per thread, so
+        # there is no per-call read size to set; it is checked and otherwise unused.
+        self._chunk_size = int(chunk_size)
+        self._max_workers = None if max_workers is None else int(max_workers)
         self._method = method
         self._hashing_algorithm = hashing_algorithm
         self._shard_size = int(shard_size)
@@ -189,18 +236,29 @@ class Config:
 
         Args:
             hashing_algorithm: `sha256` (default), `blake2` or `blake3`.
-            chunk_size: Accepted for compatibility; msign picks its own read sizes.
-            max_workers: Accepted for compatibility; msign hashes on all cores.
+            chunk_size: Checked (negative is a `ValueError`, except for BLAKE3) and
+              otherwise unused: it cannot change a digest, and msign's engine maps
+              files in windows rather than reading a chunk per call.
+            max_workers: At most this many hashing threads (default: one per core).
+              Not positive is a `ValueError` when hashing starts (at once for BLAKE3).
             allow_symlinks: Follow symbolic links that stay inside the model instead of
               refusing them.
             ignore_paths: Paths (relative to the model) to leave out and record.
 
         Returns:
             This configuration.
+
+        Raises:
+            ValueError: An unknown algorithm or an invalid `chunk_size`.
         """
-        del chunk_size, max_workers
         self._set_serialization(
-            "files", hashing_algorithm, 1_000_000_000, allow_symlinks, ignore_paths
+            "files",
+            hashing_algorithm,
+            1_000_000_000,
+            allow_symlinks,
+            ignore_paths,
+            chunk_size,
+            max_workers,
         )
         return self
 
@@ -220,20 +278,27 @@ class Config:
 
         Args:
             hashing_algorithm: `sha256` (default), `blake2` or `blake3`.
-            chunk_size: Accepted for compatibility; msign picks its own read sizes.
+            chunk_size: Checked as for `use_file_serialization`, otherwise unused.
             shard_size: Bytes per shard (default 1 GB); the last shard may be shorter.
-            max_workers: Accepted for compatibility; msign hashes on all cores.
+            max_workers: At most this many hashing threads (default: one per core).
             allow_symlinks: Follow symbolic links that stay inside the model.
             ignore_paths: Paths (relative to the model) to leave out and record.
 
         Returns:
             This configuration.
+
+        Raises:
+            ValueError: An unknown algorithm, or an invalid `chunk_size` or
+              `shard_size`.
         """
-        del chunk_size, max_workers
-        if int(shard_size) <= 0:
-            raise ValueError(f"shard size must be positive, got {shard_size}")
         self._set_serialization(
-            "shards", hashing_algorithm, shard_size, allow_symlinks, ignore_paths
+            "shards",
+            hashing_algorithm,
+            shard_size,
+            allow_symlinks,
+            ignore_paths,
+            chunk_size,
+            max_workers,
         )
         return self
 

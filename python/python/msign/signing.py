@@ -66,14 +66,15 @@ class Config:
             signature_path: Where to write the signature (written whole or not at all).
 
         Raises:
-            FileNotFoundError: The model or a key file does not exist.
+            FileNotFoundError: The model (`hashing.ModelNotFoundError`) or a key file
+              does not exist.
             ValueError: A key, certificate or model msign cannot use (the message says
               which and why).
         """
         if self._signer is None:
             self.use_sigstore_signer()
         _msign.sign(
-            _path(model_path),
+            hashing._check_model(model_path),
             _path(signature_path),
             self._hashing_config._options(model_path),
             json.dumps(self._signer),
@@ -165,6 +166,7 @@ class Config:
             "private_key": hashing._existing(private_key),
             "password": password,
         }
+        _msign.check_signer(json.dumps(self._signer))
         return self
 
     def use_certificate_signer(
@@ -190,6 +192,7 @@ class Config:
             "signing_certificate": hashing._existing(signing_certificate),
             "certificate_chain": [hashing._existing(c) for c in certificate_chain],
         }
+        _msign.check_signer(json.dumps(self._signer))
         return self
 
     def use_pkcs11_signer(
@@ -210,6 +213,7 @@ class Config:
             "pkcs11_uri": pkcs11_uri,
             "module_paths": [_path(p) for p in module_paths],
         }
+        _msign.check_signer(json.dumps(self._signer))
         return self
 
     def use_pkcs11_certificate_signer(
@@ -238,4 +242,5 @@ class Config:
             "certificate_chain": [hashing._existing(c) for c in certificate_chain],
             "module_paths": [_path(p) for p in module_paths],
         }
+        _msign.check_signer(json.dumps(self._signer))
         return self

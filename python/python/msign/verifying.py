@@ -74,7 +74,9 @@ class Config:
             ValueError: No verifier was configured, the signature does not verify
               (wrong key, tampered, malformed), or the model differs from what was
               signed (`ModelMismatchError`).
-            FileNotFoundError: The model, signature or key file does not exist.
+            FileNotFoundError: The model (`hashing.ModelNotFoundError`, also a
+              `ValueError` as model_signing raises), signature or key file does not
+              exist.
         """
         if self._verifier is None:
             raise ValueError("Attempting to verify with no configured verifier")
@@ -83,7 +85,7 @@ class Config:
             hashing_opts = self._hashing_config._options(model_path)
         report = json.loads(
             _msign.verify(
-                _path(model_path),
+                hashing._check_model(model_path),
                 _path(signature_path),
                 json.dumps(self._verifier),
                 hashing_opts,
@@ -151,6 +153,7 @@ class Config:
             This configuration.
         """
         self._verifier = {"method": "key", "public_key": hashing._existing(public_key)}
+        _msign.check_verifier(json.dumps(self._verifier))
         return self
 
     def use_certificate_verifier(
@@ -175,4 +178,5 @@ class Config:
             "method": "certificate",
             "certificate_chain": [hashing._existing(c) for c in certificate_chain],
         }
+        _msign.check_verifier(json.dumps(self._verifier))
         return self
