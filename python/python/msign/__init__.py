@@ -22,6 +22,7 @@ msign.verifying.Config().use_elliptic_key_verifier(public_key="key.pub").verify(
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Optional
 
 from msign import git
@@ -37,7 +38,10 @@ __all__ = ["digest", "git", "hashing", "hub", "manifest", "signing", "verifying"
 
 
 def digest(
-    model_path: hashing.PathLike, config: Optional[hashing.Config] = None
+    model_path: hashing.PathLike,
+    config: Optional[hashing.Config] = None,
+    *,
+    files_to_hash: Optional[Iterable[hashing.PathLike]] = None,
 ) -> dict[str, Any]:
     """Hashes a model and returns its manifest as JSON, as `msign digest --json` prints
     it: `model_name`, `digest` (`{"sha256": ...}`, the subject digest a signature
@@ -46,9 +50,12 @@ def digest(
     Args:
         model_path: The model folder or file.
         config: How to hash (default: model_signing's defaults).
+        files_to_hash: Only these files of the model (paths inside it): one part of a
+          model hashed on several machines, for `manifest.merge`.
 
     Returns:
-        The manifest JSON, which `manifest.merge` and `signing.Config.sign_manifest`
-        take.
+        The manifest JSON (a plain dict, cheap to send between processes), which
+        `manifest.merge` and `signing.Config.sign_manifest` take.
     """
-    return (config or hashing.Config()).hash(model_path).to_json()
+    cfg = config or hashing.Config()
+    return cfg.hash(model_path, files_to_hash=files_to_hash).to_json()
