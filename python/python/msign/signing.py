@@ -160,6 +160,11 @@ class Config:
 
         Returns:
             This configuration.
+
+        Raises:
+            FileNotFoundError: A key or certificate file does not exist.
+            ValueError: The key, certificate or token cannot be used (read now, as
+              model_signing reads it here).
         """
         self._signer = {
             "method": "key",
@@ -185,6 +190,11 @@ class Config:
 
         Returns:
             This configuration.
+
+        Raises:
+            FileNotFoundError: A key or certificate file does not exist.
+            ValueError: The key, certificate or token cannot be used (read now, as
+              model_signing reads it here).
         """
         self._signer = {
             "method": "certificate",
@@ -207,6 +217,11 @@ class Config:
 
         Returns:
             This configuration.
+
+        Raises:
+            FileNotFoundError: A key or certificate file does not exist.
+            ValueError: The key, certificate or token cannot be used (read now, as
+              model_signing reads it here).
         """
         self._signer = {
             "method": "pkcs11",
@@ -234,6 +249,11 @@ class Config:
 
         Returns:
             This configuration.
+
+        Raises:
+            FileNotFoundError: A key or certificate file does not exist.
+            ValueError: The key, certificate or token cannot be used (read now, as
+              model_signing reads it here).
         """
         self._signer = {
             "method": "pkcs11_certificate",

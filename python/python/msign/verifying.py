@@ -151,6 +151,11 @@ class Config:
 
         Returns:
             This configuration.
+
+        Raises:
+            FileNotFoundError: A key or certificate file does not exist.
+            ValueError: The key or a certificate cannot be used (read now, as
+              model_signing reads it here).
         """
         self._verifier = {"method": "key", "public_key": hashing._existing(public_key)}
         _msign.check_verifier(json.dumps(self._verifier))
@@ -172,6 +177,11 @@ class Config:
 
         Returns:
             This configuration.
+
+        Raises:
+            FileNotFoundError: A key or certificate file does not exist.
+            ValueError: The key or a certificate cannot be used (read now, as
+              model_signing reads it here).
         """
         self._log_fingerprints = log_fingerprints
         self._verifier = {
