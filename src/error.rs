@@ -79,6 +79,11 @@ pub enum Error {
     #[error("trusted root update over TUF failed: {0}")]
     TrustUpdate(String),
 
+    /// A server could not be reached or stopped answering (after msign's retries); the
+    /// message names the host, what was fetched and the timeout.
+    #[error("{0}")]
+    Network(String),
+
     /// Any other failure with a message that already says what to do.
     #[error("{0}")]
     Other(String),

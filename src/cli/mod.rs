@@ -229,6 +229,7 @@ pub fn error_kind(e: &Error) -> &'static str {
         Error::ModelMismatch(_) => "model_mismatch",
         Error::Usage(_) => "usage",
         Error::TrustUpdate(_) => "trust_update",
+        Error::Network(_) => "network",
         Error::Other(_) => "other",
     }
 }

@@ -486,9 +486,12 @@ impl Downloader<'_> {
                     Ok(n) => n,
                     Err(e) => {
                         let _ = out.sync_all();
-                        return Err(Error::Other(format!(
-                            "{}: download interrupted after {} of {} bytes ({e}); run the same command again to resume",
-                            f.path, h.len, f.size
+                        return Err(Error::Network(format!(
+                            "{}: download interrupted after {} of {} bytes ({}); run the same command again to resume",
+                            f.path,
+                            h.len,
+                            f.size,
+                            crate::net::body_error(&e, crate::net::Purpose::HubDownload)
                         )));
                     }
                 };
