@@ -193,7 +193,10 @@ fn failure(e: &reqwest::Error, host: &str, ctx: &Context, timeout: Duration, tri
     };
     let what = if e.is_timeout() {
         if e.is_connect() {
-            format!("cannot connect to {host} within {}", seconds(connect_timeout()))
+            format!(
+                "cannot connect to {host} within {}",
+                seconds(connect_timeout())
+            )
         } else {
             format!("{host} did not answer within {}", seconds(timeout))
         }
@@ -248,7 +251,8 @@ pub fn send(req: RequestBuilder, ctx: &Context) -> Result<Response> {
             }
             Err(e) => {
                 // A failed connect sent nothing; anything else may have reached the server.
-                let retry = !last && (e.is_connect() || (idem && (e.is_timeout() || e.is_request())));
+                let retry =
+                    !last && (e.is_connect() || (idem && (e.is_timeout() || e.is_request())));
                 if !retry {
                     return Err(failure(&e, &host, ctx, timeout, tries));
                 }
@@ -295,8 +299,7 @@ pub fn read_limited(resp: Response, limit: u64, what: &str, purpose: Purpose) ->
 /// within the read timeout, or the connection broke.
 pub fn body_error(e: &std::io::Error, purpose: Purpose) -> String {
     let timed_out = e.kind() == std::io::ErrorKind::TimedOut
-        || e
-            .get_ref()
+        || e.get_ref()
             .and_then(|i| i.downcast_ref::<reqwest::Error>())
             .is_some_and(reqwest::Error::is_timeout);
     if timed_out {

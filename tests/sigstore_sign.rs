@@ -351,7 +351,7 @@ fn interactive_oauth_with_loopback_redirect() {
     let (url, _stderr) = auth_url(&mut child);
     assert!(url.contains("code_challenge_method=S256"));
     // The "browser": follows the issuer's redirect to msign's loopback listener.
-    let page = ureq::get(&url).call().unwrap().into_string().unwrap();
+    let page = reqwest::blocking::get(&url).unwrap().text().unwrap();
     assert!(page.contains("Authenticated"), "{page}");
     assert!(child.wait().unwrap().success());
     ok(&inst.msign_verify(&m, &sig), "msign");
@@ -366,10 +366,13 @@ fn interactive_oauth_out_of_band() {
     let mut child = spawn_interactive(&inst, &m, &sig, true);
     let (url, _stderr) = auth_url(&mut child);
     assert!(url.contains("redirect_uri=urn%3Aietf%3Awg%3Aoauth%3A2.0%3Aoob"));
-    let agent = ureq::AgentBuilder::new().redirects(0).build();
-    let resp = agent.get(&url).call().unwrap();
+    let agent = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = agent.get(&url).send().unwrap();
     assert_eq!(resp.status(), 302);
-    let loc = resp.header("Location").unwrap().to_string();
+    let loc = resp.headers()["Location"].to_str().unwrap().to_string();
     let code = loc
         .split("code=")
         .nth(1)
@@ -510,11 +513,11 @@ fn managed_key_bundle_verifies_against_the_tlog() {
 impl Instance {
     /// The bundle re-logged in the instance's Rekor v2 log, with an RFC 3161 timestamp.
     fn to_rekor_v2(&self, sig: &Path) -> Value {
-        ureq::post(&format!("{}/test/rekor-v2", self.url))
-            .send_bytes(&std::fs::read(sig).unwrap())
-            .unwrap()
-            .into_json()
-            .unwrap()
+        post_bytes(
+            &format!("{}/test/rekor-v2", self.url),
+            &std::fs::read(sig).unwrap(),
+            &[],
+        )
     }
 }
 
@@ -564,11 +567,7 @@ fn rekor_v2_bundles_with_tsa_timestamps() {
                 .unwrap();
                 let body = body.replacen("SHA2_256", "SHA2_384", 1);
                 tlog(b)["canonicalizedBody"] = Value::String(B64.encode(body));
-                *b = ureq::post(&relog)
-                    .send_json(&*b)
-                    .unwrap()
-                    .into_json()
-                    .unwrap();
+                *b = post_json(&relog, b);
             }),
             "unsupported Rekor v2 digest algorithm: SHA2_384",
         ),

@@ -362,7 +362,9 @@ fn to_py(py: Python<'_>, e: Error) -> PyErr {
             _ => PyOSError::new_err(e.to_string()),
         },
         Error::ChangedWhileHashing { .. } => PyOSError::new_err(e.to_string()),
-        Error::TrustUpdate(_) | Error::Network(_) | Error::Other(_) => PyRuntimeError::new_err(e.to_string()),
+        Error::TrustUpdate(_) | Error::Network(_) | Error::Other(_) => {
+            PyRuntimeError::new_err(e.to_string())
+        }
         _ => PyValueError::new_err(e.to_string()),
     }
 }

@@ -627,15 +627,12 @@ impl HubClient {
             Err(e) => return Err(e),
         };
         let mut buf = Vec::new();
-        d.body
-            .take(limit + 1)
-            .read_to_end(&mut buf)
-            .map_err(|e| {
-                Error::Network(format!(
-                    "{repo}@{commit}: {path}: download failed: {}",
-                    net::body_error(&e, Purpose::HubDownload)
-                ))
-            })?;
+        d.body.take(limit + 1).read_to_end(&mut buf).map_err(|e| {
+            Error::Network(format!(
+                "{repo}@{commit}: {path}: download failed: {}",
+                net::body_error(&e, Purpose::HubDownload)
+            ))
+        })?;
         if buf.len() as u64 > limit {
             return Err(Error::Other(format!(
                 "{repo}@{commit}: {path} is larger than {limit} bytes"

@@ -262,7 +262,11 @@ impl Registry {
                 let why = error_body(resp);
                 return Err(Error::Usage(format!(
                     "{what} refused {} (HTTP {code}){why}; {login_hint}",
-                    if self.credentials.is_some() { "the credentials" } else { "anonymous access" }
+                    if self.credentials.is_some() {
+                        "the credentials"
+                    } else {
+                        "anonymous access"
+                    }
                 )));
             }
             code => {
@@ -465,7 +469,14 @@ impl Registry {
     ) -> Result<bool> {
         let what = format!("storing manifest {}/{repo}:{reference}", self.name);
         let url = self.url(&format!("/v2/{repo}/manifests/{reference}"))?;
-        let resp = self.send(Method::PUT, &url, repo, true, None, Some((bytes, media_type)))?;
+        let resp = self.send(
+            Method::PUT,
+            &url,
+            repo,
+            true,
+            None,
+            Some((bytes, media_type)),
+        )?;
         if resp.status() != 201 {
             return Err(self.failed(&what, resp));
         }

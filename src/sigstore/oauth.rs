@@ -87,9 +87,13 @@ pub(crate) fn json_answer(req: reqwest::blocking::RequestBuilder, what: &str) ->
     let body = net::read_limited(resp, MAX_ANSWER, what, Purpose::Other)?;
     if !status.is_success() {
         let text = String::from_utf8_lossy(&body[..body.len().min(500)]).into_owned();
-        return Err(Error::Other(format!("{what}: HTTP {status}: {}", text.trim())));
+        return Err(Error::Other(format!(
+            "{what}: HTTP {status}: {}",
+            text.trim()
+        )));
     }
-    serde_json::from_slice(&body).map_err(|e| Error::Other(format!("{what}: the answer is not JSON: {e}")))
+    serde_json::from_slice(&body)
+        .map_err(|e| Error::Other(format!("{what}: the answer is not JSON: {e}")))
 }
 
 /// Runs the flow against `issuer` and returns the identity token.

@@ -91,7 +91,8 @@ impl IdentityToken {
         let req = crate::net::client(true)?
             .get(format!("{url}{sep}audience=sigstore"))
             .header("Authorization", format!("bearer {bearer}"));
-        let v: Value = crate::sigstore::oauth::json_answer(req, "GitHub Actions OIDC token request")?;
+        let v: Value =
+            crate::sigstore::oauth::json_answer(req, "GitHub Actions OIDC token request")?;
         let t = v["value"]
             .as_str()
             .ok_or_else(|| Error::Other("GitHub Actions OIDC answer has no 'value'".into()))?;

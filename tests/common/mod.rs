@@ -617,3 +617,21 @@ pub fn on_terminal(mut script: Command, line: &str, answers: &[(&str, &str)]) ->
     reader.join().unwrap();
     (status.code().unwrap_or(-1), shown())
 }
+
+/// POSTs `body` as JSON to a loopback test server and reads its JSON answer.
+pub fn post_json(url: &str, body: &serde_json::Value) -> serde_json::Value {
+    post_bytes(url, &serde_json::to_vec(body).unwrap(), &[])
+}
+
+/// POSTs `body` with `headers` to a loopback test server and reads its JSON answer.
+pub fn post_bytes(url: &str, body: &[u8], headers: &[(&str, &str)]) -> serde_json::Value {
+    let mut req = reqwest::blocking::Client::new()
+        .post(url)
+        .header("Content-Type", "application/json")
+        .body(body.to_vec());
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = req.send().unwrap().error_for_status().unwrap();
+    serde_json::from_reader(resp).unwrap()
+}

@@ -545,9 +545,7 @@ impl Net {
             hint: "",
             purpose: Purpose::Other,
         };
-        let req = net::client(true)
-            .map_err(|e| fail(e.to_string()))?
-            .get(url);
+        let req = net::client(true).map_err(|e| fail(e.to_string()))?.get(url);
         let resp = match net::send(req, &ctx) {
             Ok(r) => r,
             Err(e) => return Err(fail(format!("the repository cannot be reached: {e}"))),
@@ -557,8 +555,8 @@ impl Net {
             404 | 403 => return Ok(None),
             code => return Err(fail(format!("{url}: HTTP {code} for {what}"))),
         }
-        let buf = net::read_limited(resp, max, &desc, Purpose::Other)
-            .map_err(|e| fail(e.to_string()))?;
+        let buf =
+            net::read_limited(resp, max, &desc, Purpose::Other).map_err(|e| fail(e.to_string()))?;
         Ok(Some(buf))
     }
 }
