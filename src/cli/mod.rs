@@ -21,6 +21,7 @@ pub mod hook;
 pub mod hub;
 pub mod hub_args;
 pub mod manifest;
+pub mod net_args;
 pub mod oci;
 pub mod password;
 pub mod pkcs11;
@@ -300,7 +301,10 @@ fn hint_for(e: &Error) -> Option<&'static str> {
 pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
     let parsed = docs::command()
         .try_get_matches_from(with_default_method(args))
-        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+        .and_then(|m| {
+            net_args::apply(&m);
+            <Cli as clap::FromArgMatches>::from_arg_matches(&m)
+        });
     let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
