@@ -262,6 +262,15 @@ pub fn send(req: RequestBuilder, ctx: &Context) -> Result<Response> {
     }
 }
 
+/// How many times [`send`] tried a request of `method` that ended with `status`.
+pub fn attempts(method: &Method, status: StatusCode) -> u32 {
+    if retryable_status(status, idempotent(method)) {
+        1 + RETRIES
+    } else {
+        1
+    }
+}
+
 /// A header of `resp` as text, when present and readable.
 pub fn header<'a>(resp: &'a Response, name: &str) -> Option<&'a str> {
     resp.headers().get(name).and_then(|v| v.to_str().ok())

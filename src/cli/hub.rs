@@ -9,8 +9,8 @@ use serde_json::json;
 
 use crate::cli::hub_args::{SignerArgs, VerifierArgs};
 use crate::cli::progress::DownloadBars;
-use crate::cli::{conclude, report_json, Ctx};
-use crate::error::Result;
+use crate::cli::{conclude_hinted, report_json, Ctx};
+use crate::error::{Error, Result};
 use crate::hub::{self, HubConfig, HubModel, HubVerification};
 use crate::NoProgress;
 
@@ -89,7 +89,16 @@ pub fn run(ctx: &Ctx, cmd: HubCommand) -> ExitCode {
         HubCommand::Download(a) => (download(ctx, a), a.repo.repo.clone()),
         HubCommand::Sign(a) => (sign(ctx, a), a.repo.repo.clone()),
     };
-    conclude(ctx, result, json!({"repo": repo}))
+    conclude_hinted(ctx, result, json!({"repo": repo}), hint)
+}
+
+/// The common hints, but naming only what the hub commands take: they have no
+/// `--ignore-paths`, the signature says which files it leaves out.
+fn hint(e: &Error) -> Option<&'static str> {
+    match e {
+        Error::ModelMismatch(_) => Some("the repository changed after it was signed, or the signature is of another revision: check --revision (a commit id pins one), or sign it again with `msign hub sign`"),
+        _ => crate::cli::hint_for(e),
+    }
 }
 
 fn model(repo: &RepoArgs, signature: &str) -> Result<HubModel> {

@@ -357,10 +357,22 @@ impl HubClient {
             hint: "",
             purpose,
         };
+        let method = req
+            .try_clone()
+            .and_then(|r| r.build().ok())
+            .map(|r| r.method().clone())
+            .unwrap_or(reqwest::Method::POST);
         let resp = net::send(req, &ctx)?;
         let code = resp.status().as_u16();
         if code >= 400 {
-            return Err(self.status_error(code, &resp, what));
+            let err = self.status_error(code, &resp, what);
+            let tries = net::attempts(&method, resp.status());
+            return Err(match err {
+                Error::Other(m) if tries > 1 => Error::Other(format!(
+                    "{m}; {tries} attempts failed: the Hub is down or busy, try again later"
+                )),
+                e => e,
+            });
         }
         Ok(resp)
     }

@@ -121,6 +121,8 @@ pub struct State {
     /// Regular files `junk/NNNNNNN.txt` appended to every listing, as a hostile server
     /// would list them: generated page by page, never stored, their content served on GET.
     pub synthetic_files: usize,
+    /// Answer this many of the next Hub (not CDN) requests with 503 Service Unavailable.
+    pub unavailable: usize,
     /// Every request.
     pub log: Vec<Logged>,
     commits_made: u64,
@@ -404,13 +406,24 @@ fn reason(status: u16) -> &'static str {
         401 => "Unauthorized",
         404 => "Not Found",
         412 => "Precondition Failed",
+        503 => "Service Unavailable",
         _ => "Status",
     }
 }
 
 fn handle(mut stream: TcpStream, ctx: &Ctx) -> std::io::Result<()> {
     let req = read_request(&stream)?;
-    let resp = if ctx.is_cdn {
+    let down = {
+        let mut st = ctx.state.lock().unwrap();
+        let down = !ctx.is_cdn && st.unavailable > 0;
+        if down {
+            st.unavailable -= 1;
+        }
+        down
+    };
+    let resp = if down {
+        Response::error(503, "", "Service Unavailable").header("Retry-After", "0")
+    } else if ctx.is_cdn {
         cdn(ctx, &req)
     } else {
         route(ctx, &req)
