@@ -123,6 +123,8 @@ pub struct State {
     pub synthetic_files: usize,
     /// Answer this many of the next Hub (not CDN) requests with 503 Service Unavailable.
     pub unavailable: usize,
+    /// Answer this many of the next POST requests (commits) with 503.
+    pub unavailable_posts: usize,
     /// Every request.
     pub log: Vec<Logged>,
     commits_made: u64,
@@ -415,11 +417,17 @@ fn handle(mut stream: TcpStream, ctx: &Ctx) -> std::io::Result<()> {
     let req = read_request(&stream)?;
     let down = {
         let mut st = ctx.state.lock().unwrap();
-        let down = !ctx.is_cdn && st.unavailable > 0;
-        if down {
+        if ctx.is_cdn {
+            false
+        } else if st.unavailable > 0 {
             st.unavailable -= 1;
+            true
+        } else if req.method == "POST" && st.unavailable_posts > 0 {
+            st.unavailable_posts -= 1;
+            true
+        } else {
+            false
         }
-        down
     };
     let resp = if down {
         Response::error(503, "", "Service Unavailable").header("Retry-After", "0")
