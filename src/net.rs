@@ -210,10 +210,12 @@ fn failure(e: &reqwest::Error, host: &str, ctx: &Context, timeout: Duration, tri
     } else {
         format!("; {}", ctx.hint)
     };
-    Error::Network(format!(
-        "{}: {what}{attempts}; check the network, or allow more time with --timeout SECONDS{hint}",
-        ctx.what
-    ))
+    let todo = if e.is_timeout() {
+        "check the network, or allow more time with --timeout SECONDS"
+    } else {
+        "check the network and the server's address"
+    };
+    Error::Network(format!("{}: {what}{attempts}; {todo}{hint}", ctx.what))
 }
 
 /// Sends `req` with the timeout of `ctx.purpose`, retrying as the module says. Every

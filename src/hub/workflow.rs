@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::hash::{HashingConfig, Progress};
 use crate::hub::cache::{parse_repo_at, CachedRepo};
 use crate::hub::download::{precheck, Destination, DownloadProgress, Downloader};
+use crate::hub::select::Selection;
 use crate::hub::{check_revision, is_commit_id, HubClient, HubConfig, RepoId};
 use crate::ignore::IgnoreRules;
 use crate::manifest::{HashAlgorithm, Manifest, Method, ModelPath};
@@ -197,6 +198,10 @@ pub struct HubDownloaded {
     pub bytes_downloaded: u64,
     /// Bytes already on disk, re-hashed rather than downloaded.
     pub bytes_reused: u64,
+    /// Signed files that `--include` / `--exclude` left out: not downloaded, and so not
+    /// checked (the listing still had to agree with the signature about them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_downloaded: Vec<String>,
     /// Things the user may want to know.
     pub warnings: Vec<String>,
 }
@@ -431,11 +436,13 @@ pub fn verify_folder(
 
 /// Verifies the signature of `model`, then downloads the files it names into the Hugging
 /// Face cache (or `local_dir`), checking every byte as it arrives; files already there are
-/// re-hashed, not fetched again. Nothing unverified is left in place.
+/// re-hashed, not fetched again. Nothing unverified is left in place. Only the files
+/// `selection` takes are fetched; the others are reported as not downloaded.
 pub fn download(
     model: &HubModel,
     verifier: VerifyingConfig,
     local_dir: Option<&Path>,
+    selection: &Selection,
     progress: &dyn DownloadProgress,
 ) -> Result<HubDownloaded> {
     if model.hub.offline {
@@ -453,13 +460,15 @@ pub fn download(
             "HF_HUB_OFFLINE is set, so nothing can be downloaded; {what}"
         )));
     }
-    download_online(model, verifier, local_dir, progress).map_err(|e| offline_hint(model, e))
+    download_online(model, verifier, local_dir, selection, progress)
+        .map_err(|e| offline_hint(model, e))
 }
 
 fn download_online(
     model: &HubModel,
     verifier: VerifyingConfig,
     local_dir: Option<&Path>,
+    selection: &Selection,
     progress: &dyn DownloadProgress,
 ) -> Result<HubDownloaded> {
     let config = model.verifier(verifier)?;
@@ -483,7 +492,7 @@ fn download_online(
         manifest: &signed.manifest,
         dest: dest.clone(),
     };
-    let report = downloader.run(&files, progress)?;
+    let report = downloader.run(&files, selection, progress)?;
     downloader.place_bytes(&model.signature, &sig_bytes)?;
     if let Destination::Cache(c) = &dest {
         c.write_ref(&model.revision, source.commit())?;
@@ -499,6 +508,7 @@ fn download_online(
         bytes: report.bytes,
         bytes_downloaded: report.bytes_downloaded + source.bytes_downloaded(),
         bytes_reused: report.bytes_reused,
+        not_downloaded: report.not_downloaded,
         warnings: report.warnings,
     })
 }
