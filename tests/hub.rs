@@ -1177,3 +1177,111 @@ fn offline_hints_lead_somewhere() {
         stderr(&out)
     );
 }
+
+/// Every file below `dir`, as `/`-separated relative paths (links not followed).
+fn files_below(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                let rel = e.path().strip_prefix(dir).unwrap().to_owned();
+                out.push(rel.to_str().unwrap().replace('\\', "/"));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn download_include_exclude_token_and_cache_dir() {
+    let env = Env::new();
+    let m = model(&env);
+    let sig = env.sign_msign(&m, &[]);
+    let commit = env.publish(&m, "main", &[("model.sig", &sig)]);
+    // Private: every Hub request needs the token of --token, which wins over HF_TOKEN.
+    env.hub.state().repos.get_mut(REPO).unwrap().private = true;
+    let cache = env.path("elsewhere");
+    let out = run_ok(
+        env.hub_download(&[
+            "--json",
+            "--include",
+            "*.json",
+            "--include",
+            "weights/",
+            "--exclude",
+            "*part-2*",
+            "--token",
+            TOKEN,
+            "--cache-dir",
+        ])
+        .arg(&cache)
+        .env("HF_TOKEN", "hf_wrong"),
+    );
+    let v = json_of(&out);
+    let snapshot = cache
+        .join("models--acme--tiny-bert/snapshots")
+        .join(&commit);
+    assert_eq!(
+        files_below(&snapshot),
+        [
+            "config.json",
+            "model.sig",
+            "tokenizer/naïve ü.json",
+            "weights/part-1.bin"
+        ],
+        "`*` crosses folders as in fnmatch; `weights/` takes the folder; excluded files stay out"
+    );
+    let mut left_out: Vec<String> = v["not_downloaded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    left_out.sort();
+    assert_eq!(
+        left_out,
+        ["a.txt", "a/b", "empty", "model.safetensors", "weights/part-2.bin"]
+    );
+    assert_eq!(v["files"], 3);
+    assert!(
+        !env.cache().join("models--acme--tiny-bert").exists(),
+        "--cache-dir replaces HF_HOME's cache"
+    );
+    assert!(env.hub.state().log.iter().all(|l| l.cdn || l.authorized));
+    let text = run_ok(
+        env.hub_download(&["--exclude", "*.safetensors", "--token", TOKEN, "--cache-dir"])
+            .arg(&cache),
+    );
+    assert!(
+        stdout(&text).contains("not downloaded (left out by --include/--exclude): model.safetensors"),
+        "{}",
+        stdout(&text)
+    );
+
+    // Served bytes that differ from the signature: a selected file still fails...
+    env.hub.state().repos.get_mut(REPO).unwrap().private = false;
+    let part1 = std::fs::read(m.join("weights/part-1.bin")).unwrap();
+    let mut evil = part1.clone();
+    evil[100] ^= 1;
+    env.hub
+        .state()
+        .cdn_override
+        .insert(sha256_hex(&part1), evil);
+    let other = env.path("other-cache");
+    let out = run_fails(
+        env.hub_download(&["--include", "weights/*", "--cache-dir"])
+            .arg(&other),
+        1,
+    );
+    assert!(stderr(&out).contains("weights/part-1.bin"), "{}", stderr(&out));
+    // ... and one left out is not fetched, so it cannot fail.
+    run_ok(
+        env.hub_download(&["--exclude", "weights/part-1.bin", "--cache-dir"])
+            .arg(&other),
+    );
+}
