@@ -766,3 +766,23 @@ fn oci_bearer_token_from_the_challenge_realm() {
     let payload = payload_of(&tmp.path().join("m.sig"));
     assert!(String::from_utf8_lossy(&payload).contains("model.bin"));
 }
+
+#[test]
+fn a_registry_that_never_answers_ends_at_the_timeout() {
+    let silent = SilentServer::start();
+    let (_, public) = demo_key();
+    let target = format!("{}/demo/model:v1", silent.addr);
+    let start = Instant::now();
+    let out = run_fails(
+        msign()
+            .args(["oci", "verify", "key", &target, "--timeout", "1", "--public-key"])
+            .arg(&public),
+        3,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(start.elapsed() < Duration::from_secs(15), "{:?}", start.elapsed());
+    assert_eq!(silent.accepted(), 4, "{err}");
+    for want in [silent.addr.as_str(), "did not answer within 1 s", "--timeout"] {
+        assert!(err.contains(want), "{want:?} not in: {err}");
+    }
+}
