@@ -285,7 +285,7 @@ pub fn read_limited(resp: Response, limit: u64, what: &str, purpose: Purpose) ->
     if let Some(len) = header(&resp, "Content-Length").and_then(|l| l.trim().parse::<u64>().ok()) {
         if len > limit {
             return Err(Error::Other(format!(
-                "{what}: the server sends {len} bytes, more than the {limit} msign accepts"
+                "{what}: the server announces {len} bytes, larger than the {limit} bytes accepted"
             )));
         }
     }
@@ -300,7 +300,7 @@ pub fn read_limited(resp: Response, limit: u64, what: &str, purpose: Purpose) ->
         })?;
     if buf.len() as u64 > limit {
         return Err(Error::Other(format!(
-            "{what}: the answer is larger than the {limit} bytes msign accepts"
+            "{what}: the answer is larger than the {limit} bytes accepted"
         )));
     }
     Ok(buf)
