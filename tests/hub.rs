@@ -1245,7 +1245,13 @@ fn download_include_exclude_token_and_cache_dir() {
     left_out.sort();
     assert_eq!(
         left_out,
-        ["a.txt", "a/b", "empty", "model.safetensors", "weights/part-2.bin"]
+        [
+            "a.txt",
+            "a/b",
+            "empty",
+            "model.safetensors",
+            "weights/part-2.bin"
+        ]
     );
     assert_eq!(v["files"], 3);
     assert!(
@@ -1254,11 +1260,18 @@ fn download_include_exclude_token_and_cache_dir() {
     );
     assert!(env.hub.state().log.iter().all(|l| l.cdn || l.authorized));
     let text = run_ok(
-        env.hub_download(&["--exclude", "*.safetensors", "--token", TOKEN, "--cache-dir"])
-            .arg(&cache),
+        env.hub_download(&[
+            "--exclude",
+            "*.safetensors",
+            "--token",
+            TOKEN,
+            "--cache-dir",
+        ])
+        .arg(&cache),
     );
     assert!(
-        stdout(&text).contains("not downloaded (left out by --include/--exclude): model.safetensors"),
+        stdout(&text)
+            .contains("not downloaded (left out by --include/--exclude): model.safetensors"),
         "{}",
         stdout(&text)
     );
@@ -1278,7 +1291,11 @@ fn download_include_exclude_token_and_cache_dir() {
             .arg(&other),
         1,
     );
-    assert!(stderr(&out).contains("weights/part-1.bin"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("weights/part-1.bin"),
+        "{}",
+        stderr(&out)
+    );
     // ... and one left out is not fetched, so it cannot fail.
     run_ok(
         env.hub_download(&["--exclude", "weights/part-1.bin", "--cache-dir"])

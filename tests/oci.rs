@@ -775,14 +775,30 @@ fn a_registry_that_never_answers_ends_at_the_timeout() {
     let start = Instant::now();
     let out = run_fails(
         msign()
-            .args(["oci", "verify", "key", &target, "--timeout", "1", "--public-key"])
+            .args([
+                "oci",
+                "verify",
+                "key",
+                &target,
+                "--timeout",
+                "1",
+                "--public-key",
+            ])
             .arg(&public),
         3,
     );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(start.elapsed() < Duration::from_secs(15), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(silent.accepted(), 4, "{err}");
-    for want in [silent.addr.as_str(), "did not answer within 1 s", "--timeout"] {
+    for want in [
+        silent.addr.as_str(),
+        "did not answer within 1 s",
+        "--timeout",
+    ] {
         assert!(err.contains(want), "{want:?} not in: {err}");
     }
 }

@@ -505,9 +505,14 @@ fn a_tuf_repository_that_never_answers_ends_at_the_timeout() {
     let url = format!("http://{}", silent.addr);
     let start = std::time::Instant::now();
     let out = run_fails(
-        msign()
-            .env("XDG_CACHE_HOME", tmp.path())
-            .args(["sigstore", "update-trust-root", "--timeout", "1", "--tuf-url", &url]),
+        msign().env("XDG_CACHE_HOME", tmp.path()).args([
+            "sigstore",
+            "update-trust-root",
+            "--timeout",
+            "1",
+            "--tuf-url",
+            &url,
+        ]),
         3,
     );
     let err = String::from_utf8_lossy(&out.stderr);
@@ -517,7 +522,11 @@ fn a_tuf_repository_that_never_answers_ends_at_the_timeout() {
         start.elapsed()
     );
     assert_eq!(silent.accepted(), 4, "{err}");
-    for want in [silent.addr.as_str(), "did not answer within 1 s", "--timeout"] {
+    for want in [
+        silent.addr.as_str(),
+        "did not answer within 1 s",
+        "--timeout",
+    ] {
         assert!(err.contains(want), "{want:?} not in: {err}");
     }
 }
