@@ -1302,3 +1302,54 @@ fn download_include_exclude_token_and_cache_dir() {
             .arg(&other),
     );
 }
+
+#[test]
+fn requests_go_through_the_proxy_of_the_environment_with_msigns_user_agent() {
+    use std::io::{BufRead as _, Write as _};
+    let env = Env::new();
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for mut s in proxy.incoming().flatten() {
+            let mut head = Vec::new();
+            let mut r = std::io::BufReader::new(s.try_clone().unwrap());
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push(line.trim_end().to_string());
+            }
+            log.lock().unwrap().push(head.join("\n"));
+            let _ = s.write_all(
+                b"HTTP/1.1 404 Not Found\r\nX-Error-Code: RepoNotFound\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let out = run_fails(
+        env.hub_verify(&[])
+            .env("HF_ENDPOINT", "http://hub.example.invalid")
+            .env("HTTP_PROXY", &proxy_url)
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy"),
+        3,
+    );
+    assert!(
+        stderr(&out).contains("repository not found"),
+        "{}",
+        stderr(&out)
+    );
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let head = seen[0].to_ascii_lowercase();
+    assert!(
+        head.starts_with("get http://hub.example.invalid/api/models/acme/tiny-bert/revision/main "),
+        "{head}"
+    );
+    assert!(
+        head.contains(&format!("user-agent: msign/{}", env!("CARGO_PKG_VERSION"))),
+        "{head}"
+    );
+}
