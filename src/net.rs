@@ -107,6 +107,21 @@ pub fn client(follow_redirects: bool) -> Result<&'static Client> {
         .map_err(|e| Error::Other(e.clone()))
 }
 
+/// An async client with the same user agent, proxies and timeouts, for the crates that
+/// speak to Fulcio, Rekor and the timestamp authorities (sigstore-sign). They run their
+/// own requests, so these are not retried here.
+pub fn async_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(concat!("msign/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(connect_timeout())
+        .read_timeout(read_timeout(Purpose::Other))
+        .timeout(read_timeout(Purpose::Other))
+        .no_gzip()
+        .no_deflate()
+        .build()
+        .map_err(|e| Error::Other(format!("cannot set up the HTTP client: {e}")))
+}
+
 /// How to describe a request that failed for good.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {

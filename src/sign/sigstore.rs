@@ -66,7 +66,9 @@ impl Signer for SigstoreSigner {
         let services = self.services()?;
         let token = Token::from_jwt(&self.token.raw)
             .map_err(|e| Error::Usage(format!("the identity token is not usable: {e}")))?;
-        let signer = SigningContext::new(services).signer(token);
+        let signer = SigningContext::new(services)
+            .with_http_client(crate::net::async_client()?)
+            .signer(token);
         let signed = crate::sigstore::block_on(signer.sign_raw_statement(payload))?
             .map_err(|e| Error::Other(format!("Sigstore signing failed: {e}")))?;
         let json = signed
