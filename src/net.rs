@@ -122,6 +122,16 @@ pub fn async_client() -> Result<reqwest::Client> {
         .map_err(|e| Error::Other(format!("cannot set up the HTTP client: {e}")))
 }
 
+/// What to say when a client that keeps only the text of its errors could not complete
+/// a request: the timeouts that applied and what to do.
+pub fn unreachable_advice() -> String {
+    format!(
+        "the server did not connect within {} or did not answer within {}: check the network, or allow more time with --timeout SECONDS",
+        seconds(connect_timeout()),
+        seconds(read_timeout(Purpose::Other))
+    )
+}
+
 /// How to describe a request that failed for good.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {

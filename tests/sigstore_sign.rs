@@ -809,3 +809,39 @@ fn reference_signs_against_the_instance_and_msign_verifies() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Timestamp message hash mismatch"), "{err}");
 }
+
+#[test]
+fn a_fulcio_that_never_answers_ends_at_the_timeout() {
+    let inst = Instance::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let m = sample_model(tmp.path());
+    let silent = SilentServer::start();
+    let mut config: Value =
+        serde_json::from_slice(&std::fs::read(inst.trust_config()).unwrap()).unwrap();
+    config["signingConfig"]["caUrls"][0]["url"] = Value::String(format!("http://{}", silent.addr));
+    let trust = tmp.path().join("trust_config.json");
+    std::fs::write(&trust, serde_json::to_vec(&config).unwrap()).unwrap();
+    let start = std::time::Instant::now();
+    let out = run_fails(
+        msign()
+            .args(["sign", "sigstore", "--timeout", "1"])
+            .arg(&m)
+            .arg("--signature")
+            .arg(tmp.path().join("model.sig"))
+            .arg("--trust-config")
+            .arg(&trust)
+            .args(["--identity-token", &inst.token(USER)]),
+        3,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}: {err}",
+        start.elapsed()
+    );
+    assert!(silent.accepted() >= 1, "{err}");
+    for want in ["answer within 1 s", "--timeout", "signingCert"] {
+        assert!(err.contains(want), "{want:?} not in: {err}");
+    }
+    assert!(!tmp.path().join("model.sig").exists());
+}
