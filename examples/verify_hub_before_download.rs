@@ -52,7 +52,14 @@ fn run(repo: &str, revision: &str, key: &Path, dest: &Path) -> msign::Result<()>
             v.folder.display()
         ),
     }
-    let got = msign::hub::download(&model, verifier()?, Some(dest), &NoDownloadProgress)?;
+    let every_file = msign::hub::select::Selection::all();
+    let got = msign::hub::download(
+        &model,
+        verifier()?,
+        Some(dest),
+        &every_file,
+        &NoDownloadProgress,
+    )?;
     println!(
         "downloaded {} file(s), {} bytes into {}",
         got.files,

@@ -85,6 +85,11 @@ pub enum Error {
     #[error("{0}")]
     NotFound(String),
 
+    /// A server could not be reached or stopped answering (after msign's retries); the
+    /// message names the host, what was fetched and the timeout.
+    #[error("{0}")]
+    Network(String),
+
     /// Any other failure with a message that already says what to do.
     #[error("{0}")]
     Other(String),

@@ -44,6 +44,7 @@ pub mod hub;
 pub mod ignore;
 pub mod manifest;
 pub mod manifest_json;
+pub mod net;
 pub mod oci;
 pub mod sign;
 pub mod sigstore;

@@ -7,6 +7,7 @@ mod fakehub;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use common::*;
 use fakehub::{files_from_dir, regular, FakeHub, FileObj, TOKEN};
@@ -51,6 +52,8 @@ impl Env {
             "HF_HUB_OFFLINE",
             "HF_TOKEN_PATH",
             "HUGGING_FACE_HUB_TOKEN",
+            "HF_HUB_ETAG_TIMEOUT",
+            "HF_HUB_DOWNLOAD_TIMEOUT",
         ] {
             c.env_remove(v);
         }
@@ -995,4 +998,358 @@ fn hostile_listing_of_many_unsigned_files_costs_little_memory() {
     );
     assert!(mib < 100, "hub verify of a huge page peaked at {mib} MiB");
     eprintln!("hub verify, one huge page: peak RSS {mib} MiB");
+}
+
+#[test]
+fn a_hub_that_accepts_and_never_answers_ends_at_the_timeout() {
+    let env = Env::new();
+    let silent = SilentServer::start();
+    let endpoint = format!("http://{}", silent.addr);
+    let start = Instant::now();
+    let out = run_fails(
+        env.hub_verify(&["--timeout", "1"])
+            .env("HF_ENDPOINT", &endpoint),
+        3,
+    );
+    let took = start.elapsed();
+    let err = stderr(&out);
+    // Four attempts of 1 s each, and under 3.5 s of backoff between them.
+    assert_eq!(silent.accepted(), 4, "{err}");
+    assert!(
+        took >= Duration::from_secs(4) && took < Duration::from_secs(15),
+        "{took:?}"
+    );
+    for want in [
+        silent.addr.as_str(),
+        "acme/tiny-bert@main",
+        "did not answer within 1 s",
+        "4 attempts",
+        "--timeout",
+        "check the network",
+    ] {
+        assert!(err.contains(want), "{want:?} not in: {err}");
+    }
+    assert!(!err.contains("Network Error"), "{err}");
+    let out = run_fails(
+        env.hub_verify(&["--timeout", "1", "--json"])
+            .env("HF_ENDPOINT", &endpoint),
+        3,
+    );
+    assert_eq!(json_of(&out)["error"]["kind"], "network");
+
+    // Without --timeout, HF_HUB_ETAG_TIMEOUT is the wait for metadata, as in huggingface_hub.
+    let out = run_fails(
+        env.hub_verify(&[])
+            .env("HF_ENDPOINT", &endpoint)
+            .env("HF_HUB_ETAG_TIMEOUT", "0.5"),
+        3,
+    );
+    assert!(
+        stderr(&out).contains("did not answer within 0.5 s"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_fails(&mut env.hub_verify(&["--timeout", "soon"]), 2);
+    assert!(stderr(&out).contains("seconds"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_hub_answering_503_is_retried_and_one_that_stays_down_fails_clearly() {
+    let env = Env::new();
+    let m = model(&env);
+    let sig = env.sign_msign(&m, &[]);
+    env.publish(&m, "main", &[("model.sig", &sig)]);
+    let revision_requests = |env: &Env| {
+        env.hub
+            .state()
+            .log
+            .iter()
+            .filter(|l| l.target.contains("/revision/"))
+            .count()
+    };
+
+    env.hub.clear_log();
+    env.hub.state().unavailable = 2;
+    run_ok(&mut env.hub_verify(&[]));
+    assert_eq!(revision_requests(&env), 3, "two 503s, then the answer");
+
+    env.hub.clear_log();
+    env.hub.state().unavailable = usize::MAX;
+    let out = run_fails(&mut env.hub_verify(&[]), 3);
+    let err = stderr(&out);
+    assert_eq!(revision_requests(&env), 4, "{err}");
+    for want in ["HTTP 503", "4 attempts", "try again later"] {
+        assert!(err.contains(want), "{want:?} not in: {err}");
+    }
+    // A commit is not idempotent: a 503 to it is not sent again.
+    env.hub.state().unavailable = 0;
+    env.hub.state().unavailable_posts = usize::MAX;
+    env.hub.clear_log();
+    let out = run_fails(
+        env.msign()
+            .env("HF_TOKEN", fakehub::TOKEN)
+            .args(["hub", "sign", REPO, "--upload", "--private-key"])
+            .arg(&env.key)
+            .arg("--output")
+            .arg(env.path("up.sig")),
+        3,
+    );
+    let posts = env
+        .hub
+        .state()
+        .log
+        .iter()
+        .filter(|l| l.method == "POST")
+        .count();
+    assert_eq!(posts, 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("HTTP 503"), "{}", stderr(&out));
+}
+
+#[test]
+fn hub_verify_hints_name_only_its_own_flags() {
+    let env = Env::new();
+    let m = model(&env);
+    let sig = env.sign_msign(&m, &[]);
+    let mut files = repo_files(&m);
+    files.insert("config.json".into(), regular(b"{\"changed\": true}"));
+    files.insert("model.sig".into(), regular(&sig));
+    env.hub.state().commit(REPO, "main", files);
+    let out = run_fails(&mut env.hub_verify(&[]), 1);
+    let err = stderr(&out);
+    assert!(err.contains("hint:"), "{err}");
+    assert!(
+        !err.contains("--ignore-paths"),
+        "hub verify has no --ignore-paths: {err}"
+    );
+    assert!(err.contains("--revision"), "{err}");
+}
+
+#[test]
+fn offline_hints_lead_somewhere() {
+    let env = Env::new();
+    let m = model(&env);
+    let sig = env.sign_msign(&m, &[]);
+    env.publish(&m, "main", &[("model.sig", &sig)]);
+
+    // Nothing cached: neither command sends the user to the other one while offline.
+    let out = run_fails(env.hub_download(&[]).env("HF_HUB_OFFLINE", "1"), 2);
+    let err = stderr(&out);
+    assert!(err.contains("unset HF_HUB_OFFLINE"), "{err}");
+    assert!(!err.contains("hub verify"), "{err}");
+    let out = run_fails(env.hub_verify(&[]).env("HF_HUB_OFFLINE", "1"), 3);
+    let err = stderr(&out);
+    assert!(err.contains("unset HF_HUB_OFFLINE"), "{err}");
+
+    // Cached: offline download points at offline verification, which works.
+    run_ok(&mut env.hub_download(&[]));
+    let out = run_fails(env.hub_download(&[]).env("HF_HUB_OFFLINE", "1"), 2);
+    assert!(
+        stderr(&out).contains("msign hub verify"),
+        "{}",
+        stderr(&out)
+    );
+    run_ok(env.hub_verify(&[]).env("HF_HUB_OFFLINE", "1"));
+
+    // The network is down and the model is cached: say HF_HUB_OFFLINE=1.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    for cmd in ["verify", "download"] {
+        let mut c = if cmd == "verify" {
+            env.hub_verify(&[])
+        } else {
+            env.hub_download(&[])
+        };
+        let out = run_fails(c.env("HF_ENDPOINT", &down), 3);
+        let err = stderr(&out);
+        assert!(err.contains("cannot connect"), "{err}");
+        assert!(err.contains("HF_HUB_OFFLINE=1 msign hub verify"), "{err}");
+    }
+    // Not cached (another revision): no such advice.
+    let out = run_fails(
+        env.hub_verify(&["--revision", "v2"])
+            .env("HF_ENDPOINT", &down),
+        3,
+    );
+    assert!(
+        !stderr(&out).contains("HF_HUB_OFFLINE=1"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Every file below `dir`, as `/`-separated relative paths (links not followed).
+fn files_below(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                let rel = e.path().strip_prefix(dir).unwrap().to_owned();
+                out.push(rel.to_str().unwrap().replace('\\', "/"));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn download_include_exclude_token_and_cache_dir() {
+    let env = Env::new();
+    let m = model(&env);
+    let sig = env.sign_msign(&m, &[]);
+    let commit = env.publish(&m, "main", &[("model.sig", &sig)]);
+    // Private: every Hub request needs the token of --token, which wins over HF_TOKEN.
+    env.hub.state().repos.get_mut(REPO).unwrap().private = true;
+    let cache = env.path("elsewhere");
+    let out = run_ok(
+        env.hub_download(&[
+            "--json",
+            "--include",
+            "*.json",
+            "--include",
+            "weights/",
+            "--exclude",
+            "*part-2*",
+            "--token",
+            TOKEN,
+            "--cache-dir",
+        ])
+        .arg(&cache)
+        .env("HF_TOKEN", "hf_wrong"),
+    );
+    let v = json_of(&out);
+    let snapshot = cache
+        .join("models--acme--tiny-bert/snapshots")
+        .join(&commit);
+    assert_eq!(
+        files_below(&snapshot),
+        [
+            "config.json",
+            "model.sig",
+            "tokenizer/naïve ü.json",
+            "weights/part-1.bin"
+        ],
+        "`*` crosses folders as in fnmatch; `weights/` takes the folder; excluded files stay out"
+    );
+    let mut left_out: Vec<String> = v["not_downloaded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    left_out.sort();
+    assert_eq!(
+        left_out,
+        [
+            "a.txt",
+            "a/b",
+            "empty",
+            "model.safetensors",
+            "weights/part-2.bin"
+        ]
+    );
+    assert_eq!(v["files"], 3);
+    assert!(
+        !env.cache().join("models--acme--tiny-bert").exists(),
+        "--cache-dir replaces HF_HOME's cache"
+    );
+    assert!(env.hub.state().log.iter().all(|l| l.cdn || l.authorized));
+    let text = run_ok(
+        env.hub_download(&[
+            "--exclude",
+            "*.safetensors",
+            "--token",
+            TOKEN,
+            "--cache-dir",
+        ])
+        .arg(&cache),
+    );
+    assert!(
+        stdout(&text)
+            .contains("not downloaded (left out by --include/--exclude): model.safetensors"),
+        "{}",
+        stdout(&text)
+    );
+
+    // Served bytes that differ from the signature: a selected file still fails...
+    env.hub.state().repos.get_mut(REPO).unwrap().private = false;
+    let part1 = std::fs::read(m.join("weights/part-1.bin")).unwrap();
+    let mut evil = part1.clone();
+    evil[100] ^= 1;
+    env.hub
+        .state()
+        .cdn_override
+        .insert(sha256_hex(&part1), evil);
+    let other = env.path("other-cache");
+    let out = run_fails(
+        env.hub_download(&["--include", "weights/*", "--cache-dir"])
+            .arg(&other),
+        1,
+    );
+    assert!(
+        stderr(&out).contains("weights/part-1.bin"),
+        "{}",
+        stderr(&out)
+    );
+    // ... and one left out is not fetched, so it cannot fail.
+    run_ok(
+        env.hub_download(&["--exclude", "weights/part-1.bin", "--cache-dir"])
+            .arg(&other),
+    );
+}
+
+#[test]
+fn requests_go_through_the_proxy_of_the_environment_with_msigns_user_agent() {
+    use std::io::{BufRead as _, Write as _};
+    let env = Env::new();
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for mut s in proxy.incoming().flatten() {
+            let mut head = Vec::new();
+            let mut r = std::io::BufReader::new(s.try_clone().unwrap());
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push(line.trim_end().to_string());
+            }
+            log.lock().unwrap().push(head.join("\n"));
+            let _ = s.write_all(
+                b"HTTP/1.1 404 Not Found\r\nX-Error-Code: RepoNotFound\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let out = run_fails(
+        env.hub_verify(&[])
+            .env("HF_ENDPOINT", "http://hub.example.invalid")
+            .env("HTTP_PROXY", &proxy_url)
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy"),
+        3,
+    );
+    assert!(
+        stderr(&out).contains("repository not found"),
+        "{}",
+        stderr(&out)
+    );
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let head = seen[0].to_ascii_lowercase();
+    assert!(
+        head.starts_with("get http://hub.example.invalid/api/models/acme/tiny-bert/revision/main "),
+        "{head}"
+    );
+    assert!(
+        head.contains(&format!("user-agent: msign/{}", env!("CARGO_PKG_VERSION"))),
+        "{head}"
+    );
 }

@@ -407,13 +407,12 @@ fn oci_verify_fails_closed() {
 
 /// The manifest `target` (`host/repo:tag`) as stored: its bytes.
 fn manifest_bytes(host: &str, repo: &str, reference: &str) -> Vec<u8> {
-    let resp = ureq::get(&format!("http://{host}/v2/{repo}/manifests/{reference}"))
-        .set("Accept", "application/vnd.oci.image.manifest.v1+json")
-        .call()
+    let resp = reqwest::blocking::Client::new()
+        .get(format!("http://{host}/v2/{repo}/manifests/{reference}"))
+        .header("Accept", "application/vnd.oci.image.manifest.v1+json")
+        .send()
         .unwrap();
-    let mut out = Vec::new();
-    std::io::Read::read_to_end(&mut resp.into_reader(), &mut out).unwrap();
-    out
+    resp.bytes().unwrap().to_vec()
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -438,13 +437,14 @@ fn oci_index_needs_a_platform_it_has() {
             "platform": {"os": "linux", "architecture": "amd64"},
         }],
     });
-    ureq::put(&format!(
-        "http://{}/v2/demo/idx/manifests/multi",
-        reg.host()
-    ))
-    .set("Content-Type", "application/vnd.oci.image.index.v1+json")
-    .send_bytes(&serde_json::to_vec(&index).unwrap())
-    .unwrap();
+    reqwest::blocking::Client::new()
+        .put(format!("http://{}/v2/demo/idx/manifests/multi", reg.host()))
+        .header("Content-Type", "application/vnd.oci.image.index.v1+json")
+        .body(serde_json::to_vec(&index).unwrap())
+        .send()
+        .unwrap()
+        .error_for_status()
+        .unwrap();
     let target = format!("{}/demo/idx:multi", reg.host());
     let (key, public) = demo_key();
     for platform in [None, Some("linux/arm64")] {
@@ -765,4 +765,40 @@ fn oci_bearer_token_from_the_challenge_realm() {
     assert!(out.status.success(), "{}", stderr(&out));
     let payload = payload_of(&tmp.path().join("m.sig"));
     assert!(String::from_utf8_lossy(&payload).contains("model.bin"));
+}
+
+#[test]
+fn a_registry_that_never_answers_ends_at_the_timeout() {
+    let silent = SilentServer::start();
+    let (_, public) = demo_key();
+    let target = format!("{}/demo/model:v1", silent.addr);
+    let start = Instant::now();
+    let out = run_fails(
+        msign()
+            .args([
+                "oci",
+                "verify",
+                "key",
+                &target,
+                "--timeout",
+                "1",
+                "--public-key",
+            ])
+            .arg(&public),
+        3,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(silent.accepted(), 4, "{err}");
+    for want in [
+        silent.addr.as_str(),
+        "did not answer within 1 s",
+        "--timeout",
+    ] {
+        assert!(err.contains(want), "{want:?} not in: {err}");
+    }
 }

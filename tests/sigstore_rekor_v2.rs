@@ -41,11 +41,7 @@ impl Instance {
 
     /// The same bundle with its entry re-logged as `dsse/0.0.2`, as earlier msign wrote it.
     fn as_legacy_dsse(&self, bundle: &Value) -> Value {
-        ureq::post(&format!("{}/test/rekor-v2-dsse", self.url))
-            .send_json(bundle)
-            .unwrap()
-            .into_json()
-            .unwrap()
+        post_json(&format!("{}/test/rekor-v2-dsse", self.url), bundle)
     }
 }
 
@@ -78,11 +74,7 @@ fn relogged(url: &str, edit: impl Fn(&mut Value) + 'static) -> Edit {
     let url = format!("{url}/test/rekor-v2-relog");
     Box::new(move |b: &mut Value| {
         edit(b);
-        *b = ureq::post(&url)
-            .send_json(&*b)
-            .unwrap()
-            .into_json()
-            .unwrap();
+        *b = post_json(&url, b);
     })
 }
 

@@ -351,7 +351,7 @@ fn interactive_oauth_with_loopback_redirect() {
     let (url, _stderr) = auth_url(&mut child);
     assert!(url.contains("code_challenge_method=S256"));
     // The "browser": follows the issuer's redirect to msign's loopback listener.
-    let page = ureq::get(&url).call().unwrap().into_string().unwrap();
+    let page = reqwest::blocking::get(&url).unwrap().text().unwrap();
     assert!(page.contains("Authenticated"), "{page}");
     assert!(child.wait().unwrap().success());
     ok(&inst.msign_verify(&m, &sig), "msign");
@@ -366,10 +366,13 @@ fn interactive_oauth_out_of_band() {
     let mut child = spawn_interactive(&inst, &m, &sig, true);
     let (url, _stderr) = auth_url(&mut child);
     assert!(url.contains("redirect_uri=urn%3Aietf%3Awg%3Aoauth%3A2.0%3Aoob"));
-    let agent = ureq::AgentBuilder::new().redirects(0).build();
-    let resp = agent.get(&url).call().unwrap();
+    let agent = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = agent.get(&url).send().unwrap();
     assert_eq!(resp.status(), 302);
-    let loc = resp.header("Location").unwrap().to_string();
+    let loc = resp.headers()["Location"].to_str().unwrap().to_string();
     let code = loc
         .split("code=")
         .nth(1)
@@ -510,11 +513,11 @@ fn managed_key_bundle_verifies_against_the_tlog() {
 impl Instance {
     /// The bundle re-logged in the instance's Rekor v2 log, with an RFC 3161 timestamp.
     fn to_rekor_v2(&self, sig: &Path) -> Value {
-        ureq::post(&format!("{}/test/rekor-v2", self.url))
-            .send_bytes(&std::fs::read(sig).unwrap())
-            .unwrap()
-            .into_json()
-            .unwrap()
+        post_bytes(
+            &format!("{}/test/rekor-v2", self.url),
+            &std::fs::read(sig).unwrap(),
+            &[],
+        )
     }
 }
 
@@ -564,11 +567,7 @@ fn rekor_v2_bundles_with_tsa_timestamps() {
                 .unwrap();
                 let body = body.replacen("SHA2_256", "SHA2_384", 1);
                 tlog(b)["canonicalizedBody"] = Value::String(B64.encode(body));
-                *b = ureq::post(&relog)
-                    .send_json(&*b)
-                    .unwrap()
-                    .into_json()
-                    .unwrap();
+                *b = post_json(&relog, b);
             }),
             "unsupported Rekor v2 digest algorithm: SHA2_384",
         ),
@@ -809,4 +808,40 @@ fn reference_signs_against_the_instance_and_msign_verifies() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Timestamp message hash mismatch"), "{err}");
+}
+
+#[test]
+fn a_fulcio_that_never_answers_ends_at_the_timeout() {
+    let inst = Instance::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let m = sample_model(tmp.path());
+    let silent = SilentServer::start();
+    let mut config: Value =
+        serde_json::from_slice(&std::fs::read(inst.trust_config()).unwrap()).unwrap();
+    config["signingConfig"]["caUrls"][0]["url"] = Value::String(format!("http://{}", silent.addr));
+    let trust = tmp.path().join("trust_config.json");
+    std::fs::write(&trust, serde_json::to_vec(&config).unwrap()).unwrap();
+    let start = std::time::Instant::now();
+    let out = run_fails(
+        msign()
+            .args(["sign", "sigstore", "--timeout", "1"])
+            .arg(&m)
+            .arg("--signature")
+            .arg(tmp.path().join("model.sig"))
+            .arg("--trust-config")
+            .arg(&trust)
+            .args(["--identity-token", &inst.token(USER)]),
+        3,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}: {err}",
+        start.elapsed()
+    );
+    assert!(silent.accepted() >= 1, "{err}");
+    for want in ["answer within 1 s", "--timeout", "signingCert"] {
+        assert!(err.contains(want), "{want:?} not in: {err}");
+    }
+    assert!(!tmp.path().join("model.sig").exists());
 }

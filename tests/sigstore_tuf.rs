@@ -497,3 +497,36 @@ fn sign_sigstore_takes_the_root_and_the_services_from_tuf() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_tuf_repository_that_never_answers_ends_at_the_timeout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let silent = SilentServer::start();
+    let url = format!("http://{}", silent.addr);
+    let start = std::time::Instant::now();
+    let out = run_fails(
+        msign().env("XDG_CACHE_HOME", tmp.path()).args([
+            "sigstore",
+            "update-trust-root",
+            "--timeout",
+            "1",
+            "--tuf-url",
+            &url,
+        ]),
+        3,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(15),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(silent.accepted(), 4, "{err}");
+    for want in [
+        silent.addr.as_str(),
+        "did not answer within 1 s",
+        "--timeout",
+    ] {
+        assert!(err.contains(want), "{want:?} not in: {err}");
+    }
+}

@@ -31,7 +31,7 @@ use msign::verify::sigstore::SigstoreVerifier;
 use msign::verify::{BundleVerifier, CertificateVerifier, KeyVerifier};
 use msign::{Error, HashAlgorithm, HashingConfig, SigningConfig, VerifyingConfig};
 use pyo3::exceptions::{
-    PyFileNotFoundError, PyIsADirectoryError, PyOSError, PyPermissionError, PyRuntimeError,
+    PyConnectionError, PyFileNotFoundError, PyIsADirectoryError, PyOSError, PyPermissionError, PyRuntimeError,
     PyValueError,
 };
 use pyo3::prelude::*;
@@ -384,6 +384,7 @@ fn to_py(py: Python<'_>, e: Error) -> PyErr {
         },
         Error::ChangedWhileHashing { .. } => PyOSError::new_err(e.to_string()),
         Error::NotFound(_) => PyFileNotFoundError::new_err(e.to_string()),
+        Error::Network(_) => PyConnectionError::new_err(e.to_string()),
         Error::TrustUpdate(_) | Error::Other(_) => PyRuntimeError::new_err(e.to_string()),
         _ => PyValueError::new_err(e.to_string()),
     }

@@ -31,7 +31,7 @@ const SIGSTORE: [(&str, &str); 3] = [
         "GitHub Actions: the token for that request",
     ),
 ];
-const HUB: [(&str, &str); 6] = [
+const HUB: [(&str, &str); 8] = [
     (
         "HF_ENDPOINT",
         "the Hub's address (default https://huggingface.co)",
@@ -47,7 +47,19 @@ const HUB: [(&str, &str); 6] = [
     ),
     ("HF_HUB_CACHE", "the Hub cache (default $HF_HOME/hub)"),
     ("HF_HUB_OFFLINE", "1: use the cache only, no network"),
+    (
+        "HF_HUB_ETAG_TIMEOUT",
+        "seconds to wait for metadata (default 10; --timeout wins)",
+    ),
+    (
+        "HF_HUB_DOWNLOAD_TIMEOUT",
+        "seconds to wait for file data (default 10; --timeout wins)",
+    ),
 ];
+const PROXY: (&str, &str) = (
+    "HTTPS_PROXY",
+    "proxy for HTTPS requests (also HTTP_PROXY, ALL_PROXY, NO_PROXY)",
+);
 const DOCKER: (&str, &str) = (
     "DOCKER_CONFIG",
     "registry credentials: $DOCKER_CONFIG/config.json (default ~/.docker/config.json)",
@@ -91,9 +103,20 @@ fn env_vars(path: &[&str]) -> Vec<(&'static str, &'static str)> {
         _ => {}
     }
     match path {
-        ["verify", ..] => v.extend(HUB.into_iter().filter(|(n, _)| n.starts_with("HF_H"))),
+        // `verify --hub-cache` reads the cache, offline.
+        ["verify", ..] => v.extend(
+            HUB.into_iter()
+                .filter(|(n, _)| n.starts_with("HF_H") && !n.ends_with("_TIMEOUT")),
+        ),
         ["hub", ..] => v.extend(HUB),
         _ => {}
+    }
+    // Commands that may reach a server (those with --timeout).
+    if matches!(
+        path,
+        ["hub", ..] | ["oci", ..] | ["sigstore", _] | ["sign" | "verify", "sigstore"]
+    ) {
+        v.push(PROXY);
     }
     v
 }

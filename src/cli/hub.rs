@@ -9,8 +9,9 @@ use serde_json::json;
 
 use crate::cli::hub_args::{SignerArgs, VerifierArgs};
 use crate::cli::progress::DownloadBars;
-use crate::cli::{conclude, report_json, Ctx};
-use crate::error::Result;
+use crate::cli::{conclude_hinted, report_json, Ctx};
+use crate::error::{Error, Result};
+use crate::hub::select::Selection;
 use crate::hub::{self, HubConfig, HubModel, HubVerification};
 use crate::NoProgress;
 
@@ -62,6 +63,21 @@ pub struct HubDownloadArgs {
     /// Download into this folder instead of the Hugging Face cache.
     #[arg(long = "local-dir", value_name = "DIR")]
     local_dir: Option<PathBuf>,
+    /// Download only the files matching this shell pattern (repeatable), as
+    /// `huggingface-cli download --include`: `*` also matches `/`, a pattern ending in `/`
+    /// takes the folder. The signature still covers every file; the others are reported
+    /// as not downloaded.
+    #[arg(long, value_name = "GLOB")]
+    include: Vec<String>,
+    /// Do not download the files matching this shell pattern (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Hub access token (instead of HF_TOKEN or the token file).
+    #[arg(long, value_name = "TOKEN")]
+    token: Option<String>,
+    /// The Hugging Face cache to download into (instead of HF_HUB_CACHE or $HF_HOME/hub).
+    #[arg(long = "cache-dir", value_name = "DIR", conflicts_with = "local_dir")]
+    cache_dir: Option<PathBuf>,
 }
 
 /// `msign hub sign`.
@@ -89,7 +105,16 @@ pub fn run(ctx: &Ctx, cmd: HubCommand) -> ExitCode {
         HubCommand::Download(a) => (download(ctx, a), a.repo.repo.clone()),
         HubCommand::Sign(a) => (sign(ctx, a), a.repo.repo.clone()),
     };
-    conclude(ctx, result, json!({"repo": repo}))
+    conclude_hinted(ctx, result, json!({"repo": repo}), hint)
+}
+
+/// The common hints, but naming only what the hub commands take: they have no
+/// `--ignore-paths`, the signature says which files it leaves out.
+fn hint(e: &Error) -> Option<&'static str> {
+    match e {
+        Error::ModelMismatch(_) => Some("the repository changed after it was signed, or the signature is of another revision: check --revision (a commit id pins one), or sign it again with `msign hub sign`"),
+        _ => crate::cli::hint_for(e),
+    }
 }
 
 fn model(repo: &RepoArgs, signature: &str) -> Result<HubModel> {
@@ -142,9 +167,23 @@ fn verify(ctx: &Ctx, a: &HubVerifyArgs) -> Result<serde_json::Value> {
 }
 
 fn download(ctx: &Ctx, a: &HubDownloadArgs) -> Result<serde_json::Value> {
-    let model = model(&a.repo, &a.signature)?;
+    let mut config = HubConfig::from_env()?;
+    if let Some(t) = &a.token {
+        config.token = Some(t.trim().to_string()).filter(|t| !t.is_empty());
+    }
+    if let Some(d) = &a.cache_dir {
+        config.cache_dir = d.clone();
+    }
+    let model = HubModel::new(config, &a.repo.repo, &a.repo.revision, &a.signature)?;
     let bars = DownloadBars::new(ctx.quiet || ctx.json);
-    let r = hub::download(&model, a.verifier.config()?, a.local_dir.as_deref(), &bars)?;
+    let selection = Selection::new(&a.include, &a.exclude);
+    let r = hub::download(
+        &model,
+        a.verifier.config()?,
+        a.local_dir.as_deref(),
+        &selection,
+        &bars,
+    )?;
     for w in &r.warnings {
         ctx.warn(w);
     }
@@ -162,6 +201,13 @@ fn download(ctx: &Ctx, a: &HubDownloadArgs) -> Result<serde_json::Value> {
             "{} bytes downloaded, {} bytes already on disk re-checked",
             r.bytes_downloaded, r.bytes_reused
         );
+        if !r.not_downloaded.is_empty() {
+            println!(
+                "{} signed file(s) not downloaded (left out by --include/--exclude): {}",
+                r.not_downloaded.len(),
+                r.not_downloaded.join(", ")
+            );
+        }
     }
     report_json(&r)
 }

@@ -21,6 +21,7 @@ pub mod hook;
 pub mod hub;
 pub mod hub_args;
 pub mod manifest;
+pub mod net_args;
 pub mod oci;
 pub mod password;
 pub mod pkcs11;
@@ -230,6 +231,7 @@ pub fn error_kind(e: &Error) -> &'static str {
         Error::Usage(_) => "usage",
         Error::TrustUpdate(_) => "trust_update",
         Error::NotFound(_) => "not_found",
+        Error::Network(_) => "network",
         Error::Other(_) => "other",
     }
 }
@@ -241,6 +243,17 @@ pub fn conclude(
     result: crate::Result<serde_json::Value>,
     extra: serde_json::Value,
 ) -> ExitCode {
+    conclude_hinted(ctx, result, extra, hint_for)
+}
+
+/// [`conclude`] for a command whose hints differ from the common ones (they may name
+/// only flags the command has).
+pub fn conclude_hinted(
+    ctx: &Ctx,
+    result: crate::Result<serde_json::Value>,
+    extra: serde_json::Value,
+    hint: impl Fn(&Error) -> Option<&'static str>,
+) -> ExitCode {
     match result {
         Ok(v) => {
             if ctx.json {
@@ -248,7 +261,7 @@ pub fn conclude(
             }
             ExitCode::SUCCESS
         }
-        Err(e) => report_error(ctx, &e, extra),
+        Err(e) => report_error_hinted(ctx, &e, extra, hint(&e)),
     }
 }
 
@@ -259,6 +272,15 @@ pub fn report_json(report: &impl serde::Serialize) -> crate::Result<serde_json::
 
 /// Reports an error the way the user asked (text on stderr or JSON on stdout).
 pub fn report_error(ctx: &Ctx, e: &Error, extra: serde_json::Value) -> ExitCode {
+    report_error_hinted(ctx, e, extra, hint_for(e))
+}
+
+fn report_error_hinted(
+    ctx: &Ctx,
+    e: &Error,
+    extra: serde_json::Value,
+    hint: Option<&str>,
+) -> ExitCode {
     let code = exit_code(e);
     if ctx.json {
         let mut v = json!({
@@ -279,14 +301,15 @@ pub fn report_error(ctx: &Ctx, e: &Error, extra: serde_json::Value) -> ExitCode 
         println!("{v}");
     } else {
         eprintln!("error: {e}");
-        if let Some(hint) = hint_for(e) {
+        if let Some(hint) = hint {
             eprintln!("hint: {hint}");
         }
     }
     ExitCode::from(code)
 }
 
-fn hint_for(e: &Error) -> Option<&'static str> {
+/// The hint printed under an error, for the commands that take the common flags.
+pub fn hint_for(e: &Error) -> Option<&'static str> {
     match e {
         Error::ModelMismatch(d) if !d.lfs_pointers.is_empty() => Some("Git LFS content is missing from this checkout (pointer files in its place): run `git lfs pull`, then verify again; or verify the git revision, which needs no LFS content, with `msign verify ... --git-rev HEAD` or `git model-sign verify`"),
         Error::ModelMismatch(_) => Some("the model changed after signing, or it was signed with other ignore rules (--ignore-paths)"),
@@ -300,7 +323,10 @@ fn hint_for(e: &Error) -> Option<&'static str> {
 pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
     let parsed = docs::command()
         .try_get_matches_from(with_default_method(args))
-        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+        .and_then(|m| {
+            net_args::apply(&m);
+            <Cli as clap::FromArgMatches>::from_arg_matches(&m)
+        });
     let cli = match parsed {
         Ok(c) => c,
         Err(e) => {

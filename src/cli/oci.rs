@@ -10,6 +10,7 @@ use indicatif::HumanBytes;
 use serde_json::json;
 
 use crate::cli::args::{CertificateArgs, PrivateKeyArgs};
+use crate::cli::net_args::NetArgs;
 use crate::cli::pkcs11::Pkcs11Args;
 use crate::cli::sigstore::{SigstoreTokenArgs, SigstoreTrustArgs};
 use crate::cli::{conclude, report_json, Ctx};
@@ -132,6 +133,8 @@ pub enum OciSignMethod {
         common: OciSignCommon,
         #[command(flatten)]
         key: PrivateKeyArgs,
+        #[command(flatten)]
+        net: NetArgs,
     },
     /// Sign with a private key and its X.509 certificate chain.
     Certificate {
@@ -141,6 +144,8 @@ pub enum OciSignMethod {
         key: PrivateKeyArgs,
         #[command(flatten)]
         cert: CertificateArgs,
+        #[command(flatten)]
+        net: NetArgs,
     },
     /// Sign with an EC key held in a PKCS #11 token.
     #[command(name = "pkcs11-key")]
@@ -149,6 +154,8 @@ pub enum OciSignMethod {
         common: OciSignCommon,
         #[command(flatten)]
         pkcs11: Pkcs11Args,
+        #[command(flatten)]
+        net: NetArgs,
     },
     /// Sign with a PKCS #11 token key and its X.509 certificate chain.
     #[command(name = "pkcs11-certificate")]
@@ -159,6 +166,8 @@ pub enum OciSignMethod {
         pkcs11: Pkcs11Args,
         #[command(flatten)]
         cert: CertificateArgs,
+        #[command(flatten)]
+        net: NetArgs,
     },
     /// Sign keyless with Sigstore.
     Sigstore {
@@ -213,6 +222,8 @@ pub enum OciVerifyMethod {
         /// The public key (PEM) paired with the signing key.
         #[arg(long = "public-key", alias = "public_key", value_name = "PUBLIC_KEY")]
         public_key: PathBuf,
+        #[command(flatten)]
+        net: NetArgs,
     },
     /// Verify a signature made with a certificate chain.
     Certificate {
@@ -228,6 +239,8 @@ pub enum OciVerifyMethod {
         /// Refuse an expired signing certificate.
         #[arg(long = "reject-expired")]
         reject_expired: bool,
+        #[command(flatten)]
+        net: NetArgs,
     },
     /// Verify a Sigstore signature against an identity and its OIDC issuer.
     Sigstore {

@@ -75,6 +75,9 @@ pub struct TufArgs {
         requires = "update_trust_root"
     )]
     pub tuf_root: Option<PathBuf>,
+    /// Network timeouts (every command that chooses a trusted root may reach a server).
+    #[command(flatten)]
+    pub net: crate::cli::net_args::NetArgs,
 }
 
 impl TufArgs {
@@ -122,6 +125,8 @@ pub struct UpdateTrustRootArgs {
     /// Write the verified trusted_root.json here.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    net: crate::cli::net_args::NetArgs,
 }
 
 /// `msign sigstore verify-bundle`.

@@ -7,14 +7,15 @@
 //! to the configured endpoint's origin.
 
 use std::io::Read;
-use std::time::Duration;
 
+use reqwest::blocking::{RequestBuilder, Response};
 use serde::Deserialize;
 use url::Url;
 
 use crate::error::{Error, Result};
 use crate::hub::{check_revision, is_commit_id, HubConfig, RepoId};
 use crate::manifest::ModelPath;
+use crate::net::{self, Purpose};
 
 /// The most a JSON answer (a revision's info, a commit's answer) may weigh. Answers are
 /// parsed as they stream in, keeping only the fields msign reads, so the size bounds time,
@@ -292,7 +293,6 @@ impl<'de, F: FnMut(TreeEntry) -> Result<()>> serde::de::Visitor<'de> for EachEnt
 
 /// A client for one endpoint.
 pub struct HubClient {
-    agent: ureq::Agent,
     endpoint: Url,
     token: Option<String>,
     offline: bool,
@@ -313,14 +313,7 @@ impl HubClient {
                 config.endpoint
             )));
         }
-        let agent = ureq::AgentBuilder::new()
-            .redirects(0)
-            .timeout_connect(Duration::from_secs(15))
-            .timeout_read(Duration::from_secs(120))
-            .user_agent(concat!("msign/", env!("CARGO_PKG_VERSION")))
-            .build();
         Ok(HubClient {
-            agent,
             endpoint,
             token: config.token.clone(),
             offline: config.offline,
@@ -342,39 +335,54 @@ impl HubClient {
         origin(u) == origin(&self.endpoint)
     }
 
-    fn request(&self, method: &str, u: &Url) -> Result<ureq::Request> {
+    fn request(&self, method: reqwest::Method, u: &Url) -> Result<RequestBuilder> {
         if self.offline {
             return Err(Error::Other(
                 "HF_HUB_OFFLINE is set: msign makes no network request (verify a cached snapshot with `msign verify ... --hub-cache ORG/NAME`)".into(),
             ));
         }
-        let mut req = self.agent.request_url(method, u);
+        let mut req = net::client(false)?.request(method, u.as_str());
         // The token goes to the Hub only, never to a CDN or a host a Link header names.
         if let (Some(t), true) = (&self.token, self.same_origin(u)) {
-            req = req.set("Authorization", &format!("Bearer {t}"));
+            req = req.header("Authorization", format!("Bearer {t}"));
         }
         Ok(req)
     }
 
-    fn call(&self, req: ureq::Request, what: &str, body: Option<&[u8]>) -> Result<ureq::Response> {
-        let result = match body {
-            Some(b) => req.send_bytes(b),
-            None => req.call(),
+    /// Sends `req`; an error status (4xx, 5xx once retries ran out) becomes an error
+    /// that says what to do.
+    fn call(&self, req: RequestBuilder, what: &str, purpose: Purpose) -> Result<Response> {
+        let ctx = net::Context {
+            what,
+            hint: "",
+            purpose,
         };
-        match result {
-            Ok(r) => Ok(r),
-            Err(ureq::Error::Status(code, resp)) => Err(self.status_error(code, &resp, what)),
-            Err(ureq::Error::Transport(t)) => Err(Error::Other(format!(
-                "{what}: cannot reach {}: {t}",
-                self.endpoint
-            ))),
+        let method = req
+            .try_clone()
+            .and_then(|r| r.build().ok())
+            .map(|r| r.method().clone())
+            .unwrap_or(reqwest::Method::POST);
+        let resp = net::send(req, &ctx)?;
+        let code = resp.status().as_u16();
+        if code >= 400 {
+            let err = self.status_error(code, &resp, what);
+            let tries = net::attempts(&method, resp.status());
+            return Err(match err {
+                Error::Other(m) if tries > 1 => Error::Other(format!(
+                    "{m}; {tries} attempts failed: the Hub is down or busy, try again later"
+                )),
+                e => e,
+            });
         }
+        Ok(resp)
     }
 
     /// Turns an error answer into a message that says what to do.
-    fn status_error(&self, code: u16, resp: &ureq::Response, what: &str) -> Error {
-        let err_code = resp.header("X-Error-Code").unwrap_or("").to_string();
-        let server_msg = resp.header("X-Error-Message").unwrap_or("").to_string();
+    fn status_error(&self, code: u16, resp: &Response, what: &str) -> Error {
+        let err_code = net::header(resp, "X-Error-Code").unwrap_or("").to_string();
+        let server_msg = net::header(resp, "X-Error-Message")
+            .unwrap_or("")
+            .to_string();
         let detail = if server_msg.is_empty() {
             String::new()
         } else {
@@ -400,8 +408,8 @@ impl HubClient {
         Error::Other(msg)
     }
 
-    fn read_json<T: for<'de> Deserialize<'de>>(resp: ureq::Response, what: &str) -> Result<T> {
-        let reader = std::io::BufReader::new(Limited::new(resp.into_reader(), MAX_JSON));
+    fn read_json<T: for<'de> Deserialize<'de>>(resp: Response, what: &str) -> Result<T> {
+        let reader = std::io::BufReader::new(Limited::new(resp, MAX_JSON));
         serde_json::from_reader(reader).map_err(|e| json_error(what, &e))
     }
 
@@ -414,7 +422,11 @@ impl HubClient {
             encode(revision, false)
         ))?;
         let what = format!("{repo}@{revision}");
-        let resp = self.call(self.request("GET", &u)?, &what, None)?;
+        let resp = self.call(
+            self.request(reqwest::Method::GET, &u)?,
+            &what,
+            Purpose::HubMetadata,
+        )?;
         let info: RevisionInfo = Self::read_json(resp, &what)?;
         match info.sha {
             Some(s) if is_commit_id(&s) => Ok(s),
@@ -467,8 +479,12 @@ impl HubClient {
             if pages > MAX_PAGES {
                 return Err(Error::Other(format!("{what}: more than {MAX_PAGES} pages")));
             }
-            let resp = self.call(self.request("GET", &u)?, &what, None)?;
-            if let Some(link) = resp.header("Link").and_then(next_link) {
+            let resp = self.call(
+                self.request(reqwest::Method::GET, &u)?,
+                &what,
+                Purpose::HubMetadata,
+            )?;
+            if let Some(link) = net::header(&resp, "Link").and_then(next_link) {
                 let n = u
                     .join(&link)
                     .map_err(|e| Error::Other(format!("{what}: bad Link header: {e}")))?;
@@ -480,7 +496,7 @@ impl HubClient {
                 next = Some(n);
             }
             let limit = MAX_PAGE_BYTES.min(bytes_left);
-            let mut body = Limited::new(resp.into_reader(), limit);
+            let mut body = Limited::new(resp, limit);
             let mut failed = None;
             let parsed = {
                 let mut de =
@@ -538,11 +554,12 @@ impl HubClient {
         ))?;
         let mut first: Option<(Option<String>, Option<String>, Option<u64>)> = None;
         for _ in 0..=MAX_REDIRECTS {
-            let mut req = self.request("GET", &u)?;
+            let mut req = self.request(reqwest::Method::GET, &u)?;
             if from > 0 {
-                req = req.set("Range", &format!("bytes={from}-"));
+                req = req.header("Range", format!("bytes={from}-"));
             }
-            let resp = self.call(req, &what, None)?;
+            let resp = self.call(req, &what, Purpose::HubDownload)?;
+            let header = |name: &str| net::header(&resp, name);
             if first.is_none() {
                 let unquote = |s: &str| {
                     s.trim()
@@ -551,19 +568,18 @@ impl HubClient {
                         .to_string()
                 };
                 first = Some((
-                    resp.header("X-Repo-Commit").map(str::to_string),
-                    resp.header("X-Linked-Etag")
-                        .or_else(|| resp.header("ETag"))
+                    header("X-Repo-Commit").map(str::to_string),
+                    header("X-Linked-Etag")
+                        .or_else(|| header("ETag"))
                         .map(unquote),
-                    resp.header("X-Linked-Size")
-                        .or_else(|| resp.header("Content-Length"))
+                    header("X-Linked-Size")
+                        .or_else(|| header("Content-Length"))
                         .and_then(|s| s.trim().parse().ok()),
                 ));
             }
-            let status = resp.status();
+            let status = resp.status().as_u16();
             if (300..400).contains(&status) {
-                let loc = resp
-                    .header("Location")
+                let loc = header("Location")
                     .ok_or_else(|| Error::Other(format!("{what}: redirect without a Location")))?;
                 u = u
                     .join(loc)
@@ -575,11 +591,9 @@ impl HubClient {
                 }
                 continue;
             }
-            let content_length = resp
-                .header("Content-Length")
-                .and_then(|s| s.trim().parse().ok());
+            let content_length = header("Content-Length").and_then(|s| s.trim().parse().ok());
             let offset = if status == 206 {
-                let range = resp.header("Content-Range").unwrap_or("");
+                let range = header("Content-Range").unwrap_or("");
                 let start = range
                     .trim()
                     .strip_prefix("bytes ")
@@ -603,7 +617,7 @@ impl HubClient {
                 linked_size,
                 offset,
                 content_length,
-                body: resp.into_reader(),
+                body: Box::new(resp),
             });
         }
         Err(Error::Other(format!(
@@ -625,10 +639,12 @@ impl HubClient {
             Err(e) => return Err(e),
         };
         let mut buf = Vec::new();
-        d.body
-            .take(limit + 1)
-            .read_to_end(&mut buf)
-            .map_err(|e| Error::Other(format!("{repo}@{commit}: {path}: download failed: {e}")))?;
+        d.body.take(limit + 1).read_to_end(&mut buf).map_err(|e| {
+            Error::Network(format!(
+                "{repo}@{commit}: {path}: download failed: {}",
+                net::body_error(&e, Purpose::HubDownload)
+            ))
+        })?;
         if buf.len() as u64 > limit {
             return Err(Error::Other(format!(
                 "{repo}@{commit}: {path} is larger than {limit} bytes"
@@ -675,9 +691,9 @@ impl HubClient {
         ))?;
         let what = format!("committing {path} to {repo}@{branch}");
         let req = self
-            .request("POST", &u)?
-            .set("Content-Type", "application/x-ndjson");
-        let resp = self.call(req, &what, Some(body.as_bytes()))?;
+            .request(reqwest::Method::POST, &u)?
+            .header("Content-Type", "application/x-ndjson");
+        let resp = self.call(req.body(body), &what, Purpose::HubMetadata)?;
         let answer: CommitAnswer = Self::read_json(resp, &what)?;
         match answer.commit_oid {
             Some(c) if is_commit_id(&c) => Ok(Committed {

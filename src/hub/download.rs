@@ -69,6 +69,8 @@ pub struct DownloadReport {
     pub bytes: u64,
     /// Things the user should know.
     pub warnings: Vec<String>,
+    /// Signed files left out by `--include` / `--exclude`, not downloaded.
+    pub not_downloaded: Vec<String>,
 }
 
 /// Hashes one file's bytes into the manifest's resources, in order.
@@ -363,17 +365,23 @@ impl Downloader<'_> {
         Ok(())
     }
 
-    /// Downloads and checks every file; fails on the first file that does not match,
-    /// after deleting it.
+    /// Downloads and checks every file `selection` takes; fails on the first file that
+    /// does not match, after deleting it. The whole listing is compared with the signature
+    /// first, selected or not.
     pub fn run(
         &self,
         files: &[RemoteFile],
+        selection: &crate::hub::select::Selection,
         progress: &dyn DownloadProgress,
     ) -> Result<DownloadReport> {
         precheck(files, self.manifest)?;
         let folder = self.folder()?;
+        let (files, left_out): (Vec<&RemoteFile>, Vec<&RemoteFile>) = files
+            .iter()
+            .partition(|f| selection.selects(f.path.as_str()));
         let mut report = DownloadReport {
             folder: folder.clone(),
+            not_downloaded: left_out.iter().map(|f| f.path.to_string()).collect(),
             ..Default::default()
         };
         progress.start(files.iter().map(|f| f.size).sum());
@@ -486,9 +494,12 @@ impl Downloader<'_> {
                     Ok(n) => n,
                     Err(e) => {
                         let _ = out.sync_all();
-                        return Err(Error::Other(format!(
-                            "{}: download interrupted after {} of {} bytes ({e}); run the same command again to resume",
-                            f.path, h.len, f.size
+                        return Err(Error::Network(format!(
+                            "{}: download interrupted after {} of {} bytes ({}); run the same command again to resume",
+                            f.path,
+                            h.len,
+                            f.size,
+                            crate::net::body_error(&e, crate::net::Purpose::HubDownload)
                         )));
                     }
                 };

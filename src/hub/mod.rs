@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
 pub mod api;
 pub mod cache;
 pub mod download;
+pub mod select;
 pub mod workflow;
 
 pub use api::{HubClient, TreeEntry};

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::hash::{HashingConfig, Progress};
 use crate::hub::cache::{parse_repo_at, CachedRepo};
 use crate::hub::download::{precheck, Destination, DownloadProgress, Downloader};
+use crate::hub::select::Selection;
 use crate::hub::{check_revision, is_commit_id, HubClient, HubConfig, RepoId};
 use crate::ignore::IgnoreRules;
 use crate::manifest::{HashAlgorithm, Manifest, Method, ModelPath};
@@ -197,6 +198,10 @@ pub struct HubDownloaded {
     pub bytes_downloaded: u64,
     /// Bytes already on disk, re-hashed rather than downloaded.
     pub bytes_reused: u64,
+    /// Signed files that `--include` / `--exclude` left out: not downloaded, and so not
+    /// checked (the listing still had to agree with the signature about them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_downloaded: Vec<String>,
     /// Things the user may want to know.
     pub warnings: Vec<String>,
 }
@@ -314,12 +319,47 @@ pub fn verify(
     let repo = &model.repo;
     if model.hub.offline {
         let cache = CachedRepo::new(&model.hub.cache_dir, repo);
-        let commit = cache.commit_of(&model.revision)?;
-        let snapshot = cache.snapshot(&commit)?;
+        let Some(snapshot) = cached_snapshot(model) else {
+            return Err(Error::Other(format!(
+                "{repo}@{} is not in the Hub cache ({}), and HF_HUB_OFFLINE is set, so nothing is fetched: unset HF_HUB_OFFLINE, then `msign hub download {repo} --revision {}` or `msign hub verify` it online",
+                model.revision,
+                cache.root().display(),
+                model.revision
+            )));
+        };
         let sig = snapshot.join(model.signature.as_str());
         return verify_folder(&config, &snapshot, &sig, Some(&cache), progress)
             .map(HubVerification::Offline);
     }
+    verify_online(model, config, progress).map_err(|e| offline_hint(model, e))
+}
+
+/// The snapshot folder of `model`'s revision in the local cache, when there is one.
+pub fn cached_snapshot(model: &HubModel) -> Option<PathBuf> {
+    let cache = CachedRepo::new(&model.hub.cache_dir, &model.repo);
+    let commit = cache.commit_of(&model.revision).ok()?;
+    let snapshot = cache.snapshot(&commit).ok()?;
+    snapshot.is_dir().then_some(snapshot)
+}
+
+/// Adds to a network failure that the revision is in the cache, when it is, and how to
+/// verify it there.
+fn offline_hint(model: &HubModel, e: Error) -> Error {
+    match e {
+        Error::Network(m) if cached_snapshot(model).is_some() => Error::Network(format!(
+            "{m}; {}@{} is in the Hub cache: `HF_HUB_OFFLINE=1 msign hub verify {} --revision {} ...` (same key flags) verifies it there without the network",
+            model.repo, model.revision, model.repo, model.revision
+        )),
+        e => e,
+    }
+}
+
+fn verify_online(
+    model: &HubModel,
+    config: VerifyingConfig,
+    progress: &dyn Progress,
+) -> Result<HubVerification> {
+    let repo = &model.repo;
     let mut source = HubSource::resolve(model.client()?, repo.clone(), &model.revision)?;
     let (_, signed) = fetch_and_verify_signature(&source, &model.signature, &config)?;
     let hashing = config.hashing_for(&signed.manifest)?;
@@ -396,18 +436,41 @@ pub fn verify_folder(
 
 /// Verifies the signature of `model`, then downloads the files it names into the Hugging
 /// Face cache (or `local_dir`), checking every byte as it arrives; files already there are
-/// re-hashed, not fetched again. Nothing unverified is left in place.
+/// re-hashed, not fetched again. Nothing unverified is left in place. Only the files
+/// `selection` takes are fetched; the others are reported as not downloaded.
 pub fn download(
     model: &HubModel,
     verifier: VerifyingConfig,
     local_dir: Option<&Path>,
+    selection: &Selection,
     progress: &dyn DownloadProgress,
 ) -> Result<HubDownloaded> {
     if model.hub.offline {
-        return Err(Error::Usage(
-            "HF_HUB_OFFLINE is set: nothing can be downloaded (verify the cache with `msign hub verify`)".into(),
-        ));
+        let what = match cached_snapshot(model) {
+            Some(_) => format!(
+                "{}@{} is in the cache already: `msign hub verify` checks it there while HF_HUB_OFFLINE is set",
+                model.repo, model.revision
+            ),
+            None => format!(
+                "{}@{} is not in the cache: unset HF_HUB_OFFLINE to download it",
+                model.repo, model.revision
+            ),
+        };
+        return Err(Error::Usage(format!(
+            "HF_HUB_OFFLINE is set, so nothing can be downloaded; {what}"
+        )));
     }
+    download_online(model, verifier, local_dir, selection, progress)
+        .map_err(|e| offline_hint(model, e))
+}
+
+fn download_online(
+    model: &HubModel,
+    verifier: VerifyingConfig,
+    local_dir: Option<&Path>,
+    selection: &Selection,
+    progress: &dyn DownloadProgress,
+) -> Result<HubDownloaded> {
     let config = model.verifier(verifier)?;
     let repo = &model.repo;
     let hub = model.client()?;
@@ -429,7 +492,7 @@ pub fn download(
         manifest: &signed.manifest,
         dest: dest.clone(),
     };
-    let report = downloader.run(&files, progress)?;
+    let report = downloader.run(&files, selection, progress)?;
     downloader.place_bytes(&model.signature, &sig_bytes)?;
     if let Destination::Cache(c) = &dest {
         c.write_ref(&model.revision, source.commit())?;
@@ -445,6 +508,7 @@ pub fn download(
         bytes: report.bytes,
         bytes_downloaded: report.bytes_downloaded + source.bytes_downloaded(),
         bytes_reused: report.bytes_reused,
+        not_downloaded: report.not_downloaded,
         warnings: report.warnings,
     })
 }

@@ -6,12 +6,14 @@
 
 use std::io::Read;
 use std::sync::Mutex;
-use std::time::Duration;
 
+use reqwest::blocking::Response;
+use reqwest::Method;
 use sha2::{Digest as _, Sha256};
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::net::{self, Purpose};
 use crate::oci::auth::{parse_challenge, Credentials};
 use crate::oci::image::{
     self, ImageIndex, Parsed, DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST,
@@ -47,7 +49,6 @@ pub struct Fetched {
 
 /// A registry.
 pub struct Registry {
-    agent: ureq::Agent,
     base: Url,
     name: String,
     plain_http: bool,
@@ -60,36 +61,13 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
-fn read_limited(resp: ureq::Response, limit: u64, what: &str) -> Result<Vec<u8>> {
-    if let Some(len) = resp
-        .header("Content-Length")
-        .and_then(|l| l.parse::<u64>().ok())
-    {
-        if len > limit {
-            return Err(Error::Other(format!(
-                "{what}: the registry sends {len} bytes, more than the {limit} msign accepts"
-            )));
-        }
-    }
-    let mut buf = Vec::new();
-    resp.into_reader()
-        .take(limit + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| Error::Other(format!("{what}: reading the answer failed: {e}")))?;
-    if buf.len() as u64 > limit {
-        return Err(Error::Other(format!(
-            "{what}: the answer is larger than the {limit} bytes msign accepts"
-        )));
-    }
-    Ok(buf)
+fn read_limited(resp: Response, limit: u64, what: &str) -> Result<Vec<u8>> {
+    net::read_limited(resp, limit, what, Purpose::Other)
 }
 
-fn error_body(resp: ureq::Response) -> String {
+fn error_body(resp: Response) -> String {
     let mut text = String::new();
-    let _ = resp
-        .into_reader()
-        .take(MAX_ERROR_BODY)
-        .read_to_string(&mut text);
+    let _ = resp.take(MAX_ERROR_BODY).read_to_string(&mut text);
     let text = text.trim();
     if text.is_empty() {
         String::new()
@@ -122,14 +100,7 @@ impl Registry {
                 reference.registry
             ))
         })?;
-        let agent = ureq::AgentBuilder::new()
-            .redirects(5)
-            .timeout_connect(Duration::from_secs(15))
-            .timeout(Duration::from_secs(120))
-            .user_agent(concat!("msign/", env!("CARGO_PKG_VERSION")))
-            .build();
         Ok(Registry {
-            agent,
             base,
             name: reference.registry.clone(),
             plain_http: options.plain_http,
@@ -155,43 +126,41 @@ impl Registry {
     /// status comes back as a response (the caller decides what a 404 means).
     fn send(
         &self,
-        method: &str,
+        method: Method,
         url: &Url,
         repo: &str,
         push: bool,
         accept: Option<&str>,
         body: Option<(&[u8], &str)>,
-    ) -> Result<ureq::Response> {
+    ) -> Result<Response> {
+        let what = format!("registry {} ({method} {url})", self.name);
         for attempt in 0..2 {
-            let mut req = self.agent.request_url(method, url);
+            let mut req = net::client(true)?.request(method.clone(), url.as_str());
             if url.origin() == self.base.origin() {
                 if let Some(a) = self.auth_header() {
-                    req = req.set("Authorization", &a);
+                    req = req.header("Authorization", a);
                 }
             }
             if let Some(a) = accept {
-                req = req.set("Accept", a);
+                req = req.header("Accept", a);
             }
-            let result = match body {
-                None => req.call(),
-                Some((bytes, content_type)) => {
-                    req.set("Content-Type", content_type).send_bytes(bytes)
-                }
-            };
-            let resp = match result {
-                Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-                Err(ureq::Error::Transport(t)) => {
-                    return Err(Error::Other(format!(
-                        "registry {} cannot be reached ({method} {url}): {t}",
-                        self.name
-                    )))
-                }
-            };
+            if let Some((bytes, content_type)) = body {
+                req = req
+                    .header("Content-Type", content_type)
+                    .body(bytes.to_vec());
+            }
+            let resp = net::send(
+                req,
+                &net::Context {
+                    what: &what,
+                    hint: "",
+                    purpose: Purpose::Other,
+                },
+            )?;
             if resp.status() != 401 || attempt == 1 {
                 return Ok(resp);
             }
-            let challenge = resp
-                .header("WWW-Authenticate")
+            let challenge = net::header(&resp, "WWW-Authenticate")
                 .map(str::to_string)
                 .unwrap_or_default();
             self.authenticate(&challenge, repo, push)?;
@@ -274,34 +243,39 @@ impl Registry {
             }
             q.append_pair("scope", &wanted);
         }
-        let mut req = self.agent.request_url("GET", &url);
+        let mut req = net::client(true)?.get(url.as_str());
         if let Some(c) = &self.credentials {
-            req = req.set("Authorization", &c.basic());
+            req = req.header("Authorization", c.basic());
         }
-        let resp = match req.call() {
-            Ok(r) => r,
-            Err(ureq::Error::Status(code @ (401 | 403), r)) => {
-                let why = error_body(r);
+        let what = format!("registry {}: the token service at {realm}", self.name);
+        let resp = net::send(
+            req,
+            &net::Context {
+                what: &what,
+                hint: "",
+                purpose: Purpose::Other,
+            },
+        )?;
+        match resp.status().as_u16() {
+            200..=299 => {}
+            code @ (401 | 403) => {
+                let why = error_body(resp);
                 return Err(Error::Usage(format!(
-                    "registry {}: the token service at {realm} refused {} (HTTP {code}){why}; {login_hint}",
-                    self.name,
-                    if self.credentials.is_some() { "the credentials" } else { "anonymous access" }
+                    "{what} refused {} (HTTP {code}){why}; {login_hint}",
+                    if self.credentials.is_some() {
+                        "the credentials"
+                    } else {
+                        "anonymous access"
+                    }
                 )));
             }
-            Err(ureq::Error::Status(code, r)) => {
+            code => {
                 return Err(Error::Other(format!(
-                    "registry {}: the token service at {realm} failed (HTTP {code}){}",
-                    self.name,
-                    error_body(r)
+                    "{what} failed (HTTP {code}){}",
+                    error_body(resp)
                 )))
             }
-            Err(ureq::Error::Transport(t)) => {
-                return Err(Error::Other(format!(
-                    "registry {}: the token service at {realm} cannot be reached: {t}",
-                    self.name
-                )))
-            }
-        };
+        }
         let body = read_limited(resp, MAX_TOKEN, "token answer")?;
         let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
             Error::Other(format!(
@@ -323,8 +297,8 @@ impl Registry {
         Ok(token.to_string())
     }
 
-    fn failed(&self, what: &str, resp: ureq::Response) -> Error {
-        let code = resp.status();
+    fn failed(&self, what: &str, resp: Response) -> Error {
+        let code = resp.status().as_u16();
         let body = error_body(resp);
         match code {
             401 => Error::Usage(format!(
@@ -350,14 +324,14 @@ impl Registry {
         let what = format!("{}/{repo}:{reference}", self.name);
         let url = self.url(&format!("/v2/{repo}/manifests/{reference}"))?;
         let accept = [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST].join(", ");
-        let resp = self.send("GET", &url, repo, false, Some(&accept), None)?;
-        match resp.status() {
+        let resp = self.send(Method::GET, &url, repo, false, Some(&accept), None)?;
+        match resp.status().as_u16() {
             200 => {}
             404 => return Ok(None),
             _ => return Err(self.failed(&format!("fetching the manifest of {what}"), resp)),
         }
-        let content_type = resp.header("Content-Type").map(str::to_string);
-        let claimed = resp.header("Docker-Content-Digest").map(str::to_string);
+        let content_type = net::header(&resp, "Content-Type").map(str::to_string);
+        let claimed = net::header(&resp, "Docker-Content-Digest").map(str::to_string);
         let bytes = read_limited(resp, MAX_MANIFEST, &what)?;
         let digest = sha256_digest(&bytes);
         let lie = |claim: &str| {
@@ -387,7 +361,7 @@ impl Registry {
         check_digest(digest).map_err(Error::Other)?;
         let what = format!("blob {digest} of {}/{repo}", self.name);
         let url = self.url(&format!("/v2/{repo}/blobs/{digest}"))?;
-        let resp = self.send("GET", &url, repo, false, None, None)?;
+        let resp = self.send(Method::GET, &url, repo, false, None, None)?;
         if resp.status() != 200 {
             return Err(self.failed(&format!("fetching {what}"), resp));
         }
@@ -413,8 +387,8 @@ impl Registry {
         let mut url = self.url(&format!("/v2/{repo}/referrers/{digest}"))?;
         url.query_pairs_mut()
             .append_pair("artifactType", artifact_type);
-        let resp = self.send("GET", &url, repo, false, Some(OCI_INDEX), None)?;
-        match resp.status() {
+        let resp = self.send(Method::GET, &url, repo, false, Some(OCI_INDEX), None)?;
+        match resp.status().as_u16() {
             200 => {}
             404 | 405 => return Ok(None),
             _ => return Err(self.failed("listing referrers", resp)),
@@ -431,7 +405,7 @@ impl Registry {
 
     fn blob_exists(&self, repo: &str, digest: &str) -> Result<bool> {
         let url = self.url(&format!("/v2/{repo}/blobs/{digest}"))?;
-        let resp = self.send("HEAD", &url, repo, true, None, None)?;
+        let resp = self.send(Method::HEAD, &url, repo, true, None, None)?;
         Ok(resp.status() == 200)
     }
 
@@ -445,7 +419,7 @@ impl Registry {
         let what = format!("uploading blob {digest} to {}/{repo}", self.name);
         let url = self.url(&format!("/v2/{repo}/blobs/uploads/"))?;
         let resp = self.send(
-            "POST",
+            Method::POST,
             &url,
             repo,
             true,
@@ -455,8 +429,7 @@ impl Registry {
         if resp.status() != 202 {
             return Err(self.failed(&what, resp));
         }
-        let location = resp
-            .header("Location")
+        let location = net::header(&resp, "Location")
             .ok_or_else(|| Error::Other(format!("{what}: the registry gave no upload location")))?;
         let mut put = self.base.join(location).map_err(|e| {
             Error::Other(format!(
@@ -472,7 +445,7 @@ impl Registry {
         }
         put.query_pairs_mut().append_pair("digest", &digest);
         let resp = self.send(
-            "PUT",
+            Method::PUT,
             &put,
             repo,
             true,
@@ -496,10 +469,17 @@ impl Registry {
     ) -> Result<bool> {
         let what = format!("storing manifest {}/{repo}:{reference}", self.name);
         let url = self.url(&format!("/v2/{repo}/manifests/{reference}"))?;
-        let resp = self.send("PUT", &url, repo, true, None, Some((bytes, media_type)))?;
+        let resp = self.send(
+            Method::PUT,
+            &url,
+            repo,
+            true,
+            None,
+            Some((bytes, media_type)),
+        )?;
         if resp.status() != 201 {
             return Err(self.failed(&what, resp));
         }
-        Ok(resp.header("OCI-Subject").is_some())
+        Ok(net::header(&resp, "OCI-Subject").is_some())
     }
 }

@@ -66,9 +66,19 @@ impl Signer for SigstoreSigner {
         let services = self.services()?;
         let token = Token::from_jwt(&self.token.raw)
             .map_err(|e| Error::Usage(format!("the identity token is not usable: {e}")))?;
-        let signer = SigningContext::new(services).signer(token);
-        let signed = crate::sigstore::block_on(signer.sign_raw_statement(payload))?
-            .map_err(|e| Error::Other(format!("Sigstore signing failed: {e}")))?;
+        let signer = SigningContext::new(services)
+            .with_http_client(crate::net::async_client()?)
+            .signer(token);
+        let signed =
+            crate::sigstore::block_on(signer.sign_raw_statement(payload))?.map_err(|e| {
+                let msg = format!("Sigstore signing failed: {e}");
+                // sigstore-sign keeps only the text of its HTTP errors.
+                if msg.contains("error sending request") {
+                    Error::Network(format!("{msg}; {}", crate::net::unreachable_advice()))
+                } else {
+                    Error::Other(msg)
+                }
+            })?;
         let json = signed
             .to_json()
             .map_err(|e| Error::Other(format!("Sigstore signing gave no bundle: {e}")))?;

@@ -12,7 +12,6 @@
 //!
 //! The public-good trusted root ships inside the binary ([`TrustedRoot::public_good`]).
 
-pub mod client;
 pub mod oauth;
 pub mod oidc;
 pub mod provider;

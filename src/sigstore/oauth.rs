@@ -12,7 +12,7 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use crate::error::{Error, Result};
-use crate::sigstore::client::agent;
+use crate::net::{self, Purpose};
 use crate::sigstore::oidc::IdentityToken;
 
 const OOB_REDIRECT: &str = "urn:ietf:wg:oauth:2.0:oob";
@@ -72,6 +72,30 @@ fn query_param(query: &str, name: &str) -> Option<String> {
     })
 }
 
+/// The most an OAuth or OIDC answer may weigh.
+const MAX_ANSWER: u64 = 1 << 20;
+
+/// Sends `req` and reads its JSON answer; any status but 2xx is a failure naming `what`.
+pub(crate) fn json_answer(req: reqwest::blocking::RequestBuilder, what: &str) -> Result<Value> {
+    let ctx = net::Context {
+        what,
+        hint: "",
+        purpose: Purpose::Other,
+    };
+    let resp = net::send(req, &ctx)?;
+    let status = resp.status();
+    let body = net::read_limited(resp, MAX_ANSWER, what, Purpose::Other)?;
+    if !status.is_success() {
+        let text = String::from_utf8_lossy(&body[..body.len().min(500)]).into_owned();
+        return Err(Error::Other(format!(
+            "{what}: HTTP {status}: {}",
+            text.trim()
+        )));
+    }
+    serde_json::from_slice(&body)
+        .map_err(|e| Error::Other(format!("{what}: the answer is not JSON: {e}")))
+}
+
 /// Runs the flow against `issuer` and returns the identity token.
 pub fn interactive(
     issuer: Option<&str>,
@@ -82,15 +106,12 @@ pub fn interactive(
     let issuer = issuer.ok_or_else(|| {
         Error::Usage("no identity token: give --identity-token, set SIGSTORE_ID_TOKEN, or use a signing config with an OIDC issuer".into())
     })?;
-    let disc: Value = agent()
-        .get(&format!(
-            "{}/.well-known/openid-configuration",
-            issuer.trim_end_matches('/')
-        ))
-        .call()
-        .map_err(|e| other(format!("discovery at {issuer} failed: {e}")))?
-        .into_json()
-        .map_err(|e| other(format!("discovery answer is not JSON: {e}")))?;
+    let what = format!("OAuth discovery at {issuer}");
+    let req = net::client(true)?.get(format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    ));
+    let disc: Value = json_answer(req, &what)?;
     let auth_ep = disc["authorization_endpoint"]
         .as_str()
         .ok_or_else(|| other("no authorization_endpoint"))?;
@@ -134,23 +155,25 @@ pub fn interactive(
             line.trim().to_string()
         }
     };
-    let mut req = agent().post(token_ep);
-    if !client_secret.is_empty() {
-        let basic = base64::engine::general_purpose::STANDARD
-            .encode(format!("{client_id}:{client_secret}"));
-        req = req.set("Authorization", &format!("Basic {basic}"));
-    }
-    let resp: Value = req
-        .send_form(&[
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
             ("grant_type", "authorization_code"),
             ("redirect_uri", &redirect),
             ("code", &code),
             ("code_verifier", &verifier),
             ("client_id", client_id),
         ])
-        .map_err(|e| other(format!("token request failed: {e}")))?
-        .into_json()
-        .map_err(|e| other(format!("token answer is not JSON: {e}")))?;
+        .finish();
+    let mut req = net::client(true)?
+        .post(token_ep)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form);
+    if !client_secret.is_empty() {
+        let basic = base64::engine::general_purpose::STANDARD
+            .encode(format!("{client_id}:{client_secret}"));
+        req = req.header("Authorization", format!("Basic {basic}"));
+    }
+    let resp: Value = json_answer(req, &format!("OAuth token request to {token_ep}"))?;
     let t = resp["id_token"]
         .as_str()
         .ok_or_else(|| other("the token answer has no id_token"))?;

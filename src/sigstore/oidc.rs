@@ -88,14 +88,11 @@ impl IdentityToken {
             return Ok(None);
         };
         let sep = if url.contains('?') { '&' } else { '?' };
-        let resp = crate::sigstore::client::agent()
-            .get(&format!("{url}{sep}audience=sigstore"))
-            .set("Authorization", &format!("bearer {bearer}"))
-            .call()
-            .map_err(|e| Error::Other(format!("GitHub Actions OIDC token request failed: {e}")))?;
-        let v: Value = resp
-            .into_json()
-            .map_err(|e| Error::Other(format!("GitHub Actions OIDC answer is not JSON: {e}")))?;
+        let req = crate::net::client(true)?
+            .get(format!("{url}{sep}audience=sigstore"))
+            .header("Authorization", format!("bearer {bearer}"));
+        let v: Value =
+            crate::sigstore::oauth::json_answer(req, "GitHub Actions OIDC token request")?;
         let t = v["value"]
             .as_str()
             .ok_or_else(|| Error::Other("GitHub Actions OIDC answer has no 'value'".into()))?;

@@ -617,3 +617,53 @@ pub fn on_terminal(mut script: Command, line: &str, answers: &[(&str, &str)]) ->
     reader.join().unwrap();
     (status.code().unwrap_or(-1), shown())
 }
+
+/// POSTs `body` as JSON to a loopback test server and reads its JSON answer.
+pub fn post_json(url: &str, body: &serde_json::Value) -> serde_json::Value {
+    post_bytes(url, &serde_json::to_vec(body).unwrap(), &[])
+}
+
+/// POSTs `body` with `headers` to a loopback test server and reads its JSON answer.
+pub fn post_bytes(url: &str, body: &[u8], headers: &[(&str, &str)]) -> serde_json::Value {
+    let mut req = reqwest::blocking::Client::new()
+        .post(url)
+        .header("Content-Type", "application/json")
+        .body(body.to_vec());
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = req.send().unwrap().error_for_status().unwrap();
+    serde_json::from_reader(resp).unwrap()
+}
+
+/// A loopback server that accepts connections and never answers (nor closes them), as a
+/// hung server or a black-holing middlebox does.
+pub struct SilentServer {
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl SilentServer {
+    /// Starts the server; it lives as long as the test process.
+    pub fn start() -> SilentServer {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = accepted.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for s in listener.incoming().flatten() {
+                count.fetch_add(1, Ordering::SeqCst);
+                held.push(s);
+            }
+        });
+        SilentServer { addr, accepted }
+    }
+
+    /// Connections accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

@@ -121,6 +121,10 @@ pub struct State {
     /// Regular files `junk/NNNNNNN.txt` appended to every listing, as a hostile server
     /// would list them: generated page by page, never stored, their content served on GET.
     pub synthetic_files: usize,
+    /// Answer this many of the next Hub (not CDN) requests with 503 Service Unavailable.
+    pub unavailable: usize,
+    /// Answer this many of the next POST requests (commits) with 503.
+    pub unavailable_posts: usize,
     /// Every request.
     pub log: Vec<Logged>,
     commits_made: u64,
@@ -404,13 +408,30 @@ fn reason(status: u16) -> &'static str {
         401 => "Unauthorized",
         404 => "Not Found",
         412 => "Precondition Failed",
+        503 => "Service Unavailable",
         _ => "Status",
     }
 }
 
 fn handle(mut stream: TcpStream, ctx: &Ctx) -> std::io::Result<()> {
     let req = read_request(&stream)?;
-    let resp = if ctx.is_cdn {
+    let down = {
+        let mut st = ctx.state.lock().unwrap();
+        if ctx.is_cdn {
+            false
+        } else if st.unavailable > 0 {
+            st.unavailable -= 1;
+            true
+        } else if req.method == "POST" && st.unavailable_posts > 0 {
+            st.unavailable_posts -= 1;
+            true
+        } else {
+            false
+        }
+    };
+    let resp = if down {
+        Response::error(503, "", "Service Unavailable").header("Retry-After", "0")
+    } else if ctx.is_cdn {
         cdn(ctx, &req)
     } else {
         route(ctx, &req)

@@ -111,22 +111,15 @@ impl Instance {
 
     /// A fresh OIDC identity token for `sub`.
     pub fn token(&self, sub: &str) -> String {
-        let v: Value = ureq::get(&format!("{}/mint?sub={sub}", self.url))
-            .call()
-            .unwrap()
-            .into_json()
-            .unwrap();
+        let resp = reqwest::blocking::get(format!("{}/mint?sub={sub}", self.url)).unwrap();
+        let v: Value = serde_json::from_reader(resp).unwrap();
         v["token"].as_str().unwrap().to_string()
     }
 
     /// Logs a proposed Rekor v1 entry (`dsse` or `hashedrekord` 0.0.1) and returns it as a
     /// bundle's tlog entry, for tests that assemble bundles by hand.
     pub fn rekor_v1_entry(&self, proposed: &Value) -> Value {
-        ureq::post(&format!("{}/test/rekor-v1", self.url))
-            .send_json(proposed)
-            .unwrap()
-            .into_json()
-            .unwrap()
+        crate::common::post_json(&format!("{}/test/rekor-v1", self.url), proposed)
     }
 
     /// A Fulcio certificate (DER) for the public key `pem`, `proof` being its signature over
@@ -134,18 +127,20 @@ impl Instance {
     pub fn fulcio_certificate(&self, token: &str, pem: &str, proof: &[u8]) -> Vec<u8> {
         use base64::Engine as _;
         let b64 = base64::engine::general_purpose::STANDARD;
-        let v: Value = ureq::post(&format!("{}/api/v2/signingCert", self.url))
-            .set("Authorization", &format!("Bearer {token}"))
-            .send_json(serde_json::json!({
+        let auth = format!("Bearer {token}");
+        let body = serde_json::to_vec(&serde_json::json!({
                 "credentials": {"oidcIdentityToken": token},
                 "publicKeyRequest": {
                     "publicKey": {"algorithm": "ECDSA", "content": pem},
                     "proofOfPossession": b64.encode(proof),
                 },
-            }))
-            .unwrap()
-            .into_json()
-            .unwrap();
+        }))
+        .unwrap();
+        let v: Value = crate::common::post_bytes(
+            &format!("{}/api/v2/signingCert", self.url),
+            &body,
+            &[("Authorization", &auth)],
+        );
         let chain = &v["signedCertificateEmbeddedSct"]["chain"]["certificates"][0];
         openssl::x509::X509::from_pem(chain.as_str().unwrap().as_bytes())
             .unwrap()

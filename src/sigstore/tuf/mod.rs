@@ -218,9 +218,7 @@ pub fn update(repo: &Repository, cache_dir: &Path) -> Result<Update> {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
     let cache = Cache::open(cache_dir)?;
-    let net = Net {
-        agent: crate::sigstore::client::agent(),
-    };
+    let net = Net;
 
     let start = starting_root(repo, &cache)?;
     let root = update_root(&net, repo, &cache, start.clone())?;
@@ -533,33 +531,32 @@ fn fetch_target(
     Ok(Some(bytes))
 }
 
-struct Net {
-    agent: ureq::Agent,
-}
+/// The repository's HTTP side, through msign's client (src/net.rs).
+struct Net;
 
 impl Net {
     /// GETs `url`, reading at most `max` bytes. `None` when the server says the file does
     /// not exist (404, or 403 as S3-style storage answers for a missing key).
     fn get(&self, url: &str, max: u64, what: &str) -> Result<Option<Vec<u8>>> {
-        let resp = match self.agent.get(url).call() {
+        use crate::net::{self, Purpose};
+        let desc = format!("{url} ({what})");
+        let ctx = net::Context {
+            what: &desc,
+            hint: "",
+            purpose: Purpose::Other,
+        };
+        let req = net::client(true).map_err(|e| fail(e.to_string()))?.get(url);
+        let resp = match net::send(req, &ctx) {
             Ok(r) => r,
-            Err(ureq::Error::Status(404 | 403, _)) => return Ok(None),
-            Err(ureq::Error::Status(code, _)) => {
-                return Err(fail(format!("{url}: HTTP {code} for {what}")))
-            }
-            // ureq names the URL in its message.
             Err(e) => return Err(fail(format!("the repository cannot be reached: {e}"))),
         };
-        let mut buf = Vec::new();
-        resp.into_reader()
-            .take(max.saturating_add(1))
-            .read_to_end(&mut buf)
-            .map_err(|e| fail(format!("{url}: reading {what} failed: {e}")))?;
-        if buf.len() as u64 > max {
-            return Err(fail(format!(
-                "{url}: {what} is larger than the {max} bytes accepted"
-            )));
+        match resp.status().as_u16() {
+            200..=299 => {}
+            404 | 403 => return Ok(None),
+            code => return Err(fail(format!("{url}: HTTP {code} for {what}"))),
         }
+        let buf =
+            net::read_limited(resp, max, &desc, Purpose::Other).map_err(|e| fail(e.to_string()))?;
         Ok(Some(buf))
     }
 }
