@@ -31,8 +31,8 @@ use msign::verify::sigstore::SigstoreVerifier;
 use msign::verify::{BundleVerifier, CertificateVerifier, KeyVerifier};
 use msign::{Error, HashAlgorithm, HashingConfig, SigningConfig, VerifyingConfig};
 use pyo3::exceptions::{
-    PyConnectionError, PyFileNotFoundError, PyIsADirectoryError, PyOSError, PyPermissionError, PyRuntimeError,
-    PyValueError,
+    PyConnectionError, PyFileNotFoundError, PyIsADirectoryError, PyOSError, PyPermissionError,
+    PyRuntimeError, PyValueError,
 };
 use pyo3::prelude::*;
 use serde::Deserialize;
@@ -713,7 +713,7 @@ fn hub_verify(
 /// Hub cache or `local_dir`; returns the report JSON (`msign hub download --json`).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
-#[pyo3(signature = (repo_id, revision, signature, verifier, ignore_unsigned_files, local_dir, endpoint, token, cache_dir))]
+#[pyo3(signature = (repo_id, revision, signature, verifier, ignore_unsigned_files, local_dir, endpoint, token, cache_dir, allow_patterns, ignore_patterns))]
 fn hub_download(
     py: Python<'_>,
     repo_id: &str,
@@ -725,14 +725,18 @@ fn hub_download(
     endpoint: Option<String>,
     token: Option<String>,
     cache_dir: Option<PathBuf>,
+    allow_patterns: Vec<String>,
+    ignore_patterns: Vec<String>,
 ) -> PyResult<String> {
     let verifier: VerifierSpec = from_json("verifier", verifier)?;
+    let selection = msign::hub::select::Selection::new(&allow_patterns, &ignore_patterns);
     run(py, |_| {
         let model = hub_model(repo_id, revision, signature, endpoint, token, cache_dir)?;
         let report = msign::hub::download(
             &model,
             hub_verifier(&verifier, ignore_unsigned_files)?,
             local_dir.as_deref(),
+            &selection,
             &msign::hub::download::NoDownloadProgress,
         )?;
         Ok(serde_json::to_string(&report).expect("a report is JSON"))

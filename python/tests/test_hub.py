@@ -127,6 +127,38 @@ def test_download_returns_a_path_whose_files_verify(hub, model, tmp_path):
     ).verify(local, local / "model.sig")
 
 
+def test_download_allow_and_ignore_patterns(hub, model, tmp_path):
+    """snapshot_download's allow_patterns / ignore_patterns: only the chosen files are
+    fetched, and they are still checked against the signature."""
+    publish_signed(hub, model, tmp_path)
+    local = pathlib.Path(
+        msign.hub.download(
+            REPO,
+            verifier=key_verifier(),
+            local_dir=tmp_path / "only-weights",
+            allow_patterns="weights/*",
+            ignore_patterns=["*b.bin"],
+        )
+    )
+    fetched = sorted(p.relative_to(local).as_posix() for p in local.rglob("*") if p.is_file())
+    assert "weights/a.bin" in fetched
+    assert "weights/b.bin" not in fetched
+    assert "empty.txt" not in fetched
+    # A chosen file that differs from what was signed is still refused.
+    files = repo_files(model)
+    files["weights/a.bin"] = File(b"tampered" * 100, lfs=True)
+    sig = tmp_path / "main.sig"
+    files["model.sig"] = File(sig.read_bytes())
+    hub.publish(REPO, files, "main")
+    with pytest.raises(ValueError):
+        msign.hub.download(
+            REPO,
+            verifier=key_verifier(),
+            local_dir=tmp_path / "tampered",
+            allow_patterns=["weights/a.bin"],
+        )
+
+
 def test_offline_uses_the_cache(hub, model, tmp_path, monkeypatch):
     commit = publish_signed(hub, model, tmp_path)
     msign.hub.download(REPO, verifier=key_verifier())

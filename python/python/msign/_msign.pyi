@@ -84,5 +84,7 @@ def hub_download(
     endpoint: Optional[str],
     token: Optional[str],
     cache_dir: Optional[str],
+    allow_patterns: list[str],
+    ignore_patterns: list[str],
 ) -> str:
     """Downloads a Hub model verified as it arrives; the report JSON."""

@@ -25,7 +25,7 @@ The work runs in msign's Rust core with the GIL released while it waits on the n
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any, Optional, Sequence, Union
 
 from msign import _msign
 from msign import hashing
@@ -104,6 +104,8 @@ def download(
     endpoint: Optional[str] = None,
     token: Optional[str] = None,
     cache_dir: Optional[hashing.PathLike] = None,
+    allow_patterns: Optional[Union[str, Sequence[str]]] = None,
+    ignore_patterns: Optional[Union[str, Sequence[str]]] = None,
 ) -> str:
     """Downloads the model `repo_id` at `revision`, checking every byte against its
     signature as it arrives; files already there are re-hashed, not fetched again.
@@ -117,6 +119,10 @@ def download(
         endpoint: The Hub's URL (default: `HF_ENDPOINT`, else huggingface.co).
         token: An access token (default: `HF_TOKEN` or the token file).
         cache_dir: The Hub cache (default: `HF_HUB_CACHE`, else `$HF_HOME/hub`).
+        allow_patterns: Download only files matching one of these patterns (fnmatch, as
+          `snapshot_download`'s); the signature is always fetched.
+        ignore_patterns: Leave out files matching one of these patterns. Files left out
+          are not verified, and not reported as missing.
 
     Returns:
         The folder holding the model, as `snapshot_download` returns it: the cache's
@@ -140,6 +146,16 @@ def download(
             endpoint,
             token,
             _opt_path(cache_dir),
+            _patterns(allow_patterns),
+            _patterns(ignore_patterns),
         )
     )
     return str(report["folder"])
+
+
+def _patterns(patterns: Optional[Union[str, Sequence[str]]]) -> list:
+    if patterns is None:
+        return []
+    if isinstance(patterns, str):
+        return [patterns]
+    return [str(p) for p in patterns]
