@@ -416,6 +416,78 @@ fn instance_answers_that_do_not_verify_are_refused() {
     assert!(!sig.exists());
 }
 
+/// A service that fails makes signing fail (exit 3, nothing written) with a message that
+/// names the service and its URL: Fulcio refusing the token, Fulcio, Rekor or the TSA not
+/// answering.
+#[test]
+fn a_failing_service_is_named_with_its_url() {
+    let inst = Instance::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let m = model(tmp.path());
+    let sig = tmp.path().join("model.sig");
+    let dead = "http://127.0.0.1:9";
+    let config = |name: &str, edit: &dyn Fn(&mut Value)| {
+        let mut cfg: Value =
+            serde_json::from_slice(&std::fs::read(inst.trust_config()).unwrap()).unwrap();
+        edit(&mut cfg["signingConfig"]);
+        let p = tmp.path().join(name);
+        std::fs::write(&p, serde_json::to_vec(&cfg).unwrap()).unwrap();
+        p
+    };
+    let token = inst.token(USER);
+    let forged = format!("{}AAAA", &token[..token.len() - 4]);
+    let cases: Vec<(&str, PathBuf, &str, String)> = vec![
+        (
+            "forged token",
+            inst.trust_config(),
+            &forged,
+            format!("Fulcio at {} refused the certificate request", inst.url),
+        ),
+        (
+            "Fulcio down",
+            config("fulcio.json", &|c| c["caUrls"][0]["url"] = dead.into()),
+            &token,
+            format!("Fulcio at {dead} cannot be reached"),
+        ),
+        (
+            "Rekor down",
+            config("rekor.json", &|c| {
+                c["rekorTlogUrls"][0]["url"] = dead.into()
+            }),
+            &token,
+            format!("the Rekor log at {dead} cannot be reached"),
+        ),
+        (
+            "TSA down",
+            config("tsa.json", &|c| {
+                c["tsaUrls"][0]["url"] = format!("{dead}/tsa").into()
+            }),
+            &token,
+            format!("the timestamp authority at {dead}/tsa cannot be reached"),
+        ),
+    ];
+    for (name, cfg, token, needle) in cases {
+        let out = run_fails(
+            msign()
+                .args(["sign", "sigstore"])
+                .arg(&m)
+                .arg("--signature")
+                .arg(&sig)
+                .arg("--trust-config")
+                .arg(&cfg)
+                .args(["--identity-token", token]),
+            3,
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&needle),
+            "{name}: expected '{needle}' in {err}"
+        );
+        assert!(err.contains("(sigstore-sign: "), "{name}: {err}");
+        assert!(!sig.exists(), "{name}");
+    }
+}
+
 #[test]
 fn managed_key_bundle_verifies_against_the_tlog() {
     use openssl::hash::MessageDigest;
