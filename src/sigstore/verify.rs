@@ -189,8 +189,8 @@ fn explain(e: &sigstore_verify::Error) -> Error {
     let (what, todo) = match e {
         E::IdentityMismatch { .. } => (
             "the signing certificate was issued to another identity than the one expected",
-            "check --identity (--certificate-identity); the signer named in the certificate \
-             follows",
+            "check --identity (--certificate-identity) against the identity the certificate \
+             names (after 'got')",
         ),
         E::IssuerMismatch { .. } => (
             "the signing certificate was vouched for by another OIDC issuer than the one \
@@ -284,7 +284,20 @@ fn explain(e: &sigstore_verify::Error) -> Error {
             "the bundle uses a form that msign (sigstore-verify 0.15.1) does not support",
             "verify it with sigstore-python or sigstore-go",
         ),
-        E::InvalidBundle(_) | E::Bundle(_) | E::Types(_) | E::Crypto(_) => {
+        E::Bundle(
+            sigstore_verify::bundle::Error::CheckpointRootMismatch
+            | sigstore_verify::bundle::Error::LogIndexOutOfRange { .. },
+        ) => (
+            "the transparency-log inclusion proof does not match its checkpoint (root hash, or \
+             log index beyond the tree)",
+            TAMPERED,
+        ),
+        E::Bundle(_) => (
+            "the bundle lacks a part its media type requires, or holds one that cannot be \
+             decoded",
+            TAMPERED,
+        ),
+        E::InvalidBundle(_) | E::Types(_) | E::Crypto(_) => {
             ("the bundle is not a valid Sigstore bundle", TAMPERED)
         }
         E::InvalidTrustRoot(_) | E::TrustRoot(_) | E::TrustedCertificate(_) => (
