@@ -98,7 +98,13 @@ fn signs_over_http_and_both_verify() {
     let out = inst.msign_verify(&m, &no_set_path);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("No verified timestamp found"), "{err}");
+    assert!(
+        says(
+            &err,
+            "the bundle has no verified signing time … No verified timestamp found"
+        ),
+        "{err}"
+    );
     // The wrong identity is refused by both.
     let out = msign()
         .args(["verify", "sigstore"])
@@ -618,12 +624,12 @@ fn rekor_v2_bundles_with_tsa_timestamps() {
         (
             "checkpoint",
             checkpoint_of_another_log(),
-            "No valid Rekor signature found on checkpoint",
+            "the transparency-log checkpoint in the bundle is not signed by a log of the trusted root … No valid Rekor signature found on checkpoint",
         ),
         (
             "inclusion proof",
             Box::new(|b: &mut Value| flip_b64(&mut tlog(b)["inclusionProof"]["hashes"][0], 5)),
-            "inclusion proof verification failed: root hash mismatch",
+            "the transparency-log inclusion proof does not lead to the checkpoint's root hash … inclusion proof verification failed: root hash mismatch",
         ),
         (
             // Logged afresh as edited, so that it gets past the inclusion proof.
@@ -642,7 +648,7 @@ fn rekor_v2_bundles_with_tsa_timestamps() {
                     .into_json()
                     .unwrap();
             }),
-            "unsupported Rekor v2 digest algorithm: SHA2_384",
+            "the Rekor v2 entry records a digest other than SHA2_256 … unsupported Rekor v2 digest algorithm: SHA2_384",
         ),
     ];
     cases.extend(timestamp_tamperings(other_ts));
@@ -657,7 +663,7 @@ fn rekor_v2_bundles_with_tsa_timestamps() {
             Some(1),
             "msign accepted a v2 bundle with a tampered {name}: {err}"
         );
-        assert!(err.contains(needle), "{name}: expected '{needle}' in {err}");
+        assert!(says(&err, needle), "{name}: expected '{needle}' in {err}");
         assert!(
             !inst.reference_verify(&m, &bad).status.success(),
             "the reference accepted a tampered {name}"
@@ -683,7 +689,7 @@ fn rekor_v2_bundles_with_tsa_timestamps() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("no timestamp authorities configured in trusted root"),
+        says(&err, "the bundle has no verified signing time … no timestamp authorities configured in trusted root"),
         "{err}"
     );
 }
@@ -768,7 +774,7 @@ fn message_signature_bundle_with_fulcio_certificate() {
     let out = run(&format!("sha256:{}", "ab".repeat(32)), USER);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("message digest differs"), "{err}");
+    assert!(says(&err, "the bundle signs another artifact (message digest differs)"), "{err}");
     // The bundle's digest and the artifact changed together: the signature no longer verifies.
     let mut b = bundle.clone();
     let other = openssl::sha::sha256(b"other");
@@ -778,7 +784,7 @@ fn message_signature_bundle_with_fulcio_certificate() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("invalid signature: signature verification failed"),
+        says(&err, "the signature in the bundle does not verify with its certificate or key … invalid signature: signature verification failed"),
         "{err}"
     );
 }
@@ -818,7 +824,7 @@ fn timestamp_authority_window_and_chain_are_checked() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("is outside the validity period of the authority that signed it"),
+        says(&err, "an RFC 3161 timestamp is outside the validity of the timestamp authority that signed it … is outside the validity period of the authority that signed it"),
         "{err}"
     );
     // The TSA's signing certificate under another root: the chain does not hold.
@@ -829,7 +835,7 @@ fn timestamp_authority_window_and_chain_are_checked() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("TSA certificate chain validation failed: UnknownIssuer"),
+        says(&err, "an RFC 3161 timestamp in the bundle does not verify against the timestamp authorities of the trusted root … TSA certificate chain validation failed: UnknownIssuer"),
         "{err}"
     );
     // The Rekor v2 log key was not yet trusted at the timestamp's time.
@@ -840,7 +846,7 @@ fn timestamp_authority_window_and_chain_are_checked() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("No matching Rekor key found for checkpoint signature"),
+        says(&err, "the transparency-log checkpoint in the bundle is not signed by a log of the trusted root … No matching Rekor key found for checkpoint signature"),
         "{err}"
     );
 }
@@ -880,5 +886,5 @@ fn reference_signs_against_the_instance_and_msign_verifies() {
     let out = inst.msign_verify(&m, &sig);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("Timestamp message hash mismatch"), "{err}");
+    assert!(says(&err, "an RFC 3161 timestamp in the bundle does not verify against the timestamp authorities of the trusted root … Timestamp message hash mismatch"), "{err}");
 }

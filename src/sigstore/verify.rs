@@ -201,6 +201,11 @@ fn explain(e: &sigstore_verify::Error) -> Error {
             "the signature in the bundle does not verify with its certificate or key",
             TAMPERED,
         ),
+        E::ArtifactMismatch(d) if d.contains("entry") => (
+            "the transparency-log entry records another signature, certificate or artifact \
+             than the bundle holds",
+            TAMPERED,
+        ),
         E::ArtifactMismatch(_) => (
             "the bundle was not made for this artifact",
             "check that the bundle and the artifact belong together",

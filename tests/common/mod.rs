@@ -617,3 +617,9 @@ pub fn on_terminal(mut script: Command, line: &str, answers: &[(&str, &str)]) ->
     reader.join().unwrap();
     (status.code().unwrap_or(-1), shown())
 }
+
+/// Whether the error text `err` says `needle`: each part of it between " … " appears (msign's
+/// sentence for a failed check, then the detail of the crate that found it).
+pub fn says(err: &str, needle: &str) -> bool {
+    needle.split(" … ").all(|part| err.contains(part))
+}
