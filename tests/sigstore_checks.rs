@@ -67,39 +67,57 @@ fn each_tampered_field_is_rejected() {
     // Each tampering with the error sigstore-verify gives for it (the first check that
     // catches it: a flipped signature no longer matches its RFC 3161 timestamp's imprint,
     // a flipped body no longer matches its signed entry timestamp).
-    let fields: Vec<(Vec<&str>, &str)> = vec![
+    // msign's sentence for the check comes first, then sigstore-verify's detail.
+    let set = "the signed entry timestamp (SET) of the transparency-log entry does not verify";
+    let proof = "the transparency-log inclusion proof does not lead to the checkpoint's root hash";
+    let fields: Vec<(Vec<&str>, [&str; 2])> = vec![
         (
             vec!["dsseEnvelope", "signatures", "0", "sig"],
-            "Timestamp message hash mismatch",
+            [
+                "an RFC 3161 timestamp in the bundle does not verify",
+                "Timestamp message hash mismatch",
+            ],
         ),
         (
             [&entry[..], &["inclusionPromise", "signedEntryTimestamp"]].concat(),
-            "SET verification failed",
+            [set, "SET verification failed"],
         ),
         (
             [&entry[..], &["inclusionProof", "rootHash"]].concat(),
-            "inclusion proof root hash does not match checkpoint root hash",
+            [
+                "the transparency-log inclusion proof does not match its checkpoint",
+                "inclusion proof root hash does not match checkpoint root hash",
+            ],
         ),
         (
             [&entry[..], &["inclusionProof", "hashes", "0"]].concat(),
-            "inclusion proof verification failed: root hash mismatch",
+            [
+                proof,
+                "inclusion proof verification failed: root hash mismatch",
+            ],
         ),
         (
             [&entry[..], &["canonicalizedBody"]].concat(),
-            "SET verification failed",
+            [set, "SET verification failed"],
         ),
         (
             vec!["verificationMaterial", "certificate", "rawBytes"],
-            "certificate chain validation failed: InvalidSignatureForPublicKey",
+            [
+                "the signing certificate does not chain to a Fulcio CA of the trusted root",
+                "certificate chain validation failed: InvalidSignatureForPublicKey",
+            ],
         ),
     ];
     let mut wrong = Vec::new();
     let mut expect =
-        |what: String, v: &serde_json::Value, needle: &str| match verify_json(&trust, v, &p) {
+        |what: String, v: &serde_json::Value, [headline, detail]: [&str; 2]| match verify_json(
+            &trust, v, &p,
+        ) {
             Ok(_) => wrong.push(format!("{what}: accepted")),
-            Err(e) if !e.to_string().contains(needle) => {
-                wrong.push(format!("{what}: expected '{needle}' in: {e}"))
-            }
+            Err(e) if !e.to_string().contains(headline) || !e.to_string().contains(detail) => wrong
+                .push(format!(
+                    "{what}: expected '{headline}' and '{detail}' in: {e}"
+                )),
             Err(_) => {}
         };
     for (f, needle) in &fields {
@@ -108,7 +126,7 @@ fn each_tampered_field_is_rejected() {
         let n = bytes.len() / 2;
         bytes[n] ^= 1;
         *field_mut(&mut v, f) = serde_json::Value::String(B64.encode(&bytes));
-        expect(format!("{f:?} flipped"), &v, needle);
+        expect(format!("{f:?} flipped"), &v, *needle);
     }
     let mut v = original.clone();
     let cp = field_mut(
@@ -120,7 +138,10 @@ fn each_tampered_field_is_rejected() {
     expect(
         "checkpoint edited".into(),
         &v,
-        "No valid Rekor signature found on checkpoint",
+        [
+            "the transparency-log checkpoint in the bundle is not signed by a log of the trusted root",
+            "No valid Rekor signature found on checkpoint",
+        ],
     );
     let mut v = original.clone();
     let i = field_mut(&mut v, &[&entry[..], &["integratedTime"]].concat());
@@ -129,7 +150,7 @@ fn each_tampered_field_is_rejected() {
     expect(
         "integrated time moved".into(),
         &v,
-        "SET verification failed",
+        [set, "SET verification failed"],
     );
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

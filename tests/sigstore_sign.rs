@@ -98,7 +98,13 @@ fn signs_over_http_and_both_verify() {
     let out = inst.msign_verify(&m, &no_set_path);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("No verified timestamp found"), "{err}");
+    assert!(
+        says(
+            &err,
+            "the bundle has no verified signing time … No verified timestamp found"
+        ),
+        "{err}"
+    );
     // The wrong identity is refused by both.
     let out = msign()
         .args(["verify", "sigstore"])
@@ -419,6 +425,78 @@ fn instance_answers_that_do_not_verify_are_refused() {
     assert!(!sig.exists());
 }
 
+/// A service that fails makes signing fail (exit 3, nothing written) with a message that
+/// names the service and its URL: Fulcio refusing the token, Fulcio, Rekor or the TSA not
+/// answering.
+#[test]
+fn a_failing_service_is_named_with_its_url() {
+    let inst = Instance::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let m = model(tmp.path());
+    let sig = tmp.path().join("model.sig");
+    let dead = "http://127.0.0.1:9";
+    let config = |name: &str, edit: &dyn Fn(&mut Value)| {
+        let mut cfg: Value =
+            serde_json::from_slice(&std::fs::read(inst.trust_config()).unwrap()).unwrap();
+        edit(&mut cfg["signingConfig"]);
+        let p = tmp.path().join(name);
+        std::fs::write(&p, serde_json::to_vec(&cfg).unwrap()).unwrap();
+        p
+    };
+    let token = inst.token(USER);
+    let forged = format!("{}AAAA", &token[..token.len() - 4]);
+    let cases: Vec<(&str, PathBuf, &str, String)> = vec![
+        (
+            "forged token",
+            inst.trust_config(),
+            &forged,
+            format!("Fulcio at {} refused the certificate request", inst.url),
+        ),
+        (
+            "Fulcio down",
+            config("fulcio.json", &|c| c["caUrls"][0]["url"] = dead.into()),
+            &token,
+            format!("Fulcio at {dead} cannot be reached"),
+        ),
+        (
+            "Rekor down",
+            config("rekor.json", &|c| {
+                c["rekorTlogUrls"][0]["url"] = dead.into()
+            }),
+            &token,
+            format!("the Rekor log at {dead} cannot be reached"),
+        ),
+        (
+            "TSA down",
+            config("tsa.json", &|c| {
+                c["tsaUrls"][0]["url"] = format!("{dead}/tsa").into()
+            }),
+            &token,
+            format!("the timestamp authority at {dead}/tsa cannot be reached"),
+        ),
+    ];
+    for (name, cfg, token, needle) in cases {
+        let out = run_fails(
+            msign()
+                .args(["sign", "sigstore"])
+                .arg(&m)
+                .arg("--signature")
+                .arg(&sig)
+                .arg("--trust-config")
+                .arg(&cfg)
+                .args(["--identity-token", token]),
+            3,
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&needle),
+            "{name}: expected '{needle}' in {err}"
+        );
+        assert!(err.contains("(sigstore-sign: "), "{name}: {err}");
+        assert!(!sig.exists(), "{name}");
+    }
+}
+
 #[test]
 fn managed_key_bundle_verifies_against_the_tlog() {
     use openssl::hash::MessageDigest;
@@ -549,12 +627,12 @@ fn rekor_v2_bundles_with_tsa_timestamps() {
         (
             "checkpoint",
             checkpoint_of_another_log(),
-            "No valid Rekor signature found on checkpoint",
+            "the transparency-log checkpoint in the bundle is not signed by a log of the trusted root … No valid Rekor signature found on checkpoint",
         ),
         (
             "inclusion proof",
             Box::new(|b: &mut Value| flip_b64(&mut tlog(b)["inclusionProof"]["hashes"][0], 5)),
-            "inclusion proof verification failed: root hash mismatch",
+            "the transparency-log inclusion proof does not lead to the checkpoint's root hash … inclusion proof verification failed: root hash mismatch",
         ),
         (
             // Logged afresh as edited, so that it gets past the inclusion proof.
@@ -569,7 +647,7 @@ fn rekor_v2_bundles_with_tsa_timestamps() {
                 tlog(b)["canonicalizedBody"] = Value::String(B64.encode(body));
                 *b = post_json(&relog, b);
             }),
-            "unsupported Rekor v2 digest algorithm: SHA2_384",
+            "the Rekor v2 entry records a digest other than SHA2_256 … unsupported Rekor v2 digest algorithm: SHA2_384",
         ),
     ];
     cases.extend(timestamp_tamperings(other_ts));
@@ -584,7 +662,7 @@ fn rekor_v2_bundles_with_tsa_timestamps() {
             Some(1),
             "msign accepted a v2 bundle with a tampered {name}: {err}"
         );
-        assert!(err.contains(needle), "{name}: expected '{needle}' in {err}");
+        assert!(says(&err, needle), "{name}: expected '{needle}' in {err}");
         assert!(
             !inst.reference_verify(&m, &bad).status.success(),
             "the reference accepted a tampered {name}"
@@ -610,7 +688,7 @@ fn rekor_v2_bundles_with_tsa_timestamps() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("no timestamp authorities configured in trusted root"),
+        says(&err, "an RFC 3161 timestamp in the bundle does not verify against the timestamp authorities of the trusted root … no timestamp authorities configured in trusted root"),
         "{err}"
     );
 }
@@ -695,7 +773,13 @@ fn message_signature_bundle_with_fulcio_certificate() {
     let out = run(&format!("sha256:{}", "ab".repeat(32)), USER);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("message digest differs"), "{err}");
+    assert!(
+        says(
+            &err,
+            "the bundle signs another artifact (message digest differs)"
+        ),
+        "{err}"
+    );
     // The bundle's digest and the artifact changed together: the signature no longer verifies.
     let mut b = bundle.clone();
     let other = openssl::sha::sha256(b"other");
@@ -705,7 +789,7 @@ fn message_signature_bundle_with_fulcio_certificate() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("invalid signature: signature verification failed"),
+        says(&err, "the signature in the bundle does not verify with its certificate or key … invalid signature: signature verification failed"),
         "{err}"
     );
 }
@@ -745,7 +829,7 @@ fn timestamp_authority_window_and_chain_are_checked() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("is outside the validity period of the authority that signed it"),
+        says(&err, "an RFC 3161 timestamp is outside the validity of the timestamp authority that signed it … is outside the validity period of the authority that signed it"),
         "{err}"
     );
     // The TSA's signing certificate under another root: the chain does not hold.
@@ -756,7 +840,7 @@ fn timestamp_authority_window_and_chain_are_checked() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("TSA certificate chain validation failed: UnknownIssuer"),
+        says(&err, "an RFC 3161 timestamp in the bundle does not verify against the timestamp authorities of the trusted root … TSA certificate chain validation failed: UnknownIssuer"),
         "{err}"
     );
     // The Rekor v2 log key was not yet trusted at the timestamp's time.
@@ -767,7 +851,7 @@ fn timestamp_authority_window_and_chain_are_checked() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("No matching Rekor key found for checkpoint signature"),
+        says(&err, "the transparency-log checkpoint in the bundle is not signed by a log of the trusted root … No matching Rekor key found for checkpoint signature"),
         "{err}"
     );
 }
@@ -807,7 +891,7 @@ fn reference_signs_against_the_instance_and_msign_verifies() {
     let out = inst.msign_verify(&m, &sig);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("Timestamp message hash mismatch"), "{err}");
+    assert!(says(&err, "an RFC 3161 timestamp in the bundle does not verify against the timestamp authorities of the trusted root … Timestamp message hash mismatch"), "{err}");
 }
 
 #[test]

@@ -443,9 +443,9 @@ fn sign_sigstore_takes_the_root_and_the_services_from_tuf() {
     .unwrap();
     let tuf = TufRepo::start_with(&served_root, Some(&served_config));
     let cache = tempfile::tempdir().unwrap();
-    let sign = |tuf: &TufRepo, sig: &Path| {
+    let sign_cached = |tuf: &TufRepo, sig: &Path, cache: &Path| {
         let mut cmd = msign();
-        cmd.env("XDG_CACHE_HOME", cache.path())
+        cmd.env("XDG_CACHE_HOME", cache)
             .args(["sign", "sigstore"])
             .arg(&m)
             .arg("--signature")
@@ -454,6 +454,7 @@ fn sign_sigstore_takes_the_root_and_the_services_from_tuf() {
             .args(["--identity-token", &inst.token(USER)]);
         cmd
     };
+    let sign = |tuf: &TufRepo, sig: &Path| sign_cached(tuf, sig, cache.path());
 
     // No --trust-config: Fulcio, Rekor and the root all come from the TUF repository.
     let sig = tmp.path().join("model.sig");
@@ -482,8 +483,20 @@ fn sign_sigstore_takes_the_root_and_the_services_from_tuf() {
     let mut bytes = std::fs::read(&served).unwrap();
     bytes[0] ^= 1;
     std::fs::write(&served, bytes).unwrap();
+    // A client that holds the verified copy in its cache uses that copy (it still matches
+    // the signed hashes) and never reads the tampered one.
+    let cached = tmp.path().join("cached.sig");
+    run_ok(&mut sign(&tuf, &cached));
+    run_ok(&mut verify_sigstore(
+        &m,
+        &cached,
+        &inst.url,
+        &["--trust-config", tc.to_str().unwrap()],
+    ));
+    // A client that downloads it refuses it.
+    let fresh = tempfile::tempdir().unwrap();
     refused(
-        &mut sign(&tuf, &tmp.path().join("bad.sig")),
+        &mut sign_cached(&tuf, &tmp.path().join("bad.sig"), fresh.path()),
         "sha256 mismatch",
     );
     assert!(!tmp.path().join("bad.sig").exists());

@@ -69,16 +69,8 @@ impl Signer for SigstoreSigner {
         let signer = SigningContext::new(services)
             .with_http_client(crate::net::async_client()?)
             .signer(token);
-        let signed =
-            crate::sigstore::block_on(signer.sign_raw_statement(payload))?.map_err(|e| {
-                let msg = format!("Sigstore signing failed: {e}");
-                // sigstore-sign keeps only the text of its HTTP errors.
-                if msg.contains("error sending request") {
-                    Error::Network(format!("{msg}; {}", crate::net::unreachable_advice()))
-                } else {
-                    Error::Other(msg)
-                }
-            })?;
+        let signed = crate::sigstore::block_on(signer.sign_raw_statement(payload))?
+            .map_err(|e| explain(&e, &self.endpoints))?;
         let json = signed
             .to_json()
             .map_err(|e| Error::Other(format!("Sigstore signing gave no bundle: {e}")))?;
@@ -108,4 +100,72 @@ impl Signer for SigstoreSigner {
     fn method(&self) -> &'static str {
         "sigstore"
     }
+}
+
+/// sigstore-sign's error in msign's words: which service failed (and at which URL), and what
+/// to do; the crate's own text follows, for the detail.
+fn explain(e: &sigstore_sign::Error, at: &Endpoints) -> Error {
+    use sigstore_sign::{fulcio::Error as F, rekor::Error as R, tsa::Error as T, Error as E};
+    let tsa = at.tsa.first().map_or("(none)", String::as_str);
+    let what = match e {
+        E::Fulcio(F::Http(_)) => format!(
+            "Fulcio at {} cannot be reached; check the network, or the Fulcio URL of the \
+             signing config",
+            at.fulcio
+        ),
+        E::Fulcio(F::Status {
+            status: 401 | 403, ..
+        }) => format!(
+            "Fulcio at {} refused the identity token; get a fresh token (it may have expired, \
+             or be meant for another audience than `sigstore`)",
+            at.fulcio
+        ),
+        E::Fulcio(F::Status { .. }) => format!(
+            "Fulcio at {} refused the certificate request; check that the identity token \
+             comes from an issuer this Fulcio trusts",
+            at.fulcio
+        ),
+        E::Fulcio(_) => format!(
+            "Fulcio at {} answered with no usable certificate; check the Fulcio URL of the \
+             signing config",
+            at.fulcio
+        ),
+        E::Rekor(R::Http(_)) => format!(
+            "the Rekor log at {} cannot be reached; check the network, or the Rekor URL of \
+             the signing config",
+            at.rekor
+        ),
+        E::Rekor(R::Status { .. }) => format!(
+            "the Rekor log at {} refused the entry; check that the signing config names its \
+             API version ({})",
+            at.rekor, at.rekor_api
+        ),
+        E::Rekor(_) => format!(
+            "the Rekor log at {} answered with an entry that does not check out; do not use \
+             this log, or ask its operator",
+            at.rekor
+        ),
+        E::Tsa(T::Http(_)) => format!(
+            "the timestamp authority at {tsa} cannot be reached; check the network, or the \
+             TSA URL of the signing config"
+        ),
+        E::Tsa(_) => format!(
+            "the timestamp authority at {tsa} gave no usable timestamp; check the TSA URL of \
+             the signing config"
+        ),
+        E::Oidc(_) => "the identity token is not usable; get a fresh one".to_string(),
+        E::Config(_) => "the signing config cannot be used for signing; check the file given \
+                         with --trust-config"
+            .to_string(),
+        _ => "Sigstore signing failed".to_string(),
+    };
+    if matches!(
+        e,
+        E::Fulcio(F::Http(_)) | E::Rekor(R::Http(_)) | E::Tsa(T::Http(_))
+    ) {
+        // sigstore-sign keeps only the text of its HTTP errors, so the advice is general.
+        let advice = crate::net::unreachable_advice();
+        return Error::Network(format!("{what}; {advice} (sigstore-sign: {e})"));
+    }
+    Error::Other(format!("{what} (sigstore-sign: {e})"))
 }

@@ -154,7 +154,7 @@ pub fn verify_bundle(
             (r, "managed key".to_string())
         }
     };
-    let result = result.map_err(|e| invalid(format!("Sigstore verification failed: {e}")))?;
+    let result = result.map_err(|e| explain(&e))?;
     let times: Vec<i64> = result
         .verified_timestamps()
         .iter()
@@ -174,6 +174,144 @@ pub fn verify_bundle(
         signer,
         integrated_time,
     })
+}
+
+/// sigstore-verify's error in msign's words: what is wrong, in which part of the bundle,
+/// and what to do; the crate's own text follows, for the detail.
+fn explain(e: &sigstore_verify::Error) -> Error {
+    use sigstore_verify::{
+        CertificateError as C, Error as E, TimestampError as T, TransparencyLogError as L,
+    };
+    const OTHER_INSTANCE: &str = "if it was signed on another Sigstore instance, pass that \
+                                  instance's trusted root with --trusted-root or --trust-config";
+    const TAMPERED: &str = "the bundle was changed after signing or is damaged; do not trust \
+                            it, and ask the signer for the original";
+    let (what, todo) = match e {
+        E::IdentityMismatch { .. } => (
+            "the signing certificate was issued to another identity than the one expected",
+            "check --identity (--certificate-identity) against the identity the certificate \
+             names (after 'got')",
+        ),
+        E::IssuerMismatch { .. } => (
+            "the signing certificate was vouched for by another OIDC issuer than the one \
+             expected",
+            "check --identity-provider (--certificate-oidc-issuer)",
+        ),
+        E::SignatureInvalid(_) => (
+            "the signature in the bundle does not verify with its certificate or key",
+            TAMPERED,
+        ),
+        E::ArtifactMismatch(d) if d.contains("entry") => (
+            "the transparency-log entry records another signature, certificate or artifact \
+             than the bundle holds",
+            TAMPERED,
+        ),
+        E::ArtifactMismatch(_) => (
+            "the bundle was not made for this artifact",
+            "check that the bundle and the artifact belong together",
+        ),
+        E::Certificate(C::Malformed(_)) => ("the signing certificate cannot be parsed", TAMPERED),
+        E::Certificate(C::ChainInvalid(_)) => (
+            "the signing certificate does not chain to a Fulcio CA of the trusted root",
+            OTHER_INSTANCE,
+        ),
+        E::Certificate(C::NoValidAuthority { .. }) => (
+            "no Fulcio CA of the trusted root was valid at the signing time",
+            OTHER_INSTANCE,
+        ),
+        E::Certificate(C::NotYetValid { .. } | C::Expired { .. }) => (
+            "the signing certificate was not valid at the signing time the log or the \
+             timestamps give",
+            TAMPERED,
+        ),
+        E::Certificate(C::Sct(_)) => (
+            "the certificate's signed certificate timestamp (SCT) does not verify against the \
+             CT logs of the trusted root",
+            OTHER_INSTANCE,
+        ),
+        E::TransparencyLog(L::UnknownLog { .. }) => (
+            "the bundle's transparency log is not in the trusted root",
+            OTHER_INSTANCE,
+        ),
+        E::TransparencyLog(L::InclusionProof(_)) => (
+            "the transparency-log inclusion proof does not lead to the checkpoint's root hash",
+            TAMPERED,
+        ),
+        E::TransparencyLog(L::Checkpoint(_)) => (
+            "the transparency-log checkpoint in the bundle is not signed by a log of the \
+             trusted root",
+            OTHER_INSTANCE,
+        ),
+        E::TransparencyLog(L::InclusionPromise(d)) if d.starts_with("No log key valid") => (
+            "no log key of the trusted root was valid at the entry's integrated time",
+            OTHER_INSTANCE,
+        ),
+        E::TransparencyLog(L::InclusionPromise(_)) => (
+            "the signed entry timestamp (SET) of the transparency-log entry does not verify \
+             with the log's key",
+            TAMPERED,
+        ),
+        E::TransparencyLog(L::EntryMismatch(_)) => (
+            "the transparency-log entry records another signature, certificate or artifact \
+             than the bundle holds",
+            TAMPERED,
+        ),
+        E::TransparencyLog(L::IntegratedTime(_)) => (
+            "the transparency-log entry's integrated time is not usable as the signing time",
+            TAMPERED,
+        ),
+        E::TransparencyLog(L::MalformedEntry(_)) => (
+            "the transparency-log entry in the bundle is malformed",
+            TAMPERED,
+        ),
+        E::Timestamp(T::Invalid(_)) => (
+            "an RFC 3161 timestamp in the bundle does not verify against the timestamp \
+             authorities of the trusted root",
+            OTHER_INSTANCE,
+        ),
+        E::Timestamp(T::OutsideAuthorityValidity { .. }) => (
+            "an RFC 3161 timestamp is outside the validity of the timestamp authority that \
+             signed it",
+            OTHER_INSTANCE,
+        ),
+        E::Timestamp(T::NoVerifiedTimestamp(_)) => (
+            "the bundle has no verified signing time (a log entry's integrated time or an \
+             RFC 3161 timestamp of a trusted authority)",
+            OTHER_INSTANCE,
+        ),
+        E::UnsupportedBundle(d) if d.starts_with("unsupported Rekor v2 digest algorithm") => (
+            "the Rekor v2 entry records a digest other than SHA2_256 (a P-384 or P-521 \
+             signer); the Sigstore spec allows it, but sigstore-verify 0.15.1, on which msign \
+             verifies, checks only SHA2_256 entries",
+            "msign cannot verify this bundle; verify it with sigstore-python or sigstore-go",
+        ),
+        E::UnsupportedBundle(_) => (
+            "the bundle uses a form that msign (sigstore-verify 0.15.1) does not support",
+            "verify it with sigstore-python or sigstore-go",
+        ),
+        E::Bundle(
+            sigstore_verify::bundle::Error::CheckpointRootMismatch
+            | sigstore_verify::bundle::Error::LogIndexOutOfRange { .. },
+        ) => (
+            "the transparency-log inclusion proof does not match its checkpoint (root hash, or \
+             log index beyond the tree)",
+            TAMPERED,
+        ),
+        E::Bundle(_) => (
+            "the bundle lacks a part its media type requires, or holds one that cannot be \
+             decoded",
+            TAMPERED,
+        ),
+        E::InvalidBundle(_) | E::Types(_) | E::Crypto(_) => {
+            ("the bundle is not a valid Sigstore bundle", TAMPERED)
+        }
+        E::InvalidTrustRoot(_) | E::TrustRoot(_) | E::TrustedCertificate(_) => (
+            "the trusted root cannot be used",
+            "check the file given with --trusted-root or --trust-config",
+        ),
+        _ => ("Sigstore verification failed", TAMPERED),
+    };
+    invalid(format!("{what}; {todo} (sigstore-verify: {e})"))
 }
 
 fn is_rekor_v2(entry: &serde_json::Value) -> bool {

@@ -667,3 +667,9 @@ impl SilentServer {
         self.accepted.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
+
+/// Whether the error text `err` says `needle`: each part of it between " … " appears (msign's
+/// sentence for a failed check, then the detail of the crate that found it).
+pub fn says(err: &str, needle: &str) -> bool {
+    needle.split(" … ").all(|part| err.contains(part))
+}

@@ -25,7 +25,7 @@ pub fn timestamp_tamperings(other: Value) -> Vec<(&'static str, Edit, &'static s
             Box::new(|b: &mut Value| {
                 b["verificationMaterial"]["timestampVerificationData"] = serde_json::json!({})
             }),
-            "V2 bundle requires RFC3161 timestamp but none could be verified",
+            "the bundle has no verified signing time … V2 bundle requires RFC3161 timestamp but none could be verified",
         ),
         (
             "timestamp signature",
@@ -37,14 +37,14 @@ pub fn timestamp_tamperings(other: Value) -> Vec<(&'static str, Edit, &'static s
                 der[n - 10] ^= 1;
                 *ts = Value::String(B64.encode(der));
             }),
-            "Failed to verify timestamp signature",
+            "an RFC 3161 timestamp in the bundle does not verify against the timestamp authorities of the trusted root … Failed to verify timestamp signature",
         ),
         (
             "timestamp of another signature",
             Box::new(move |b: &mut Value| {
                 b["verificationMaterial"]["timestampVerificationData"] = other.clone()
             }),
-            "Timestamp message hash mismatch",
+            "an RFC 3161 timestamp in the bundle does not verify against the timestamp authorities of the trusted root … Timestamp message hash mismatch",
         ),
     ]
 }
