@@ -320,7 +320,7 @@ pub fn verify(
     if model.hub.offline {
         let cache = CachedRepo::new(&model.hub.cache_dir, repo);
         let Some(snapshot) = cached_snapshot(model) else {
-            return Err(Error::Other(format!(
+            return Err(Error::NotFound(format!(
                 "{repo}@{} is not in the Hub cache ({}), and HF_HUB_OFFLINE is set, so nothing is fetched: unset HF_HUB_OFFLINE, then `msign hub download {repo} --revision {}` or `msign hub verify` it online",
                 model.revision,
                 cache.root().display(),
