@@ -485,6 +485,143 @@ fn oci_index_needs_a_platform_it_has() {
     );
 }
 
+/// Stores an index under `host/repo:tag` listing the manifests tagged `tags`, each with
+/// the platform `linux/<tag>`.
+fn put_index(host: &str, repo: &str, tag: &str, tags: &[&str]) {
+    let manifests: Vec<serde_json::Value> = tags
+        .iter()
+        .map(|t| {
+            let child = manifest_bytes(host, repo, t);
+            serde_json::json!({
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": format!("sha256:{}", sha256_hex(&child)),
+                "size": child.len(),
+                "platform": {"os": "linux", "architecture": t},
+            })
+        })
+        .collect();
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": manifests,
+    });
+    ureq::put(&format!("http://{host}/v2/{repo}/manifests/{tag}"))
+        .set("Content-Type", "application/vnd.oci.image.index.v1+json")
+        .send_bytes(&serde_json::to_vec(&index).unwrap())
+        .unwrap();
+}
+
+#[test]
+fn oci_index_all_platforms_signs_each_and_verify_names_the_one_replaced() {
+    let reg = Registry::start("");
+    let tmp = tempfile::tempdir().unwrap();
+    let host = reg.host();
+    let amd = flat_model(tmp.path(), "amd64", b"weights for amd64");
+    let arm = flat_model(tmp.path(), "arm64", b"weights for arm64");
+    oras_push(&format!("{host}/demo/multi:amd64"), &amd);
+    oras_push(&format!("{host}/demo/multi:arm64"), &arm);
+    put_index(&host, "demo/multi", "v1", &["amd64", "arm64"]);
+    let target = format!("{host}/demo/multi:v1");
+    let (key, public) = demo_key();
+
+    // One signature per platform manifest, each attached as a referrer of that manifest.
+    let out = run_ok(
+        msign()
+            .args([
+                "--json",
+                "oci",
+                "sign",
+                "key",
+                &target,
+                "--all-platforms",
+                "--attach",
+                "--private-key",
+            ])
+            .arg(&key),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let platforms = report["platforms"]
+        .as_array()
+        .expect("a report per platform");
+    assert_eq!(platforms.len(), 2, "{report}");
+    for (p, tag) in platforms.iter().zip(["amd64", "arm64"]) {
+        assert_eq!(p["platform"], format!("linux/{tag}"), "{report}");
+        let child = format!(
+            "sha256:{}",
+            sha256_hex(&manifest_bytes(&host, "demo/multi", tag))
+        );
+        assert_eq!(p["digest"], child.as_str(), "{report}");
+        // Attached to the platform's manifest: it verifies by its own tag too.
+        run_ok(
+            msign()
+                .args([
+                    "oci",
+                    "verify",
+                    "key",
+                    &format!("{host}/demo/multi:{tag}"),
+                    "--public-key",
+                ])
+                .arg(&public),
+        );
+    }
+    // A signature file holds one signature: refused for the index, fine for one platform.
+    let out = run_fails(
+        msign()
+            .args(["oci", "sign", "key", &target, "--all-platforms", "--attach"])
+            .arg("--signature")
+            .arg(tmp.path().join("all.sig"))
+            .arg("--private-key")
+            .arg(&key),
+        2,
+    );
+    assert!(stderr(&out).contains("--platform"), "{}", stderr(&out));
+    assert!(!tmp.path().join("all.sig").exists());
+
+    // Verifying the index verifies every platform and reports each.
+    let out = run_ok(
+        msign()
+            .args(["oci", "verify", "key", &target, "--public-key"])
+            .arg(&public),
+    );
+    for tag in ["amd64", "arm64"] {
+        assert!(
+            stdout(&out).contains(&format!("[linux/{tag}]")),
+            "{}",
+            stdout(&out)
+        );
+    }
+    run_ok(
+        msign()
+            .args(["oci", "verify", "key", &target, "--platform", "linux/arm64"])
+            .arg("--public-key")
+            .arg(&public),
+    );
+
+    // arm64's layer replaced after signing: a new arm64 manifest in a new index under v1.
+    std::fs::write(arm.join("model.safetensors"), b"poisoned arm64 weights").unwrap();
+    oras_push(&format!("{host}/demo/multi:arm64"), &arm);
+    put_index(&host, "demo/multi", "v1", &["amd64", "arm64"]);
+    let out = run_fails(
+        msign()
+            .args(["oci", "verify", "key", &target, "--public-key"])
+            .arg(&public),
+        1,
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("1 of the 2 platforms") && err.contains("linux/arm64 (sha256:"),
+        "{err}"
+    );
+    assert!(!err.contains("linux/amd64 (sha256:"), "{err}");
+    // The one platform still signed still verifies alone.
+    run_ok(
+        msign()
+            .args(["oci", "verify", "key", &target, "--platform", "linux/amd64"])
+            .arg("--public-key")
+            .arg(&public),
+    );
+}
+
 /// A registry that serves `body` for every manifest, claiming `claimed` as its digest.
 fn lying_registry(body: Vec<u8>, claimed: String) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
