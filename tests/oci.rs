@@ -125,7 +125,10 @@ fn oras_python() -> PathBuf {
 const ORAS: &str = r#"
 import sys, os, oras.client
 action, target, folder = sys.argv[1:4]
-if len(sys.argv) > 4:
+if len(sys.argv) > 4 and sys.argv[4] == "--token":
+    c = oras.client.OrasClient(insecure=True)
+    c.auth.set_token_auth(sys.argv[5])
+elif len(sys.argv) > 4:
     c = oras.client.OrasClient(insecure=True, auth_backend="basic")
     c.auth.set_basic_auth(sys.argv[4], sys.argv[5])
 else:
@@ -764,8 +767,14 @@ fn oci_basic_auth_from_flags_and_docker_config() {
             .unwrap();
         child.wait_with_output().unwrap()
     };
+    // A wrong password is refused: exit 3, not a usage mistake.
     let out = sign("wrong");
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refused the credentials of alice"),
+        "{}",
+        stderr(&out)
+    );
     let out = sign("s3cret");
     assert!(out.status.success(), "{}", stderr(&out));
 
@@ -897,9 +906,334 @@ fn oci_bearer_token_from_the_challenge_realm() {
         stderr(&out)
     );
     let out = sign(Some("wrong"));
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let out = sign(Some("s3cret"));
     assert!(out.status.success(), "{}", stderr(&out));
     let payload = payload_of(&tmp.path().join("m.sig"));
     assert!(String::from_utf8_lossy(&payload).contains("model.bin"));
+}
+
+/// The Docker token service distribution's `auth: token` trusts, on loopback: `GET
+/// /token?service=&scope=` with alice's basic credentials answers `{"token": JWT}`, an
+/// ES256 JWT whose `x5c` is the certificate the registry's `rootcertbundle` holds, whose
+/// `access` claim grants the repository actions asked for (alice may pull and push).
+struct TokenService {
+    port: u16,
+    cert_pem: Vec<u8>,
+    key: openssl::ec::EcKey<openssl::pkey::Private>,
+    cert_der: Vec<u8>,
+}
+
+const TOKEN_ISSUER: &str = "msign-test-token-issuer";
+const TOKEN_SERVICE: &str = "msign-test-registry";
+
+fn b64url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl TokenService {
+    fn start() -> std::sync::Arc<TokenService> {
+        use openssl::{asn1, bn, ec, hash, nid, pkey, x509};
+        let group = ec::EcGroup::from_curve_name(nid::Nid::X9_62_PRIME256V1).unwrap();
+        let key = ec::EcKey::generate(&group).unwrap();
+        let pkey = pkey::PKey::from_ec_key(key.clone()).unwrap();
+        let mut name = x509::X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", TOKEN_ISSUER).unwrap();
+        let name = name.build();
+        let mut b = x509::X509Builder::new().unwrap();
+        b.set_version(2).unwrap();
+        let serial = bn::BigNum::from_u32(1).unwrap().to_asn1_integer().unwrap();
+        b.set_serial_number(&serial).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&pkey).unwrap();
+        b.set_not_before(&asn1::Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&asn1::Asn1Time::days_from_now(2).unwrap())
+            .unwrap();
+        b.sign(&pkey, hash::MessageDigest::sha256()).unwrap();
+        let cert = b.build();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let service = std::sync::Arc::new(TokenService {
+            port: listener.local_addr().unwrap().port(),
+            cert_pem: cert.to_pem().unwrap(),
+            cert_der: cert.to_der().unwrap(),
+            key,
+        });
+        let me = service.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                me.answer(stream);
+            }
+        });
+        service
+    }
+
+    fn realm(&self) -> String {
+        format!("http://127.0.0.1:{}/token", self.port)
+    }
+
+    /// The registry's `auth:` section trusting this service.
+    fn registry_auth(&self, dir: &Path) -> String {
+        let bundle = dir.join("token-root.pem");
+        std::fs::write(&bundle, &self.cert_pem).unwrap();
+        format!(
+            "auth:\n  token:\n    realm: {}\n    service: {TOKEN_SERVICE}\n    issuer: {TOKEN_ISSUER}\n    rootcertbundle: {}\n",
+            self.realm(),
+            bundle.display()
+        )
+    }
+
+    /// A JWT granting `access` (`[(repository, actions)]`).
+    fn mint(&self, access: &[(String, Vec<String>)]) -> String {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let header = serde_json::json!({
+            "typ": "JWT",
+            "alg": "ES256",
+            "x5c": [base64::engine::general_purpose::STANDARD.encode(&self.cert_der)],
+        });
+        let claims = serde_json::json!({
+            "iss": TOKEN_ISSUER,
+            "sub": "alice",
+            "aud": TOKEN_SERVICE,
+            "exp": now + 300,
+            "nbf": now - 10,
+            "iat": now,
+            "jti": format!("msign-test-{now}-{}", access.len()),
+            "access": access.iter().map(|(name, actions)| serde_json::json!({
+                "type": "repository", "name": name, "actions": actions,
+            })).collect::<Vec<_>>(),
+        });
+        let input = format!(
+            "{}.{}",
+            b64url(&serde_json::to_vec(&header).unwrap()),
+            b64url(&serde_json::to_vec(&claims).unwrap())
+        );
+        let sig =
+            openssl::ecdsa::EcdsaSig::sign(&sha2::Sha256::digest(input.as_bytes()), &self.key)
+                .unwrap();
+        let mut raw = sig.r().to_vec_padded(32).unwrap();
+        raw.extend(sig.s().to_vec_padded(32).unwrap());
+        format!("{input}.{}", b64url(&raw))
+    }
+
+    fn answer(&self, mut stream: TcpStream) {
+        use base64::Engine as _;
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        let _ = reader.read_line(&mut line);
+        let mut auth = String::new();
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                if k.eq_ignore_ascii_case("authorization") {
+                    auth = v.trim().to_string();
+                }
+            }
+        }
+        let path = line.split_whitespace().nth(1).unwrap_or("/");
+        let url = url::Url::parse(&format!("http://token{path}")).unwrap();
+        let alice = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("alice:s3cret")
+        );
+        let service_ok = url
+            .query_pairs()
+            .any(|(k, v)| k == "service" && v == TOKEN_SERVICE);
+        let (status, body) = if url.path() != "/token" || !service_ok {
+            ("404 Not Found", "{}".to_string())
+        } else if auth != alice {
+            (
+                "401 Unauthorized",
+                r#"{"details":"incorrect username or password"}"#.to_string(),
+            )
+        } else {
+            // Grant what is asked, of the actions alice has.
+            let access: Vec<(String, Vec<String>)> = url
+                .query_pairs()
+                .filter(|(k, _)| k == "scope")
+                .filter_map(|(_, scope)| {
+                    let (kind, rest) = scope.split_once(':')?;
+                    let (name, actions) = rest.rsplit_once(':')?;
+                    (kind == "repository").then(|| {
+                        (
+                            name.to_string(),
+                            actions
+                                .split(',')
+                                .filter(|a| ["pull", "push"].contains(a))
+                                .map(str::to_string)
+                                .collect(),
+                        )
+                    })
+                })
+                .collect();
+            (
+                "200 OK",
+                serde_json::json!({"token": self.mint(&access)}).to_string(),
+            )
+        };
+        let head = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let _ = stream.write_all(head.as_bytes());
+        let _ = stream.write_all(body.as_bytes());
+    }
+}
+
+#[test]
+fn oci_distribution_token_auth_with_flags_and_docker_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tokens = TokenService::start();
+    let reg = Registry::start(&tokens.registry_auth(tmp.path()));
+    let model = flat_model(tmp.path(), "m", b"weights behind a token");
+    let target = format!("{}/demo/private:v1", reg.host());
+    // The model is pushed with a token for the repository (oras-py reuses its first
+    // token for every later request, whatever its scope).
+    let push_token = tokens.mint(&[("demo/private".into(), vec!["pull".into(), "push".into()])]);
+    run_ok(
+        Command::new(oras_python())
+            .args(["-c", ORAS, "push", &target])
+            .arg(&model)
+            .args(["--token", &push_token]),
+    );
+    // The registry checks the tokens: one signed by another key is refused, ours is not.
+    let manifest_url = format!("http://{}/v2/demo/private/manifests/v1", reg.host());
+    let pull = [("demo/private".to_string(), vec!["pull".to_string()])];
+    let get = |token: &str| match ureq::get(&manifest_url)
+        .set("Accept", "application/vnd.oci.image.manifest.v1+json")
+        .set("Authorization", &format!("Bearer {token}"))
+        .call()
+    {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(code, _)) => code,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(get(&TokenService::start().mint(&pull)), 401);
+    assert_eq!(get(&tokens.mint(&pull)), 200);
+
+    let (key, public) = demo_key();
+    let no_config = tmp.path().join("no-docker");
+    std::fs::create_dir_all(&no_config).unwrap();
+
+    // Anonymous: the token service refuses, msign says how to log in.
+    let out = run_fails(
+        msign()
+            .env("DOCKER_CONFIG", &no_config)
+            .args(["oci", "verify", "key", &target, "--public-key"])
+            .arg(&public),
+        2,
+    );
+    assert!(
+        stderr(&out).contains("--password-stdin"),
+        "{}",
+        stderr(&out)
+    );
+
+    let with_password = |args: &[&str], password: &str| {
+        let mut child = msign()
+            .env("DOCKER_CONFIG", &no_config)
+            .args(args)
+            .args(["--username", "alice", "--password-stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let key_s = key.to_str().unwrap();
+    let sign_args = [
+        "oci",
+        "sign",
+        "key",
+        &target,
+        "--attach",
+        "--private-key",
+        key_s,
+    ];
+    // A wrong password: the token service refuses it, exit 3, and nothing is attached.
+    let out = with_password(&sign_args, "wrong");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refused the credentials of alice"),
+        "{}",
+        stderr(&out)
+    );
+    // The right one: a pull token, then a pull,push token to attach.
+    let out = with_password(&sign_args, "s3cret");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let public_s = public.to_str().unwrap();
+    let out = with_password(
+        &["oci", "verify", "key", &target, "--public-key", public_s],
+        "s3cret",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("referrer sha256:"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Credentials from the Docker config, as `docker login` writes them.
+    let docker = tmp.path().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    use base64::Engine as _;
+    let write_config = |password: &str| {
+        let auth = base64::engine::general_purpose::STANDARD.encode(format!("alice:{password}"));
+        std::fs::write(
+            docker.join("config.json"),
+            format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.host()),
+        )
+        .unwrap();
+    };
+    write_config("s3cret");
+    run_ok(
+        msign()
+            .env("DOCKER_CONFIG", &docker)
+            .args(["oci", "verify", "key", &target, "--public-key"])
+            .arg(&public),
+    );
+    // Sign and attach again through the config: two referrers now, both verify.
+    run_ok(
+        msign()
+            .env("DOCKER_CONFIG", &docker)
+            .args(["oci", "sign", "key", &target, "--attach", "--private-key"])
+            .arg(&key),
+    );
+    run_ok(
+        msign()
+            .env("DOCKER_CONFIG", &docker)
+            .args(["oci", "verify", "key", &target, "--public-key"])
+            .arg(&public),
+    );
+    write_config("stale");
+    let out = run_fails(
+        msign()
+            .env("DOCKER_CONFIG", &docker)
+            .args(["oci", "verify", "key", &target, "--public-key"])
+            .arg(&public),
+        3,
+    );
+    assert!(
+        stderr(&out).contains("refused the credentials"),
+        "{}",
+        stderr(&out)
+    );
 }

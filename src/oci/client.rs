@@ -282,11 +282,16 @@ impl Registry {
             Ok(r) => r,
             Err(ureq::Error::Status(code @ (401 | 403), r)) => {
                 let why = error_body(r);
-                return Err(Error::Usage(format!(
-                    "registry {}: the token service at {realm} refused {} (HTTP {code}){why}; {login_hint}",
-                    self.name,
-                    if self.credentials.is_some() { "the credentials" } else { "anonymous access" }
-                )));
+                return Err(match &self.credentials {
+                    Some(c) => {
+                        self.refused(&format!("the token service at {realm}"), c, code, &why)
+                    }
+                    None => Error::Usage(format!(
+                        "registry {}: the token service at {realm} refused anonymous access \
+                         (HTTP {code}){why}; {login_hint}",
+                        self.name
+                    )),
+                });
             }
             Err(ureq::Error::Status(code, r)) => {
                 return Err(Error::Other(format!(
@@ -323,16 +328,29 @@ impl Registry {
         Ok(token.to_string())
     }
 
+    /// Credentials that were given and refused: not a usage mistake msign can point at
+    /// (the flags were right, the password or the account is not), so exit 3 like any
+    /// other failure of the remote side.
+    fn refused(&self, by: &str, credentials: &Credentials, code: u16, why: &str) -> Error {
+        Error::Other(format!(
+            "registry {}: {by} refused the credentials of {} (HTTP {code}){why}; check the \
+             user name and password given with --username/--password-stdin or stored for \
+             {} in the Docker config ($DOCKER_CONFIG/config.json or ~/.docker/config.json)",
+            self.name, credentials.username, self.name
+        ))
+    }
+
     fn failed(&self, what: &str, resp: ureq::Response) -> Error {
         let code = resp.status();
         let body = error_body(resp);
-        match code {
-            401 => Error::Usage(format!(
-                "{what}: registry {} refused the credentials (HTTP 401){body}; give \
+        match (code, &self.credentials) {
+            (401, Some(c)) => self.refused(&format!("{what}: the registry"), c, code, &body),
+            (401, None) => Error::Usage(format!(
+                "{what}: registry {} refuses anonymous access (HTTP 401){body}; give \
                  --username NAME --password-stdin, or log in with `docker login`",
                 self.name
             )),
-            403 => Error::Usage(format!(
+            (403, _) => Error::Usage(format!(
                 "{what}: registry {} denies access (HTTP 403){body}",
                 self.name
             )),
