@@ -3,6 +3,7 @@
 //! pushed by a real ORAS client (PyPI `oras`, installed into `.venv-oci` by `.ci/run`).
 
 mod common;
+mod sigstore_instance;
 use common::*;
 
 use std::io::{BufRead, BufReader, Write};
@@ -1233,6 +1234,331 @@ fn oci_distribution_token_auth_with_flags_and_docker_config() {
     );
     assert!(
         stderr(&out).contains("refused the credentials"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// The reference's certificate chain (fixtures/model-transparency/keys/certificate): a
+/// P-384 signing key, its certificate, the intermediate and the root.
+fn cert_keys() -> PathBuf {
+    reference_fixtures().join("keys/certificate")
+}
+
+/// Pushes a model, signs it with `sign` (an `msign oci sign METHOD` command missing only
+/// the reference and where the signature goes), and checks: the attached signature
+/// verifies from the registry with `verify` (`msign oci verify METHOD ... ` missing the
+/// reference), the signature file against the manifest, and the pulled folder with msign
+/// (`folder_verify`) and with model_signing 1.1.1 (`reference_verify`, when given).
+fn sign_and_verify_everywhere(
+    name: &str,
+    sign: &mut dyn FnMut() -> Command,
+    verify: &dyn Fn() -> Command,
+    folder_verify: &dyn Fn(&Path, &Path) -> Command,
+    reference_verify: Option<&dyn Fn(&Path, &Path) -> Command>,
+) -> (Registry, String) {
+    let reg = Registry::start("");
+    let tmp = tempfile::tempdir().unwrap();
+    let model = flat_model(tmp.path(), "src", name.as_bytes());
+    let target = format!("{}/demo/{name}:v1", reg.host());
+    oras_push(&target, &model);
+    let sig = tmp.path().join(format!("{name}.sig"));
+    let out = run_ok(
+        sign()
+            .arg(&target)
+            .args(["--attach", "--signature"])
+            .arg(&sig),
+    );
+    assert!(
+        stdout(&out).contains("Signing succeeded"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run_ok(verify().arg(&target));
+    assert!(
+        stdout(&out).contains("referrer sha256:"),
+        "{}",
+        stdout(&out)
+    );
+    run_ok(verify().arg(&target).arg("--signature").arg(&sig));
+    let pulled = tmp.path().join("pulled");
+    oras_pull(&target, &pulled);
+    run_ok(&mut folder_verify(&pulled, &sig));
+    if let Some(reference) = reference_verify {
+        run_ok(&mut reference(&pulled, &sig));
+    }
+    // Another model's signature does not verify this one.
+    let other = format!("{}/demo/{name}-other:v1", reg.host());
+    std::fs::write(model.join("model.safetensors"), b"other weights").unwrap();
+    oras_push(&other, &model);
+    run_fails(verify().arg(&other).arg("--signature").arg(&sig), 1);
+    (reg, target)
+}
+
+#[test]
+fn oci_certificate_method_verifies_in_the_registry_and_with_model_signing() {
+    let keys = cert_keys();
+    let (_reg, target) = sign_and_verify_everywhere(
+        "cert",
+        &mut || {
+            let mut c = msign();
+            c.args(["oci", "sign", "certificate", "--private-key"])
+                .arg(keys.join("signing-key.pem"))
+                .arg("--signing-certificate")
+                .arg(keys.join("signing-key-cert.pem"))
+                .arg("--certificate-chain")
+                .arg(keys.join("int-ca-cert.pem"));
+            c
+        },
+        &|| {
+            let mut c = msign();
+            c.args(["oci", "verify", "certificate", "--certificate-chain"])
+                .arg(keys.join("ca-cert.pem"));
+            c
+        },
+        &|folder, sig| {
+            let mut c = msign();
+            c.args(["verify", "certificate"])
+                .arg(folder)
+                .arg("--signature")
+                .arg(sig)
+                .arg("--certificate-chain")
+                .arg(keys.join("ca-cert.pem"));
+            c
+        },
+        Some(&|folder, sig| {
+            let mut c = reference_cli();
+            c.args(["verify", "certificate"])
+                .arg(folder)
+                .arg("--signature")
+                .arg(sig)
+                .arg("--certificate_chain")
+                .arg(keys.join("ca-cert.pem"));
+            c
+        }),
+    );
+    // A root that did not issue the chain is refused.
+    run_fails(
+        msign()
+            .args([
+                "oci",
+                "verify",
+                "certificate",
+                &target,
+                "--certificate-chain",
+            ])
+            .arg(keys.join("signing-key-cert.pem")),
+        1,
+    );
+}
+
+const SOFTHSM: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+/// A SoftHSM2 token in `dir` (its own SOFTHSM2_CONF) holding the reference's P-384
+/// signing key, private and public objects labelled `oci-key`; returns the config path.
+fn softhsm_token_with_cert_key(dir: &Path) -> PathBuf {
+    assert!(
+        Path::new(SOFTHSM).is_file(),
+        "{SOFTHSM} missing: install softhsm2 (run .ci/run)"
+    );
+    let tokens = dir.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    run_ok(
+        Command::new("softhsm2-util")
+            .env("SOFTHSM2_CONF", &conf)
+            .args([
+                "--init-token",
+                "--free",
+                "--label",
+                "oci",
+                "--so-pin",
+                "5678",
+                "--pin",
+                "1234",
+            ]),
+    );
+    let key = cert_keys().join("signing-key.pem");
+    let der = dir.join("key.p8.der");
+    let pubder = dir.join("key.pub.der");
+    run_ok(
+        Command::new("openssl")
+            .args(["pkcs8", "-topk8", "-nocrypt", "-outform", "DER", "-in"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&der),
+    );
+    run_ok(
+        Command::new("openssl")
+            .args(["pkey", "-pubout", "-outform", "DER", "-in"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&pubder),
+    );
+    for (file, kind) in [(&der, "privkey"), (&pubder, "pubkey")] {
+        run_ok(
+            Command::new("pkcs11-tool")
+                .env("SOFTHSM2_CONF", &conf)
+                .args(["--module", SOFTHSM, "--token-label", "oci", "--login"])
+                .args(["--pin", "1234", "--write-object"])
+                .arg(file)
+                .args(["--type", kind, "--label", "oci-key", "--id", "01"]),
+        );
+    }
+    conf
+}
+
+#[test]
+fn oci_pkcs11_methods_sign_with_a_softhsm_token() {
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = softhsm_token_with_cert_key(tmp.path());
+    let uri = format!("pkcs11:token=oci;object=oci-key?module-path={SOFTHSM}&pin-value=1234");
+    let keys = cert_keys();
+    let public = keys.join("signing-key-pub.pem");
+    // pkcs11-key: verified with the public key, by msign and model_signing.
+    sign_and_verify_everywhere(
+        "pkcs11-key",
+        &mut || {
+            let mut c = msign();
+            c.env("SOFTHSM2_CONF", &conf)
+                .args(["oci", "sign", "pkcs11-key", "--pkcs11-uri", &uri]);
+            c
+        },
+        &|| {
+            let mut c = msign();
+            c.args(["oci", "verify", "key", "--public-key"])
+                .arg(&public);
+            c
+        },
+        &|folder, sig| {
+            let mut c = msign();
+            c.args(["verify", "key"])
+                .arg(folder)
+                .arg("--signature")
+                .arg(sig)
+                .arg("--public-key")
+                .arg(&public);
+            c
+        },
+        Some(&|folder, sig| {
+            let mut c = reference_cli();
+            c.args(["verify", "key"])
+                .arg(folder)
+                .arg("--signature")
+                .arg(sig)
+                .arg("--public_key")
+                .arg(&public);
+            c
+        }),
+    );
+    // pkcs11-certificate: the token key with the reference's certificate chain.
+    sign_and_verify_everywhere(
+        "pkcs11-cert",
+        &mut || {
+            let mut c = msign();
+            c.env("SOFTHSM2_CONF", &conf)
+                .args(["oci", "sign", "pkcs11-certificate", "--pkcs11-uri", &uri])
+                .arg("--signing-certificate")
+                .arg(keys.join("signing-key-cert.pem"))
+                .arg("--certificate-chain")
+                .arg(keys.join("int-ca-cert.pem"));
+            c
+        },
+        &|| {
+            let mut c = msign();
+            c.args(["oci", "verify", "certificate", "--certificate-chain"])
+                .arg(keys.join("ca-cert.pem"));
+            c
+        },
+        &|folder, sig| {
+            let mut c = msign();
+            c.args(["verify", "certificate"])
+                .arg(folder)
+                .arg("--signature")
+                .arg(sig)
+                .arg("--certificate-chain")
+                .arg(keys.join("ca-cert.pem"));
+            c
+        },
+        Some(&|folder, sig| {
+            let mut c = reference_cli();
+            c.args(["verify", "certificate"])
+                .arg(folder)
+                .arg("--signature")
+                .arg(sig)
+                .arg("--certificate_chain")
+                .arg(keys.join("ca-cert.pem"));
+            c
+        }),
+    );
+}
+
+#[test]
+fn oci_sigstore_signs_against_the_loopback_instance() {
+    let inst = sigstore_instance::Instance::start();
+    let user = sigstore_instance::USER;
+    let (_reg, target) = sign_and_verify_everywhere(
+        "sigstore",
+        &mut || {
+            let mut c = msign();
+            c.args(["oci", "sign", "sigstore", "--trust-config"])
+                .arg(inst.trust_config())
+                .args(["--identity-token", &inst.token(user)]);
+            c
+        },
+        &|| {
+            let mut c = msign();
+            c.args(["oci", "verify", "sigstore", "--trust-config"])
+                .arg(inst.trust_config())
+                .args(["--identity", user, "--identity-provider", &inst.url]);
+            c
+        },
+        &|folder, sig| {
+            let mut c = msign();
+            c.args(["verify", "sigstore"])
+                .arg(folder)
+                .arg("--signature")
+                .arg(sig)
+                .arg("--trust-config")
+                .arg(inst.trust_config())
+                .args(["--identity", user, "--identity-provider", &inst.url]);
+            c
+        },
+        Some(&|folder, sig| {
+            let mut c = reference_cli();
+            c.args(["verify", "sigstore"])
+                .arg(folder)
+                .arg("--signature")
+                .arg(sig)
+                .arg("--trust_config")
+                .arg(inst.trust_config())
+                .args(["--identity", user, "--identity_provider", &inst.url]);
+            c
+        }),
+    );
+    // Another identity is refused from the registry.
+    let out = run_fails(
+        msign()
+            .args(["oci", "verify", "sigstore", &target, "--trust-config"])
+            .arg(inst.trust_config())
+            .args([
+                "--identity",
+                "mallory@example.com",
+                "--identity-provider",
+                &inst.url,
+            ]),
+        1,
+    );
+    assert!(
+        stderr(&out).contains("mallory@example.com"),
         "{}",
         stderr(&out)
     );
