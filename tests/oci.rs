@@ -1249,13 +1249,13 @@ fn cert_keys() -> PathBuf {
 /// the reference and where the signature goes), and checks: the attached signature
 /// verifies from the registry with `verify` (`msign oci verify METHOD ... ` missing the
 /// reference), the signature file against the manifest, and the pulled folder with msign
-/// (`folder_verify`) and with model_signing 1.1.1 (`reference_verify`, when given).
+/// (`folder_verify`) and with model_signing 1.1.1 (`reference_verify`).
 fn sign_and_verify_everywhere(
     name: &str,
     sign: &mut dyn FnMut() -> Command,
     verify: &dyn Fn() -> Command,
     folder_verify: &dyn Fn(&Path, &Path) -> Command,
-    reference_verify: Option<&dyn Fn(&Path, &Path) -> Command>,
+    reference_verify: &dyn Fn(&Path, &Path) -> Command,
 ) -> (Registry, String) {
     let reg = Registry::start("");
     let tmp = tempfile::tempdir().unwrap();
@@ -1284,9 +1284,7 @@ fn sign_and_verify_everywhere(
     let pulled = tmp.path().join("pulled");
     oras_pull(&target, &pulled);
     run_ok(&mut folder_verify(&pulled, &sig));
-    if let Some(reference) = reference_verify {
-        run_ok(&mut reference(&pulled, &sig));
-    }
+    run_ok(&mut reference_verify(&pulled, &sig));
     // Another model's signature does not verify this one.
     let other = format!("{}/demo/{name}-other:v1", reg.host());
     std::fs::write(model.join("model.safetensors"), b"other weights").unwrap();
@@ -1326,7 +1324,7 @@ fn oci_certificate_method_verifies_in_the_registry_and_with_model_signing() {
                 .arg(keys.join("ca-cert.pem"));
             c
         },
-        Some(&|folder, sig| {
+        &|folder, sig| {
             let mut c = reference_cli();
             c.args(["verify", "certificate"])
                 .arg(folder)
@@ -1335,7 +1333,7 @@ fn oci_certificate_method_verifies_in_the_registry_and_with_model_signing() {
                 .arg("--certificate_chain")
                 .arg(keys.join("ca-cert.pem"));
             c
-        }),
+        },
     );
     // A root that did not issue the chain is refused.
     run_fails(
@@ -1448,7 +1446,7 @@ fn oci_pkcs11_methods_sign_with_a_softhsm_token() {
                 .arg(&public);
             c
         },
-        Some(&|folder, sig| {
+        &|folder, sig| {
             let mut c = reference_cli();
             c.args(["verify", "key"])
                 .arg(folder)
@@ -1457,7 +1455,7 @@ fn oci_pkcs11_methods_sign_with_a_softhsm_token() {
                 .arg("--public_key")
                 .arg(&public);
             c
-        }),
+        },
     );
     // pkcs11-certificate: the token key with the reference's certificate chain.
     sign_and_verify_everywhere(
@@ -1488,7 +1486,7 @@ fn oci_pkcs11_methods_sign_with_a_softhsm_token() {
                 .arg(keys.join("ca-cert.pem"));
             c
         },
-        Some(&|folder, sig| {
+        &|folder, sig| {
             let mut c = reference_cli();
             c.args(["verify", "certificate"])
                 .arg(folder)
@@ -1497,7 +1495,7 @@ fn oci_pkcs11_methods_sign_with_a_softhsm_token() {
                 .arg("--certificate_chain")
                 .arg(keys.join("ca-cert.pem"));
             c
-        }),
+        },
     );
 }
 
@@ -1532,7 +1530,7 @@ fn oci_sigstore_signs_against_the_loopback_instance() {
                 .args(["--identity", user, "--identity-provider", &inst.url]);
             c
         },
-        Some(&|folder, sig| {
+        &|folder, sig| {
             let mut c = reference_cli();
             c.args(["verify", "sigstore"])
                 .arg(folder)
@@ -1542,7 +1540,7 @@ fn oci_sigstore_signs_against_the_loopback_instance() {
                 .arg(inst.trust_config())
                 .args(["--identity", user, "--identity_provider", &inst.url]);
             c
-        }),
+        },
     );
     // Another identity is refused from the registry.
     let out = run_fails(
