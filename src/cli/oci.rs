@@ -38,7 +38,8 @@ pub struct TargetArgs {
     /// REGISTRY/REPOSITORY:TAG, REGISTRY/REPOSITORY@sha256:HEX, or a manifest JSON file.
     #[arg(value_name = "REFERENCE")]
     pub reference: String,
-    /// For an image index: the platform whose manifest is meant (OS/ARCH[/VARIANT]).
+    /// For an image index: the platform whose manifest is meant (OS/ARCH[/VARIANT]);
+    /// without it, `oci verify` checks every platform of the index.
     #[arg(long, value_name = "OS/ARCH")]
     pub platform: Option<String>,
     /// Talk plain HTTP to a registry that is not on this machine (loopback always may).
