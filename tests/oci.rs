@@ -1560,4 +1560,47 @@ fn oci_sigstore_signs_against_the_loopback_instance() {
         "{}",
         stderr(&out)
     );
+
+    // Every platform of an index, keyless: one Fulcio certificate and log entry each.
+    let tmp = tempfile::tempdir().unwrap();
+    let host = target.split('/').next().unwrap().to_string();
+    for tag in ["amd64", "arm64"] {
+        let m = flat_model(tmp.path(), tag, tag.as_bytes());
+        oras_push(&format!("{host}/demo/keyless:{tag}"), &m);
+    }
+    put_index(&host, "demo/keyless", "v1", &["amd64", "arm64"]);
+    let index = format!("{host}/demo/keyless:v1");
+    run_ok(
+        msign()
+            .args([
+                "oci",
+                "sign",
+                "sigstore",
+                &index,
+                "--all-platforms",
+                "--attach",
+            ])
+            .arg("--trust-config")
+            .arg(inst.trust_config())
+            .args(["--identity-token", &inst.token(user)]),
+    );
+    let out = run_ok(
+        msign()
+            .args([
+                "--json",
+                "oci",
+                "verify",
+                "sigstore",
+                &index,
+                "--trust-config",
+            ])
+            .arg(inst.trust_config())
+            .args(["--identity", user, "--identity-provider", &inst.url]),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["platforms"].as_array().map(Vec::len),
+        Some(2),
+        "{report}"
+    );
 }

@@ -735,11 +735,18 @@ pub fn verify_each(
         .map(|(p, e)| format!("{p}: {e}"))
         .collect::<Vec<_>>()
         .join("\n  ");
-    let message = format!(
-        "{} of the {} platforms of {target} do not verify (the others do):\n  {listed}",
-        failures.len(),
-        all.len()
-    );
+    let message = if failures.len() == all.len() {
+        format!(
+            "none of the {} platforms of {target} verifies:\n  {listed}",
+            all.len()
+        )
+    } else {
+        format!(
+            "{} of the {} platforms of {target} fail to verify (the others verify):\n  {listed}",
+            failures.len(),
+            all.len()
+        )
+    };
     // A platform that fails to verify fails the index (exit 1); a failure to check one
     // (network, usage) keeps its own kind.
     Err(
