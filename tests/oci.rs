@@ -917,7 +917,8 @@ fn oci_bearer_token_from_the_challenge_realm() {
 /// The Docker token service distribution's `auth: token` trusts, on loopback: `GET
 /// /token?service=&scope=` with alice's basic credentials answers `{"token": JWT}`, an
 /// ES256 JWT whose `x5c` is the certificate the registry's `rootcertbundle` holds, whose
-/// `access` claim grants the repository actions asked for (alice may pull and push).
+/// `access` claim grants the repository actions asked for that the user has (alice may pull
+/// and push, bob only pull).
 struct TokenService {
     port: u16,
     cert_pem: Vec<u8>,
@@ -1044,22 +1045,32 @@ impl TokenService {
         }
         let path = line.split_whitespace().nth(1).unwrap_or("/");
         let url = url::Url::parse(&format!("http://token{path}")).unwrap();
-        let alice = format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode("alice:s3cret")
-        );
+        let basic = |who: &str| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(who)
+            )
+        };
+        // alice may pull and push, bob only pull.
+        let rights: &[&str] = if auth == basic("alice:s3cret") {
+            &["pull", "push"]
+        } else if auth == basic("bob:b0b") {
+            &["pull"]
+        } else {
+            &[]
+        };
         let service_ok = url
             .query_pairs()
             .any(|(k, v)| k == "service" && v == TOKEN_SERVICE);
         let (status, body) = if url.path() != "/token" || !service_ok {
             ("404 Not Found", "{}".to_string())
-        } else if auth != alice {
+        } else if rights.is_empty() {
             (
                 "401 Unauthorized",
                 r#"{"details":"incorrect username or password"}"#.to_string(),
             )
         } else {
-            // Grant what is asked, of the actions alice has.
+            // Grant what is asked, of the actions the user has.
             let access: Vec<(String, Vec<String>)> = url
                 .query_pairs()
                 .filter(|(k, _)| k == "scope")
@@ -1071,7 +1082,7 @@ impl TokenService {
                             name.to_string(),
                             actions
                                 .split(',')
-                                .filter(|a| ["pull", "push"].contains(a))
+                                .filter(|a| rights.contains(a))
                                 .map(str::to_string)
                                 .collect(),
                         )
@@ -1174,6 +1185,27 @@ fn oci_distribution_token_auth_with_flags_and_docker_config() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("refused the credentials of alice"),
+        "{}",
+        stderr(&out)
+    );
+    // bob may pull, not push: he verifies nothing yet, and cannot attach, and says so.
+    let bob = |args: &[&str]| {
+        let mut child = msign()
+            .env("DOCKER_CONFIG", &no_config)
+            .args(args)
+            .args(["--username", "bob", "--password-stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"b0b\n").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = bob(&sign_args);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("does not grant bob") && stderr(&out).contains("push"),
         "{}",
         stderr(&out)
     );

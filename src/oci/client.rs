@@ -342,8 +342,22 @@ impl Registry {
 
     fn failed(&self, what: &str, resp: ureq::Response) -> Error {
         let code = resp.status();
+        // A token the registry finds short of the scope (distribution's
+        // `error="insufficient_scope"`): the account is known, its rights are not enough.
+        let short = resp
+            .header("WWW-Authenticate")
+            .and_then(parse_challenge)
+            .filter(|c| c.param("error") == Some("insufficient_scope"))
+            .map(|c| c.param("scope").unwrap_or("").to_string());
         let body = error_body(resp);
         match (code, &self.credentials) {
+            (401, Some(c)) if short.is_some() => Error::Other(format!(
+                "{what}: registry {} does not grant {} the access this needs ({}) (HTTP 401); \
+                 ask for it, or use an account that has it",
+                self.name,
+                c.username,
+                short.unwrap_or_default()
+            )),
             (401, Some(c)) => self.refused(&format!("{what}: the registry"), c, code, &body),
             (401, None) => Error::Usage(format!(
                 "{what}: registry {} refuses anonymous access (HTTP 401){body}; give \
