@@ -39,7 +39,8 @@ pub struct TargetArgs {
     /// REGISTRY/REPOSITORY:TAG, REGISTRY/REPOSITORY@sha256:HEX, or a manifest JSON file.
     #[arg(value_name = "REFERENCE")]
     pub reference: String,
-    /// For an image index: the platform whose manifest is meant (OS/ARCH[/VARIANT]).
+    /// For an image index: the platform whose manifest is meant (OS/ARCH[/VARIANT]);
+    /// without it, `oci verify` checks every platform of the index.
     #[arg(long, value_name = "OS/ARCH")]
     pub platform: Option<String>,
     /// Talk plain HTTP to a registry that is not on this machine (loopback always may).
@@ -94,6 +95,7 @@ impl TargetArgs {
                 credentials,
             },
             platform: self.platform.clone(),
+            all_platforms: false,
             layers: LayerOptions {
                 include_config: self.include_config,
                 ..layers
@@ -114,6 +116,14 @@ pub struct OciSignCommon {
     /// (the referrers tag `sha256-<hex>` where the registry has no referrers API).
     #[arg(long)]
     attach: bool,
+    /// For an image index: sign every platform manifest it lists, each with its own
+    /// signature attached as a referrer of that manifest (as cosign's --recursive).
+    #[arg(
+        long = "all-platforms",
+        requires = "attach",
+        conflicts_with = "platform"
+    )]
+    all_platforms: bool,
     /// Sign layers that a pull unpacks (folders pushed by ORAS, ModelPack tar layers) as
     /// one resource each, by the archive's digest, as model-transparency-go does: the
     /// registry then verifies, the pulled folder does not.
@@ -297,15 +307,18 @@ pub fn run(ctx: &Ctx, cmd: OciCommand) -> ExitCode {
 fn sign(ctx: &Ctx, method: &OciSignMethod) -> Result<serde_json::Value> {
     let c = method.common();
     let target = c.target.target()?;
-    let options = c.target.options(
-        &target,
-        LayerOptions {
-            allow_archives: c.allow_archives,
-            exclude: c.exclude_layer.clone(),
-            ..Default::default()
-        },
-    )?;
-    let report = crate::oci::sign(
+    let options = OciOptions {
+        all_platforms: c.all_platforms,
+        ..c.target.options(
+            &target,
+            LayerOptions {
+                allow_archives: c.allow_archives,
+                exclude: c.exclude_layer.clone(),
+                ..Default::default()
+            },
+        )?
+    };
+    let reports = crate::oci::sign_each(
         &target,
         &options,
         method.signer()?,
@@ -313,31 +326,44 @@ fn sign(ctx: &Ctx, method: &OciSignMethod) -> Result<serde_json::Value> {
         c.attach,
     )?;
     if !ctx.json && !ctx.quiet {
-        let mut to = Vec::new();
-        if let Some(s) = &report.signature {
-            to.push(s.clone());
+        for report in &reports {
+            let mut to = Vec::new();
+            if let Some(s) = &report.signature {
+                to.push(s.clone());
+            }
+            if let Some(a) = &report.attached {
+                to.push(format!(
+                    "attached as {} ({}{})",
+                    a.manifest,
+                    a.via,
+                    a.tag.as_ref().map(|t| format!(" {t}")).unwrap_or_default()
+                ));
+            }
+            println!(
+                "Signing succeeded: {} layer(s) ({}, none downloaded) of {}{} ({}) signed with {} -> {}",
+                report.resources,
+                HumanBytes(report.bytes),
+                report.target,
+                report.platform.as_ref().map(|p| format!(" [{p}]")).unwrap_or_default(),
+                report.digest,
+                report.method,
+                to.join(", ")
+            );
         }
-        if let Some(a) = &report.attached {
-            to.push(format!(
-                "attached as {} ({}{})",
-                a.manifest,
-                a.via,
-                a.tag.as_ref().map(|t| format!(" {t}")).unwrap_or_default()
-            ));
-        }
-        println!(
-            "Signing succeeded: {} layer(s) ({}, none downloaded) of {} ({}) signed with {} -> {}",
-            report.resources,
-            HumanBytes(report.bytes),
-            report.target,
-            report.digest,
-            report.method,
-            to.join(", ")
-        );
     }
-    let mut v = report_json(&report)?;
+    let mut v = each_json(&reports)?;
     v["status"] = json!("signed");
     Ok(v)
+}
+
+/// One report as it always was; the platforms of an index as `platforms`.
+fn each_json<T: serde::Serialize>(reports: &[T]) -> Result<serde_json::Value> {
+    match reports {
+        [one] => report_json(one),
+        all => Ok(json!({
+            "platforms": all.iter().map(report_json).collect::<Result<Vec<_>>>()?,
+        })),
+    }
 }
 
 fn verify(ctx: &Ctx, method: &OciVerifyMethod) -> Result<serde_json::Value> {
@@ -349,22 +375,33 @@ fn verify(ctx: &Ctx, method: &OciVerifyMethod) -> Result<serde_json::Value> {
         Some(p) => Some((FileStore::new(p).load()?, p.display().to_string())),
         None => None,
     };
-    let report = crate::oci::verify(
+    let reports = crate::oci::verify_each(
         &target,
         &options,
         &config,
         sig.as_ref().map(|(b, n)| (b.as_slice(), n.as_str())),
     )?;
-    for w in &report.warnings {
-        ctx.warn(w);
+    for report in &reports {
+        for w in &report.warnings {
+            ctx.warn(w);
+        }
+        if !ctx.json && !ctx.quiet {
+            println!(
+                "Verification succeeded: {} layer(s) of {}{} ({}) match the signature ({}) by {}",
+                report.resources,
+                report.target,
+                report
+                    .platform
+                    .as_ref()
+                    .map(|p| format!(" [{p}]"))
+                    .unwrap_or_default(),
+                report.digest,
+                report.signature,
+                report.signer
+            );
+        }
     }
-    if !ctx.json && !ctx.quiet {
-        println!(
-            "Verification succeeded: {} layer(s) of {} ({}) match the signature ({}) by {}",
-            report.resources, report.target, report.digest, report.signature, report.signer
-        );
-    }
-    let mut v = report_json(&report)?;
+    let mut v = each_json(&reports)?;
     v["status"] = json!("verified");
     v["method"] = json!(config.method());
     Ok(v)
