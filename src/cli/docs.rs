@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, ValueEnum};
 use serde_json::json;
 
-use crate::cli::{conclude, Ctx};
+use crate::cli::render::conclude;
+use crate::cli::Ctx;
 use crate::error::{Error, Result};
 use crate::store::file::write_atomic_as;
 
@@ -236,7 +237,7 @@ fn write_man(ctx: &Ctx, a: &ManArgs) -> Result<serde_json::Value> {
         &a.output_dir,
         &mut pages,
     )?;
-    if !ctx.json && !ctx.quiet {
+    if ctx.text() {
         println!(
             "Wrote {} man pages to {} (msign.1, git-model-sign.1, ...)",
             pages.len(),

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
-use crate::cli::{conclude, Ctx};
+use crate::cli::render::conclude;
+use crate::cli::Ctx;
 use crate::error::{Error, Result};
 use crate::sign::keygen::{generate, Curve};
 use crate::store::file::write_atomic_as;
@@ -98,7 +99,7 @@ fn generate_key(
     }
     let encrypt = a.encrypt || a.password_file.is_some();
     let password = if encrypt {
-        Some(crate::cli::password::new_password(
+        Some(crate::sign::password::new_password(
             a.password_file.as_deref(),
         )?)
     } else {
@@ -121,7 +122,7 @@ fn generate_key(
         let _ = std::fs::remove_file(private);
         return Err(exists(public, e));
     }
-    if !ctx.json && !ctx.quiet {
+    if ctx.text() {
         println!(
             "Generated a {} key{}: {} (private: keep it secret) and {} (public: give it to \
              verifiers)",

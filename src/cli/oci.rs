@@ -1,7 +1,6 @@
 //! `msign oci sign|verify METHOD REFERENCE`: models stored as OCI artifacts, signed from
 //! their manifests; the work is in [`crate::oci`].
 
-use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,15 +8,16 @@ use clap::{Args, Subcommand};
 use indicatif::HumanBytes;
 use serde_json::json;
 
-use crate::cli::args::{CertificateArgs, PrivateKeyArgs};
-use crate::cli::pkcs11::Pkcs11Args;
-use crate::cli::sigstore::{SigstoreTokenArgs, SigstoreTrustArgs};
-use crate::cli::{conclude, report_json, Ctx};
-use crate::error::{Error, Result};
-use crate::oci::{auth, Credentials, LayerOptions, OciOptions, RegistryOptions, Target};
-use crate::sign::Signer;
+use crate::cli::key_args::{CertificateArgs, Pkcs11Args, PrivateKeyArgs};
+use crate::cli::oci_args::TargetArgs;
+use crate::cli::render::{conclude, report_json, warnings};
+use crate::cli::sigstore_args::{SigstoreIdentityArgs, SigstoreTokenArgs, SigstoreTrustArgs};
+use crate::cli::Ctx;
+use crate::error::Result;
+use crate::oci::LayerOptions;
+use crate::sign::SignerSpec;
 use crate::store::{FileStore, SignatureStore};
-use crate::verify::{CertificateVerifier, KeyVerifier, VerifyingConfig};
+use crate::verify::VerifierSpec;
 
 /// `oci` subcommands.
 #[derive(Debug, Subcommand)]
@@ -30,75 +30,6 @@ pub enum OciCommand {
     /// the signatures attached to it.
     #[command(subcommand)]
     Verify(OciVerifyMethod),
-}
-
-/// The manifest and how to reach it.
-#[derive(Debug, Args, Clone)]
-pub struct TargetArgs {
-    /// REGISTRY/REPOSITORY:TAG, REGISTRY/REPOSITORY@sha256:HEX, or a manifest JSON file.
-    #[arg(value_name = "REFERENCE")]
-    pub reference: String,
-    /// For an image index: the platform whose manifest is meant (OS/ARCH[/VARIANT]).
-    #[arg(long, value_name = "OS/ARCH")]
-    pub platform: Option<String>,
-    /// Talk plain HTTP to a registry that is not on this machine (loopback always may).
-    #[arg(long = "plain-http")]
-    pub plain_http: bool,
-    /// Registry user name (the password is read from standard input with --password-stdin);
-    /// without it, credentials come from the Docker config, else access is anonymous.
-    #[arg(long, value_name = "NAME", requires = "password_stdin")]
-    pub username: Option<String>,
-    /// Read the registry password (or token) from standard input.
-    #[arg(long = "password-stdin", requires = "username")]
-    pub password_stdin: bool,
-    /// Sign the config blob too, as the resource `config.json` (model-transparency-go's
-    /// option; the pulled folder then lacks that file).
-    #[arg(long = "include-config")]
-    pub include_config: bool,
-}
-
-impl TargetArgs {
-    fn target(&self) -> Result<Target> {
-        Target::parse(&self.reference)
-    }
-
-    fn options(&self, target: &Target, layers: LayerOptions) -> Result<OciOptions> {
-        let credentials = match (&self.username, target) {
-            (Some(user), _) => {
-                let mut password = String::new();
-                std::io::stdin()
-                    .take(64 << 10)
-                    .read_to_string(&mut password)
-                    .map_err(|e| Error::Usage(format!("--password-stdin: {e}")))?;
-                let password = password.trim_end_matches(['\r', '\n']).to_string();
-                if password.is_empty() {
-                    return Err(Error::Usage(
-                        "--password-stdin: standard input holds no password".into(),
-                    ));
-                }
-                Some(Credentials {
-                    username: user.clone(),
-                    password,
-                })
-            }
-            (None, Target::Registry(r)) => match auth::docker_config_path() {
-                Some(p) => auth::from_docker_config(&p, &r.registry)?,
-                None => None,
-            },
-            (None, Target::File(_)) => None,
-        };
-        Ok(OciOptions {
-            registry: RegistryOptions {
-                plain_http: self.plain_http,
-                credentials,
-            },
-            platform: self.platform.clone(),
-            layers: LayerOptions {
-                include_config: self.include_config,
-                ..layers
-            },
-        })
-    }
 }
 
 /// Options of every `oci sign` method.
@@ -180,15 +111,17 @@ impl OciSignMethod {
         }
     }
 
-    fn signer(&self) -> Result<Box<dyn Signer>> {
+    fn spec(&self) -> SignerSpec {
         match self {
-            OciSignMethod::Key { key, .. } => key.signer(None),
-            OciSignMethod::Certificate { key, cert, .. } => key.signer(Some(cert)),
-            OciSignMethod::Pkcs11Key { pkcs11, .. } => Ok(Box::new(pkcs11.key_signer()?)),
-            OciSignMethod::Pkcs11Certificate { pkcs11, cert, .. } => {
-                Ok(Box::new(pkcs11.certificate_signer(cert)?))
+            OciSignMethod::Key { key, .. } => SignerSpec::Key(key.key()),
+            OciSignMethod::Certificate { key, cert, .. } => {
+                SignerSpec::Certificate(key.key(), cert.files())
             }
-            OciSignMethod::Sigstore { sigstore, .. } => sigstore.signer(),
+            OciSignMethod::Pkcs11Key { pkcs11, .. } => SignerSpec::Pkcs11Key(pkcs11.key()),
+            OciSignMethod::Pkcs11Certificate { pkcs11, cert, .. } => {
+                SignerSpec::Pkcs11Certificate(pkcs11.key(), cert.files())
+            }
+            OciSignMethod::Sigstore { sigstore, .. } => SignerSpec::Sigstore(sigstore.signing()),
         }
     }
 }
@@ -234,7 +167,7 @@ pub enum OciVerifyMethod {
         #[command(flatten)]
         common: OciVerifyCommon,
         #[command(flatten)]
-        signer: crate::cli::sigstore::SigstoreIdentityArgs,
+        signer: SigstoreIdentityArgs,
         #[command(flatten)]
         trust: SigstoreTrustArgs,
     },
@@ -249,21 +182,19 @@ impl OciVerifyMethod {
         }
     }
 
-    fn config(&self) -> Result<VerifyingConfig> {
-        Ok(match self {
-            OciVerifyMethod::Key { public_key, .. } => {
-                VerifyingConfig::new(Box::new(KeyVerifier::from_pem_file(public_key)?))
-            }
+    fn spec(&self) -> VerifierSpec {
+        match self {
+            OciVerifyMethod::Key { public_key, .. } => VerifierSpec::Key(public_key.clone()),
             OciVerifyMethod::Certificate {
                 certificate_chain,
                 reject_expired,
                 ..
-            } => VerifyingConfig::new(Box::new(
-                CertificateVerifier::from_root_files(certificate_chain)?
-                    .reject_expired(*reject_expired),
-            )),
-            OciVerifyMethod::Sigstore { signer, trust, .. } => signer.verifying_config(trust)?,
-        })
+            } => VerifierSpec::Certificate {
+                roots: certificate_chain.clone(),
+                reject_expired: *reject_expired,
+            },
+            OciVerifyMethod::Sigstore { signer, trust, .. } => signer.spec(trust),
+        }
     }
 }
 
@@ -295,11 +226,11 @@ fn sign(ctx: &Ctx, method: &OciSignMethod) -> Result<serde_json::Value> {
     let report = crate::oci::sign(
         &target,
         &options,
-        method.signer()?,
+        method.spec().build()?,
         c.signature.as_deref(),
         c.attach,
     )?;
-    if !ctx.json && !ctx.quiet {
+    if ctx.text() {
         let mut to = Vec::new();
         if let Some(s) = &report.signature {
             to.push(s.clone());
@@ -331,7 +262,7 @@ fn verify(ctx: &Ctx, method: &OciVerifyMethod) -> Result<serde_json::Value> {
     let c = method.common();
     let target = c.target.target()?;
     let options = c.target.options(&target, LayerOptions::default())?;
-    let config = method.config()?;
+    let config = method.spec().build()?;
     let sig = match &c.signature {
         Some(p) => Some((FileStore::new(p).load()?, p.display().to_string())),
         None => None,
@@ -342,10 +273,8 @@ fn verify(ctx: &Ctx, method: &OciVerifyMethod) -> Result<serde_json::Value> {
         &config,
         sig.as_ref().map(|(b, n)| (b.as_slice(), n.as_str())),
     )?;
-    for w in &report.warnings {
-        ctx.warn(w);
-    }
-    if !ctx.json && !ctx.quiet {
+    warnings(ctx, &report.warnings);
+    if ctx.text() {
         println!(
             "Verification succeeded: {} layer(s) of {} ({}) match the signature ({}) by {}",
             report.resources, report.target, report.digest, report.signature, report.signer
