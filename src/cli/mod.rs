@@ -13,6 +13,7 @@ pub mod args;
 pub mod digest;
 pub mod docs;
 pub mod generate_key;
+pub mod git_args;
 pub mod gitcmd;
 pub mod hash_args;
 pub mod hook;
@@ -20,9 +21,12 @@ pub mod hub;
 pub mod hub_args;
 pub mod implied;
 pub mod key_args;
+pub mod man;
 pub mod manifest;
 pub mod oci;
 pub mod oci_args;
+pub mod oci_sign;
+pub mod oci_verify;
 pub mod progress;
 pub mod render;
 pub mod sign;
@@ -101,9 +105,9 @@ pub enum Command {
     #[command(name = "generate-key")]
     GenerateKey(generate_key::GenerateKeyArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
-    Completions(docs::CompletionsArgs),
+    Completions(man::CompletionsArgs),
     /// Write man pages for msign and git-model-sign and their subcommands.
-    Man(docs::ManArgs),
+    Man(man::ManArgs),
 }
 
 /// Context every subcommand gets.
@@ -154,7 +158,7 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         Command::Manifest(m) => manifest::run(&ctx, m),
         Command::Oci(c) => oci::run(&ctx, c),
         Command::GenerateKey(a) => generate_key::run(&ctx, a),
-        Command::Completions(a) => docs::completions(a),
-        Command::Man(a) => docs::man(&ctx, a),
+        Command::Completions(a) => man::completions(a),
+        Command::Man(a) => man::man(&ctx, a),
     }
 }

@@ -1,23 +1,15 @@
 //! `msign oci sign|verify METHOD REFERENCE`: models stored as OCI artifacts, signed from
 //! their manifests; the work is in [`crate::oci`].
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Subcommand};
-use indicatif::HumanBytes;
+use clap::Subcommand;
 use serde_json::json;
 
-use crate::cli::key_args::{CertificateArgs, Pkcs11Args, PrivateKeyArgs};
-use crate::cli::oci_args::TargetArgs;
-use crate::cli::render::{conclude, report_json, warnings};
-use crate::cli::sigstore_args::{SigstoreIdentityArgs, SigstoreTokenArgs, SigstoreTrustArgs};
+use crate::cli::oci_sign::{self, OciSignMethod};
+use crate::cli::oci_verify::{self, OciVerifyMethod};
+use crate::cli::render::conclude;
 use crate::cli::Ctx;
-use crate::error::Result;
-use crate::oci::LayerOptions;
-use crate::sign::SignerSpec;
-use crate::store::{FileStore, SignatureStore};
-use crate::verify::VerifierSpec;
 
 /// `oci` subcommands.
 #[derive(Debug, Subcommand)]
@@ -32,256 +24,16 @@ pub enum OciCommand {
     Verify(OciVerifyMethod),
 }
 
-/// Options of every `oci sign` method.
-#[derive(Debug, Args, Clone)]
-pub struct OciSignCommon {
-    #[command(flatten)]
-    target: TargetArgs,
-    /// Write the signature to this file.
-    #[arg(long, value_name = "SIGNATURE_PATH")]
-    signature: Option<PathBuf>,
-    /// Attach the signature to the registry as an OCI 1.1 referrer of the signed manifest
-    /// (the referrers tag `sha256-<hex>` where the registry has no referrers API).
-    #[arg(long)]
-    attach: bool,
-    /// Sign layers that a pull unpacks (folders pushed by ORAS, ModelPack tar layers) as
-    /// one resource each, by the archive's digest, as model-transparency-go does: the
-    /// registry then verifies, the pulled folder does not.
-    #[arg(long = "allow-archives")]
-    allow_archives: bool,
-    /// Leave this layer (a name, or a folder of names) out of the signature. Repeatable.
-    #[arg(long = "exclude-layer", value_name = "NAME")]
-    exclude_layer: Vec<String>,
-}
-
-/// Signing methods of `oci sign`, as for `msign sign`.
-#[derive(Debug, Subcommand)]
-pub enum OciSignMethod {
-    /// Sign with an EC private key.
-    Key {
-        #[command(flatten)]
-        common: OciSignCommon,
-        #[command(flatten)]
-        key: PrivateKeyArgs,
-    },
-    /// Sign with a private key and its X.509 certificate chain.
-    Certificate {
-        #[command(flatten)]
-        common: OciSignCommon,
-        #[command(flatten)]
-        key: PrivateKeyArgs,
-        #[command(flatten)]
-        cert: CertificateArgs,
-    },
-    /// Sign with an EC key held in a PKCS #11 token.
-    #[command(name = "pkcs11-key")]
-    Pkcs11Key {
-        #[command(flatten)]
-        common: OciSignCommon,
-        #[command(flatten)]
-        pkcs11: Pkcs11Args,
-    },
-    /// Sign with a PKCS #11 token key and its X.509 certificate chain.
-    #[command(name = "pkcs11-certificate")]
-    Pkcs11Certificate {
-        #[command(flatten)]
-        common: OciSignCommon,
-        #[command(flatten)]
-        pkcs11: Pkcs11Args,
-        #[command(flatten)]
-        cert: CertificateArgs,
-    },
-    /// Sign keyless with Sigstore.
-    Sigstore {
-        #[command(flatten)]
-        common: OciSignCommon,
-        #[command(flatten)]
-        sigstore: SigstoreTokenArgs,
-    },
-}
-
-impl OciSignMethod {
-    fn common(&self) -> &OciSignCommon {
-        match self {
-            OciSignMethod::Key { common, .. }
-            | OciSignMethod::Certificate { common, .. }
-            | OciSignMethod::Pkcs11Key { common, .. }
-            | OciSignMethod::Pkcs11Certificate { common, .. }
-            | OciSignMethod::Sigstore { common, .. } => common,
-        }
-    }
-
-    fn spec(&self) -> SignerSpec {
-        match self {
-            OciSignMethod::Key { key, .. } => SignerSpec::Key(key.key()),
-            OciSignMethod::Certificate { key, cert, .. } => {
-                SignerSpec::Certificate(key.key(), cert.files())
-            }
-            OciSignMethod::Pkcs11Key { pkcs11, .. } => SignerSpec::Pkcs11Key(pkcs11.key()),
-            OciSignMethod::Pkcs11Certificate { pkcs11, cert, .. } => {
-                SignerSpec::Pkcs11Certificate(pkcs11.key(), cert.files())
-            }
-            OciSignMethod::Sigstore { sigstore, .. } => SignerSpec::Sigstore(sigstore.signing()),
-        }
-    }
-}
-
-/// Options of every `oci verify` method.
-#[derive(Debug, Args, Clone)]
-pub struct OciVerifyCommon {
-    #[command(flatten)]
-    target: TargetArgs,
-    /// Verify against this signature file instead of the signatures attached in the registry.
-    #[arg(long, value_name = "SIGNATURE_PATH")]
-    signature: Option<PathBuf>,
-}
-
-/// Verification methods of `oci verify`, as for `msign verify`.
-#[derive(Debug, Subcommand)]
-pub enum OciVerifyMethod {
-    /// Verify a signature made with an EC key.
-    Key {
-        #[command(flatten)]
-        common: OciVerifyCommon,
-        /// The public key (PEM) paired with the signing key.
-        #[arg(long = "public-key", alias = "public_key", value_name = "PUBLIC_KEY")]
-        public_key: PathBuf,
-    },
-    /// Verify a signature made with a certificate chain.
-    Certificate {
-        #[command(flatten)]
-        common: OciVerifyCommon,
-        /// Trusted root certificate(s) (PEM, repeatable); the system's roots when absent.
-        #[arg(
-            long = "certificate-chain",
-            alias = "certificate_chain",
-            value_name = "CERTIFICATE_PATH"
-        )]
-        certificate_chain: Vec<PathBuf>,
-        /// Refuse an expired signing certificate.
-        #[arg(long = "reject-expired")]
-        reject_expired: bool,
-    },
-    /// Verify a Sigstore signature against an identity and its OIDC issuer.
-    Sigstore {
-        #[command(flatten)]
-        common: OciVerifyCommon,
-        #[command(flatten)]
-        signer: SigstoreIdentityArgs,
-        #[command(flatten)]
-        trust: SigstoreTrustArgs,
-    },
-}
-
-impl OciVerifyMethod {
-    fn common(&self) -> &OciVerifyCommon {
-        match self {
-            OciVerifyMethod::Key { common, .. }
-            | OciVerifyMethod::Certificate { common, .. }
-            | OciVerifyMethod::Sigstore { common, .. } => common,
-        }
-    }
-
-    fn spec(&self) -> VerifierSpec {
-        match self {
-            OciVerifyMethod::Key { public_key, .. } => VerifierSpec::Key(public_key.clone()),
-            OciVerifyMethod::Certificate {
-                certificate_chain,
-                reject_expired,
-                ..
-            } => VerifierSpec::Certificate {
-                roots: certificate_chain.clone(),
-                reject_expired: *reject_expired,
-            },
-            OciVerifyMethod::Sigstore { signer, trust, .. } => signer.spec(trust),
-        }
-    }
-}
-
 /// Runs an `oci` subcommand.
 pub fn run(ctx: &Ctx, cmd: OciCommand) -> ExitCode {
     match cmd {
         OciCommand::Sign(m) => {
             let extra = json!({"reference": m.common().target.reference});
-            conclude(ctx, sign(ctx, &m), extra)
+            conclude(ctx, oci_sign::sign(ctx, &m), extra)
         }
         OciCommand::Verify(m) => {
             let extra = json!({"reference": m.common().target.reference});
-            conclude(ctx, verify(ctx, &m), extra)
+            conclude(ctx, oci_verify::verify(ctx, &m), extra)
         }
     }
-}
-
-fn sign(ctx: &Ctx, method: &OciSignMethod) -> Result<serde_json::Value> {
-    let c = method.common();
-    let target = c.target.target()?;
-    let options = c.target.options(
-        &target,
-        LayerOptions {
-            allow_archives: c.allow_archives,
-            exclude: c.exclude_layer.clone(),
-            ..Default::default()
-        },
-    )?;
-    let report = crate::oci::sign(
-        &target,
-        &options,
-        method.spec().build()?,
-        c.signature.as_deref(),
-        c.attach,
-    )?;
-    if ctx.text() {
-        let mut to = Vec::new();
-        if let Some(s) = &report.signature {
-            to.push(s.clone());
-        }
-        if let Some(a) = &report.attached {
-            to.push(format!(
-                "attached as {} ({}{})",
-                a.manifest,
-                a.via,
-                a.tag.as_ref().map(|t| format!(" {t}")).unwrap_or_default()
-            ));
-        }
-        println!(
-            "Signing succeeded: {} layer(s) ({}, none downloaded) of {} ({}) signed with {} -> {}",
-            report.resources,
-            HumanBytes(report.bytes),
-            report.target,
-            report.digest,
-            report.method,
-            to.join(", ")
-        );
-    }
-    let mut v = report_json(&report)?;
-    v["status"] = json!("signed");
-    Ok(v)
-}
-
-fn verify(ctx: &Ctx, method: &OciVerifyMethod) -> Result<serde_json::Value> {
-    let c = method.common();
-    let target = c.target.target()?;
-    let options = c.target.options(&target, LayerOptions::default())?;
-    let config = method.spec().build()?;
-    let sig = match &c.signature {
-        Some(p) => Some((FileStore::new(p).load()?, p.display().to_string())),
-        None => None,
-    };
-    let report = crate::oci::verify(
-        &target,
-        &options,
-        &config,
-        sig.as_ref().map(|(b, n)| (b.as_slice(), n.as_str())),
-    )?;
-    warnings(ctx, &report.warnings);
-    if ctx.text() {
-        println!(
-            "Verification succeeded: {} layer(s) of {} ({}) match the signature ({}) by {}",
-            report.resources, report.target, report.digest, report.signature, report.signer
-        );
-    }
-    let mut v = report_json(&report)?;
-    v["status"] = json!("verified");
-    v["method"] = json!(config.method());
-    Ok(v)
 }
