@@ -330,7 +330,8 @@ fn fetch(url: &str, max: u64) -> std::result::Result<Option<Vec<u8>>, String> {
         purpose: Purpose::Other,
     };
     let req = net::client(true).map_err(|e| e.to_string())?.get(url);
-    let resp = net::send(req, &ctx).map_err(|e| e.to_string())?;
+    let resp =
+        net::send(req, &ctx).map_err(|e| format!("the repository cannot be reached: {e}"))?;
     match resp.status().as_u16() {
         200..=299 => {}
         404 | 403 => return Ok(None),
