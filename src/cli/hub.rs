@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use indicatif::HumanBytes;
 use serde_json::json;
 
-use crate::cli::hub_args::{SignerArgs, VerifierArgs};
+use crate::cli::hub_args::{RepoArgs, SignerArgs, VerifierArgs};
 use crate::cli::hub_download;
 use crate::cli::render::{conclude_hinted, ignore_rules, report_json, warnings};
 use crate::cli::Ctx;
@@ -25,17 +25,6 @@ pub enum HubCommand {
     Download(hub_download::HubDownloadArgs),
     /// Sign a model on the Hub from its metadata; optionally commit the signature to it.
     Sign(HubSignArgs),
-}
-
-/// The repository and revision.
-#[derive(Debug, Args, Clone)]
-pub struct RepoArgs {
-    /// The model repository, ORG/NAME.
-    #[arg(value_name = "ORG/NAME")]
-    pub repo: String,
-    /// Branch, tag or commit.
-    #[arg(long, default_value = "main", value_name = "REV")]
-    pub revision: String,
 }
 
 /// `msign hub verify`.

@@ -1,4 +1,5 @@
-//! The verifier and signer flags of `msign hub verify|download|sign`, and what they build.
+//! The repository, verifier and signer flags of `msign hub verify|download|sign`, and what
+//! they build.
 //! The Sigstore flag groups are those of `msign verify sigstore` and `msign sign sigstore`,
 //! with the identity optional: the hub commands choose their method by the flags given.
 
@@ -10,6 +11,17 @@ use crate::cli::sigstore_args::{SigstoreTokenArgs, SigstoreTrustArgs};
 use crate::error::Result;
 use crate::sign::{KeyFile, SignerSpec};
 use crate::verify::{MethodKind, VerifierChoice, VerifierSpec};
+
+/// The repository and revision.
+#[derive(Debug, Args, Clone)]
+pub struct RepoArgs {
+    /// The model repository, ORG/NAME.
+    #[arg(value_name = "ORG/NAME")]
+    pub repo: String,
+    /// Branch, tag or commit.
+    #[arg(long, default_value = "main", value_name = "REV")]
+    pub revision: String,
+}
 
 /// How a Sigstore signature is checked, as in `msign verify sigstore`.
 #[derive(Debug, Args, Clone)]

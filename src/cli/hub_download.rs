@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use indicatif::HumanBytes;
 
-use crate::cli::hub::RepoArgs;
-use crate::cli::hub_args::VerifierArgs;
+use crate::cli::hub_args::{RepoArgs, VerifierArgs};
 use crate::cli::progress::DownloadBars;
 use crate::cli::render::{report_json, warnings};
 use crate::cli::Ctx;
