@@ -3,6 +3,7 @@
 //! pushed by a real ORAS client (PyPI `oras`, installed into `.venv-oci` by `.ci/run`).
 
 mod common;
+mod sigstore_instance;
 use common::*;
 
 use std::io::{BufRead, BufReader, Write};
@@ -125,7 +126,10 @@ fn oras_python() -> PathBuf {
 const ORAS: &str = r#"
 import sys, os, oras.client
 action, target, folder = sys.argv[1:4]
-if len(sys.argv) > 4:
+if len(sys.argv) > 4 and sys.argv[4] == "--token":
+    c = oras.client.OrasClient(insecure=True)
+    c.auth.set_token_auth(sys.argv[5])
+elif len(sys.argv) > 4:
     c = oras.client.OrasClient(insecure=True, auth_backend="basic")
     c.auth.set_basic_auth(sys.argv[4], sys.argv[5])
 else:
@@ -485,6 +489,147 @@ fn oci_index_needs_a_platform_it_has() {
     );
 }
 
+/// Stores an index under `host/repo:tag` listing the manifests tagged `tags`, each with
+/// the platform `linux/<tag>`.
+fn put_index(host: &str, repo: &str, tag: &str, tags: &[&str]) {
+    let manifests: Vec<serde_json::Value> = tags
+        .iter()
+        .map(|t| {
+            let child = manifest_bytes(host, repo, t);
+            serde_json::json!({
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": format!("sha256:{}", sha256_hex(&child)),
+                "size": child.len(),
+                "platform": {"os": "linux", "architecture": t},
+            })
+        })
+        .collect();
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": manifests,
+    });
+    reqwest::blocking::Client::new()
+        .put(format!("http://{host}/v2/{repo}/manifests/{tag}"))
+        .header("Content-Type", "application/vnd.oci.image.index.v1+json")
+        .body(serde_json::to_vec(&index).unwrap())
+        .send()
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+}
+
+#[test]
+fn oci_index_all_platforms_signs_each_and_verify_names_the_one_replaced() {
+    let reg = Registry::start("");
+    let tmp = tempfile::tempdir().unwrap();
+    let host = reg.host();
+    let amd = flat_model(tmp.path(), "amd64", b"weights for amd64");
+    let arm = flat_model(tmp.path(), "arm64", b"weights for arm64");
+    oras_push(&format!("{host}/demo/multi:amd64"), &amd);
+    oras_push(&format!("{host}/demo/multi:arm64"), &arm);
+    put_index(&host, "demo/multi", "v1", &["amd64", "arm64"]);
+    let target = format!("{host}/demo/multi:v1");
+    let (key, public) = demo_key();
+
+    // One signature per platform manifest, each attached as a referrer of that manifest.
+    let out = run_ok(
+        msign()
+            .args([
+                "--json",
+                "oci",
+                "sign",
+                "key",
+                &target,
+                "--all-platforms",
+                "--attach",
+                "--private-key",
+            ])
+            .arg(&key),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let platforms = report["platforms"]
+        .as_array()
+        .expect("a report per platform");
+    assert_eq!(platforms.len(), 2, "{report}");
+    for (p, tag) in platforms.iter().zip(["amd64", "arm64"]) {
+        assert_eq!(p["platform"], format!("linux/{tag}"), "{report}");
+        let child = format!(
+            "sha256:{}",
+            sha256_hex(&manifest_bytes(&host, "demo/multi", tag))
+        );
+        assert_eq!(p["digest"], child.as_str(), "{report}");
+        // Attached to the platform's manifest: it verifies by its own tag too.
+        run_ok(
+            msign()
+                .args([
+                    "oci",
+                    "verify",
+                    "key",
+                    &format!("{host}/demo/multi:{tag}"),
+                    "--public-key",
+                ])
+                .arg(&public),
+        );
+    }
+    // A signature file holds one signature: refused for the index, fine for one platform.
+    let out = run_fails(
+        msign()
+            .args(["oci", "sign", "key", &target, "--all-platforms", "--attach"])
+            .arg("--signature")
+            .arg(tmp.path().join("all.sig"))
+            .arg("--private-key")
+            .arg(&key),
+        2,
+    );
+    assert!(stderr(&out).contains("--platform"), "{}", stderr(&out));
+    assert!(!tmp.path().join("all.sig").exists());
+
+    // Verifying the index verifies every platform and reports each.
+    let out = run_ok(
+        msign()
+            .args(["oci", "verify", "key", &target, "--public-key"])
+            .arg(&public),
+    );
+    for tag in ["amd64", "arm64"] {
+        assert!(
+            stdout(&out).contains(&format!("[linux/{tag}]")),
+            "{}",
+            stdout(&out)
+        );
+    }
+    run_ok(
+        msign()
+            .args(["oci", "verify", "key", &target, "--platform", "linux/arm64"])
+            .arg("--public-key")
+            .arg(&public),
+    );
+
+    // arm64's layer replaced after signing: a new arm64 manifest in a new index under v1.
+    std::fs::write(arm.join("model.safetensors"), b"poisoned arm64 weights").unwrap();
+    oras_push(&format!("{host}/demo/multi:arm64"), &arm);
+    put_index(&host, "demo/multi", "v1", &["amd64", "arm64"]);
+    let out = run_fails(
+        msign()
+            .args(["oci", "verify", "key", &target, "--public-key"])
+            .arg(&public),
+        1,
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("1 of the 2 platforms") && err.contains("linux/arm64 (sha256:"),
+        "{err}"
+    );
+    assert!(!err.contains("linux/amd64 (sha256:"), "{err}");
+    // The one platform still signed still verifies alone.
+    run_ok(
+        msign()
+            .args(["oci", "verify", "key", &target, "--platform", "linux/amd64"])
+            .arg("--public-key")
+            .arg(&public),
+    );
+}
+
 /// A registry that serves `body` for every manifest, claiming `claimed` as its digest.
 fn lying_registry(body: Vec<u8>, claimed: String) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -627,8 +772,14 @@ fn oci_basic_auth_from_flags_and_docker_config() {
             .unwrap();
         child.wait_with_output().unwrap()
     };
+    // A wrong password is refused: exit 3, not a usage mistake.
     let out = sign("wrong");
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refused the credentials of alice"),
+        "{}",
+        stderr(&out)
+    );
     let out = sign("s3cret");
     assert!(out.status.success(), "{}", stderr(&out));
 
@@ -760,7 +911,7 @@ fn oci_bearer_token_from_the_challenge_realm() {
         stderr(&out)
     );
     let out = sign(Some("wrong"));
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let out = sign(Some("s3cret"));
     assert!(out.status.success(), "{}", stderr(&out));
     let payload = payload_of(&tmp.path().join("m.sig"));
@@ -801,4 +952,728 @@ fn a_registry_that_never_answers_ends_at_the_timeout() {
     ] {
         assert!(err.contains(want), "{want:?} not in: {err}");
     }
+}
+
+/// The Docker token service distribution's `auth: token` trusts, on loopback: `GET
+/// /token?service=&scope=` with alice's basic credentials answers `{"token": JWT}`, an
+/// ES256 JWT whose `x5c` is the certificate the registry's `rootcertbundle` holds, whose
+/// `access` claim grants the repository actions asked for that the user has (alice may pull
+/// and push, bob only pull).
+struct TokenService {
+    port: u16,
+    cert_pem: Vec<u8>,
+    key: openssl::ec::EcKey<openssl::pkey::Private>,
+    cert_der: Vec<u8>,
+}
+
+const TOKEN_ISSUER: &str = "msign-test-token-issuer";
+const TOKEN_SERVICE: &str = "msign-test-registry";
+
+fn b64url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl TokenService {
+    fn start() -> std::sync::Arc<TokenService> {
+        use openssl::{asn1, bn, ec, hash, nid, pkey, x509};
+        let group = ec::EcGroup::from_curve_name(nid::Nid::X9_62_PRIME256V1).unwrap();
+        let key = ec::EcKey::generate(&group).unwrap();
+        let pkey = pkey::PKey::from_ec_key(key.clone()).unwrap();
+        let mut name = x509::X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", TOKEN_ISSUER).unwrap();
+        let name = name.build();
+        let mut b = x509::X509Builder::new().unwrap();
+        b.set_version(2).unwrap();
+        let serial = bn::BigNum::from_u32(1).unwrap().to_asn1_integer().unwrap();
+        b.set_serial_number(&serial).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&pkey).unwrap();
+        b.set_not_before(&asn1::Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&asn1::Asn1Time::days_from_now(2).unwrap())
+            .unwrap();
+        b.sign(&pkey, hash::MessageDigest::sha256()).unwrap();
+        let cert = b.build();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let service = std::sync::Arc::new(TokenService {
+            port: listener.local_addr().unwrap().port(),
+            cert_pem: cert.to_pem().unwrap(),
+            cert_der: cert.to_der().unwrap(),
+            key,
+        });
+        let me = service.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                me.answer(stream);
+            }
+        });
+        service
+    }
+
+    fn realm(&self) -> String {
+        format!("http://127.0.0.1:{}/token", self.port)
+    }
+
+    /// The registry's `auth:` section trusting this service.
+    fn registry_auth(&self, dir: &Path) -> String {
+        let bundle = dir.join("token-root.pem");
+        std::fs::write(&bundle, &self.cert_pem).unwrap();
+        format!(
+            "auth:\n  token:\n    realm: {}\n    service: {TOKEN_SERVICE}\n    issuer: {TOKEN_ISSUER}\n    rootcertbundle: {}\n",
+            self.realm(),
+            bundle.display()
+        )
+    }
+
+    /// A JWT granting `access` (`[(repository, actions)]`).
+    fn mint(&self, access: &[(String, Vec<String>)]) -> String {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let header = serde_json::json!({
+            "typ": "JWT",
+            "alg": "ES256",
+            "x5c": [base64::engine::general_purpose::STANDARD.encode(&self.cert_der)],
+        });
+        let claims = serde_json::json!({
+            "iss": TOKEN_ISSUER,
+            "sub": "alice",
+            "aud": TOKEN_SERVICE,
+            "exp": now + 300,
+            "nbf": now - 10,
+            "iat": now,
+            "jti": format!("msign-test-{now}-{}", access.len()),
+            "access": access.iter().map(|(name, actions)| serde_json::json!({
+                "type": "repository", "name": name, "actions": actions,
+            })).collect::<Vec<_>>(),
+        });
+        let input = format!(
+            "{}.{}",
+            b64url(&serde_json::to_vec(&header).unwrap()),
+            b64url(&serde_json::to_vec(&claims).unwrap())
+        );
+        let sig =
+            openssl::ecdsa::EcdsaSig::sign(&sha2::Sha256::digest(input.as_bytes()), &self.key)
+                .unwrap();
+        let mut raw = sig.r().to_vec_padded(32).unwrap();
+        raw.extend(sig.s().to_vec_padded(32).unwrap());
+        format!("{input}.{}", b64url(&raw))
+    }
+
+    fn answer(&self, mut stream: TcpStream) {
+        use base64::Engine as _;
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        let _ = reader.read_line(&mut line);
+        let mut auth = String::new();
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                if k.eq_ignore_ascii_case("authorization") {
+                    auth = v.trim().to_string();
+                }
+            }
+        }
+        let path = line.split_whitespace().nth(1).unwrap_or("/");
+        let url = url::Url::parse(&format!("http://token{path}")).unwrap();
+        let basic = |who: &str| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(who)
+            )
+        };
+        // alice may pull and push, bob only pull.
+        let rights: &[&str] = if auth == basic("alice:s3cret") {
+            &["pull", "push"]
+        } else if auth == basic("bob:b0b") {
+            &["pull"]
+        } else {
+            &[]
+        };
+        let service_ok = url
+            .query_pairs()
+            .any(|(k, v)| k == "service" && v == TOKEN_SERVICE);
+        let (status, body) = if url.path() != "/token" || !service_ok {
+            ("404 Not Found", "{}".to_string())
+        } else if rights.is_empty() {
+            (
+                "401 Unauthorized",
+                r#"{"details":"incorrect username or password"}"#.to_string(),
+            )
+        } else {
+            // Grant what is asked, of the actions the user has.
+            let access: Vec<(String, Vec<String>)> = url
+                .query_pairs()
+                .filter(|(k, _)| k == "scope")
+                .filter_map(|(_, scope)| {
+                    let (kind, rest) = scope.split_once(':')?;
+                    let (name, actions) = rest.rsplit_once(':')?;
+                    (kind == "repository").then(|| {
+                        (
+                            name.to_string(),
+                            actions
+                                .split(',')
+                                .filter(|a| rights.contains(a))
+                                .map(str::to_string)
+                                .collect(),
+                        )
+                    })
+                })
+                .collect();
+            (
+                "200 OK",
+                serde_json::json!({"token": self.mint(&access)}).to_string(),
+            )
+        };
+        let head = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let _ = stream.write_all(head.as_bytes());
+        let _ = stream.write_all(body.as_bytes());
+    }
+}
+
+#[test]
+fn oci_distribution_token_auth_with_flags_and_docker_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tokens = TokenService::start();
+    let reg = Registry::start(&tokens.registry_auth(tmp.path()));
+    let model = flat_model(tmp.path(), "m", b"weights behind a token");
+    let target = format!("{}/demo/private:v1", reg.host());
+    // The model is pushed with a token for the repository (oras-py reuses its first
+    // token for every later request, whatever its scope).
+    let push_token = tokens.mint(&[("demo/private".into(), vec!["pull".into(), "push".into()])]);
+    run_ok(
+        Command::new(oras_python())
+            .args(["-c", ORAS, "push", &target])
+            .arg(&model)
+            .args(["--token", &push_token]),
+    );
+    // The registry checks the tokens: one signed by another key is refused, ours is not.
+    let manifest_url = format!("http://{}/v2/demo/private/manifests/v1", reg.host());
+    let pull = [("demo/private".to_string(), vec!["pull".to_string()])];
+    let get = |token: &str| {
+        reqwest::blocking::Client::new()
+            .get(&manifest_url)
+            .header("Accept", "application/vnd.oci.image.manifest.v1+json")
+            .header("Authorization", format!("Bearer {token}"))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(get(&TokenService::start().mint(&pull)), 401);
+    assert_eq!(get(&tokens.mint(&pull)), 200);
+
+    let (key, public) = demo_key();
+    let no_config = tmp.path().join("no-docker");
+    std::fs::create_dir_all(&no_config).unwrap();
+
+    // Anonymous: the token service refuses, msign says how to log in.
+    let out = run_fails(
+        msign()
+            .env("DOCKER_CONFIG", &no_config)
+            .args(["oci", "verify", "key", &target, "--public-key"])
+            .arg(&public),
+        2,
+    );
+    assert!(
+        stderr(&out).contains("--password-stdin"),
+        "{}",
+        stderr(&out)
+    );
+
+    let with_password = |args: &[&str], password: &str| {
+        let mut child = msign()
+            .env("DOCKER_CONFIG", &no_config)
+            .args(args)
+            .args(["--username", "alice", "--password-stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let key_s = key.to_str().unwrap();
+    let sign_args = [
+        "oci",
+        "sign",
+        "key",
+        &target,
+        "--attach",
+        "--private-key",
+        key_s,
+    ];
+    // A wrong password: the token service refuses it, exit 3, and nothing is attached.
+    let out = with_password(&sign_args, "wrong");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refused the credentials of alice"),
+        "{}",
+        stderr(&out)
+    );
+    // bob may pull, not push: he verifies nothing yet, and cannot attach, and says so.
+    let bob = |args: &[&str]| {
+        let mut child = msign()
+            .env("DOCKER_CONFIG", &no_config)
+            .args(args)
+            .args(["--username", "bob", "--password-stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"b0b\n").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = bob(&sign_args);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("does not grant bob") && stderr(&out).contains("push"),
+        "{}",
+        stderr(&out)
+    );
+    // The right one: a pull token, then a pull,push token to attach.
+    let out = with_password(&sign_args, "s3cret");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let public_s = public.to_str().unwrap();
+    let out = with_password(
+        &["oci", "verify", "key", &target, "--public-key", public_s],
+        "s3cret",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("referrer sha256:"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Credentials from the Docker config, as `docker login` writes them.
+    let docker = tmp.path().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    use base64::Engine as _;
+    let write_config = |password: &str| {
+        let auth = base64::engine::general_purpose::STANDARD.encode(format!("alice:{password}"));
+        std::fs::write(
+            docker.join("config.json"),
+            format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.host()),
+        )
+        .unwrap();
+    };
+    write_config("s3cret");
+    run_ok(
+        msign()
+            .env("DOCKER_CONFIG", &docker)
+            .args(["oci", "verify", "key", &target, "--public-key"])
+            .arg(&public),
+    );
+    // Sign and attach again through the config: two referrers now, both verify.
+    run_ok(
+        msign()
+            .env("DOCKER_CONFIG", &docker)
+            .args(["oci", "sign", "key", &target, "--attach", "--private-key"])
+            .arg(&key),
+    );
+    run_ok(
+        msign()
+            .env("DOCKER_CONFIG", &docker)
+            .args(["oci", "verify", "key", &target, "--public-key"])
+            .arg(&public),
+    );
+    write_config("stale");
+    let out = run_fails(
+        msign()
+            .env("DOCKER_CONFIG", &docker)
+            .args(["oci", "verify", "key", &target, "--public-key"])
+            .arg(&public),
+        3,
+    );
+    assert!(
+        stderr(&out).contains("refused the credentials"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// The reference's certificate chain (fixtures/model-transparency/keys/certificate): a
+/// P-384 signing key, its certificate, the intermediate and the root.
+fn cert_keys() -> PathBuf {
+    reference_fixtures().join("keys/certificate")
+}
+
+/// Pushes a model, signs it with `sign` (an `msign oci sign METHOD` command missing only
+/// the reference and where the signature goes), and checks: the attached signature
+/// verifies from the registry with `verify` (`msign oci verify METHOD ... ` missing the
+/// reference), the signature file against the manifest, and the pulled folder with msign
+/// (`folder_verify`) and with model_signing 1.1.1 (`reference_verify`).
+fn sign_and_verify_everywhere(
+    name: &str,
+    sign: &mut dyn FnMut() -> Command,
+    verify: &dyn Fn() -> Command,
+    folder_verify: &dyn Fn(&Path, &Path) -> Command,
+    reference_verify: &dyn Fn(&Path, &Path) -> Command,
+) -> (Registry, String) {
+    let reg = Registry::start("");
+    let tmp = tempfile::tempdir().unwrap();
+    let model = flat_model(tmp.path(), "src", name.as_bytes());
+    let target = format!("{}/demo/{name}:v1", reg.host());
+    oras_push(&target, &model);
+    let sig = tmp.path().join(format!("{name}.sig"));
+    let out = run_ok(
+        sign()
+            .arg(&target)
+            .args(["--attach", "--signature"])
+            .arg(&sig),
+    );
+    assert!(
+        stdout(&out).contains("Signing succeeded"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run_ok(verify().arg(&target));
+    assert!(
+        stdout(&out).contains("referrer sha256:"),
+        "{}",
+        stdout(&out)
+    );
+    run_ok(verify().arg(&target).arg("--signature").arg(&sig));
+    let pulled = tmp.path().join("pulled");
+    oras_pull(&target, &pulled);
+    run_ok(&mut folder_verify(&pulled, &sig));
+    run_ok(&mut reference_verify(&pulled, &sig));
+    // Another model's signature does not verify this one.
+    let other = format!("{}/demo/{name}-other:v1", reg.host());
+    std::fs::write(model.join("model.safetensors"), b"other weights").unwrap();
+    oras_push(&other, &model);
+    run_fails(verify().arg(&other).arg("--signature").arg(&sig), 1);
+    (reg, target)
+}
+
+#[test]
+fn oci_certificate_method_verifies_in_the_registry_and_with_model_signing() {
+    let keys = cert_keys();
+    let (_reg, target) = sign_and_verify_everywhere(
+        "cert",
+        &mut || {
+            let mut c = msign();
+            c.args(["oci", "sign", "certificate", "--private-key"])
+                .arg(keys.join("signing-key.pem"))
+                .arg("--signing-certificate")
+                .arg(keys.join("signing-key-cert.pem"))
+                .arg("--certificate-chain")
+                .arg(keys.join("int-ca-cert.pem"));
+            c
+        },
+        &|| {
+            let mut c = msign();
+            c.args(["oci", "verify", "certificate", "--certificate-chain"])
+                .arg(keys.join("ca-cert.pem"));
+            c
+        },
+        &|folder, sig| {
+            let mut c = msign();
+            c.args(["verify", "certificate"])
+                .arg(folder)
+                .arg("--signature")
+                .arg(sig)
+                .arg("--certificate-chain")
+                .arg(keys.join("ca-cert.pem"));
+            c
+        },
+        &|folder, sig| {
+            let mut c = reference_cli();
+            c.args(["verify", "certificate"])
+                .arg(folder)
+                .arg("--signature")
+                .arg(sig)
+                .arg("--certificate_chain")
+                .arg(keys.join("ca-cert.pem"));
+            c
+        },
+    );
+    // A root that did not issue the chain is refused.
+    run_fails(
+        msign()
+            .args([
+                "oci",
+                "verify",
+                "certificate",
+                &target,
+                "--certificate-chain",
+            ])
+            .arg(keys.join("signing-key-cert.pem")),
+        1,
+    );
+}
+
+const SOFTHSM: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+/// A SoftHSM2 token in `dir` (its own SOFTHSM2_CONF) holding the reference's P-384
+/// signing key, private and public objects labelled `oci-key`; returns the config path.
+fn softhsm_token_with_cert_key(dir: &Path) -> PathBuf {
+    assert!(
+        Path::new(SOFTHSM).is_file(),
+        "{SOFTHSM} missing: install softhsm2 (run .ci/run)"
+    );
+    let tokens = dir.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    run_ok(
+        Command::new("softhsm2-util")
+            .env("SOFTHSM2_CONF", &conf)
+            .args([
+                "--init-token",
+                "--free",
+                "--label",
+                "oci",
+                "--so-pin",
+                "5678",
+                "--pin",
+                "1234",
+            ]),
+    );
+    let key = cert_keys().join("signing-key.pem");
+    let der = dir.join("key.p8.der");
+    let pubder = dir.join("key.pub.der");
+    run_ok(
+        Command::new("openssl")
+            .args(["pkcs8", "-topk8", "-nocrypt", "-outform", "DER", "-in"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&der),
+    );
+    run_ok(
+        Command::new("openssl")
+            .args(["pkey", "-pubout", "-outform", "DER", "-in"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&pubder),
+    );
+    for (file, kind) in [(&der, "privkey"), (&pubder, "pubkey")] {
+        run_ok(
+            Command::new("pkcs11-tool")
+                .env("SOFTHSM2_CONF", &conf)
+                .args(["--module", SOFTHSM, "--token-label", "oci", "--login"])
+                .args(["--pin", "1234", "--write-object"])
+                .arg(file)
+                .args(["--type", kind, "--label", "oci-key", "--id", "01"]),
+        );
+    }
+    conf
+}
+
+#[test]
+fn oci_pkcs11_methods_sign_with_a_softhsm_token() {
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = softhsm_token_with_cert_key(tmp.path());
+    let uri = format!("pkcs11:token=oci;object=oci-key?module-path={SOFTHSM}&pin-value=1234");
+    let keys = cert_keys();
+    let public = keys.join("signing-key-pub.pem");
+    // pkcs11-key: verified with the public key, by msign and model_signing.
+    sign_and_verify_everywhere(
+        "pkcs11-key",
+        &mut || {
+            let mut c = msign();
+            c.env("SOFTHSM2_CONF", &conf)
+                .args(["oci", "sign", "pkcs11-key", "--pkcs11-uri", &uri]);
+            c
+        },
+        &|| {
+            let mut c = msign();
+            c.args(["oci", "verify", "key", "--public-key"])
+                .arg(&public);
+            c
+        },
+        &|folder, sig| {
+            let mut c = msign();
+            c.args(["verify", "key"])
+                .arg(folder)
+                .arg("--signature")
+                .arg(sig)
+                .arg("--public-key")
+                .arg(&public);
+            c
+        },
+        &|folder, sig| {
+            let mut c = reference_cli();
+            c.args(["verify", "key"])
+                .arg(folder)
+                .arg("--signature")
+                .arg(sig)
+                .arg("--public_key")
+                .arg(&public);
+            c
+        },
+    );
+    // pkcs11-certificate: the token key with the reference's certificate chain.
+    sign_and_verify_everywhere(
+        "pkcs11-cert",
+        &mut || {
+            let mut c = msign();
+            c.env("SOFTHSM2_CONF", &conf)
+                .args(["oci", "sign", "pkcs11-certificate", "--pkcs11-uri", &uri])
+                .arg("--signing-certificate")
+                .arg(keys.join("signing-key-cert.pem"))
+                .arg("--certificate-chain")
+                .arg(keys.join("int-ca-cert.pem"));
+            c
+        },
+        &|| {
+            let mut c = msign();
+            c.args(["oci", "verify", "certificate", "--certificate-chain"])
+                .arg(keys.join("ca-cert.pem"));
+            c
+        },
+        &|folder, sig| {
+            let mut c = msign();
+            c.args(["verify", "certificate"])
+                .arg(folder)
+                .arg("--signature")
+                .arg(sig)
+                .arg("--certificate-chain")
+                .arg(keys.join("ca-cert.pem"));
+            c
+        },
+        &|folder, sig| {
+            let mut c = reference_cli();
+            c.args(["verify", "certificate"])
+                .arg(folder)
+                .arg("--signature")
+                .arg(sig)
+                .arg("--certificate_chain")
+                .arg(keys.join("ca-cert.pem"));
+            c
+        },
+    );
+}
+
+#[test]
+fn oci_sigstore_signs_against_the_loopback_instance() {
+    let inst = sigstore_instance::Instance::start();
+    let user = sigstore_instance::USER;
+    let (_reg, target) = sign_and_verify_everywhere(
+        "sigstore",
+        &mut || {
+            let mut c = msign();
+            c.args(["oci", "sign", "sigstore", "--trust-config"])
+                .arg(inst.trust_config())
+                .args(["--identity-token", &inst.token(user)]);
+            c
+        },
+        &|| {
+            let mut c = msign();
+            c.args(["oci", "verify", "sigstore", "--trust-config"])
+                .arg(inst.trust_config())
+                .args(["--identity", user, "--identity-provider", &inst.url]);
+            c
+        },
+        &|folder, sig| {
+            let mut c = msign();
+            c.args(["verify", "sigstore"])
+                .arg(folder)
+                .arg("--signature")
+                .arg(sig)
+                .arg("--trust-config")
+                .arg(inst.trust_config())
+                .args(["--identity", user, "--identity-provider", &inst.url]);
+            c
+        },
+        &|folder, sig| {
+            let mut c = reference_cli();
+            c.args(["verify", "sigstore"])
+                .arg(folder)
+                .arg("--signature")
+                .arg(sig)
+                .arg("--trust_config")
+                .arg(inst.trust_config())
+                .args(["--identity", user, "--identity_provider", &inst.url]);
+            c
+        },
+    );
+    // Another identity is refused from the registry.
+    let out = run_fails(
+        msign()
+            .args(["oci", "verify", "sigstore", &target, "--trust-config"])
+            .arg(inst.trust_config())
+            .args([
+                "--identity",
+                "mallory@example.com",
+                "--identity-provider",
+                &inst.url,
+            ]),
+        1,
+    );
+    assert!(
+        stderr(&out).contains("mallory@example.com"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Every platform of an index, keyless: one Fulcio certificate and log entry each.
+    let tmp = tempfile::tempdir().unwrap();
+    let host = target.split('/').next().unwrap().to_string();
+    for tag in ["amd64", "arm64"] {
+        let m = flat_model(tmp.path(), tag, tag.as_bytes());
+        oras_push(&format!("{host}/demo/keyless:{tag}"), &m);
+    }
+    put_index(&host, "demo/keyless", "v1", &["amd64", "arm64"]);
+    let index = format!("{host}/demo/keyless:v1");
+    run_ok(
+        msign()
+            .args([
+                "oci",
+                "sign",
+                "sigstore",
+                &index,
+                "--all-platforms",
+                "--attach",
+            ])
+            .arg("--trust-config")
+            .arg(inst.trust_config())
+            .args(["--identity-token", &inst.token(user)]),
+    );
+    let out = run_ok(
+        msign()
+            .args([
+                "--json",
+                "oci",
+                "verify",
+                "sigstore",
+                &index,
+                "--trust-config",
+            ])
+            .arg(inst.trust_config())
+            .args(["--identity", user, "--identity-provider", &inst.url]),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["platforms"].as_array().map(Vec::len),
+        Some(2),
+        "{report}"
+    );
 }

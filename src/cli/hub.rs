@@ -7,11 +7,11 @@ use clap::{Args, Subcommand};
 use indicatif::HumanBytes;
 use serde_json::json;
 
-use crate::cli::hub_args::{SignerArgs, VerifierArgs};
-use crate::cli::progress::DownloadBars;
-use crate::cli::{conclude_hinted, report_json, Ctx};
+use crate::cli::hub_args::{RepoArgs, SignerArgs, VerifierArgs};
+use crate::cli::hub_download;
+use crate::cli::render::{conclude_hinted, ignore_rules, report_json, warnings};
+use crate::cli::Ctx;
 use crate::error::{Error, Result};
-use crate::hub::select::Selection;
 use crate::hub::{self, HubConfig, HubModel, HubVerification};
 use crate::NoProgress;
 
@@ -22,20 +22,9 @@ pub enum HubCommand {
     /// by the SHA-256 the Hub lists, without downloading them.
     Verify(HubVerifyArgs),
     /// Verify the signature, then download the model, checking every byte as it arrives.
-    Download(HubDownloadArgs),
+    Download(hub_download::HubDownloadArgs),
     /// Sign a model on the Hub from its metadata; optionally commit the signature to it.
     Sign(HubSignArgs),
-}
-
-/// The repository and revision.
-#[derive(Debug, Args, Clone)]
-pub struct RepoArgs {
-    /// The model repository, ORG/NAME.
-    #[arg(value_name = "ORG/NAME")]
-    pub repo: String,
-    /// Branch, tag or commit.
-    #[arg(long, default_value = "main", value_name = "REV")]
-    pub revision: String,
 }
 
 /// `msign hub verify`.
@@ -48,36 +37,6 @@ pub struct HubVerifyArgs {
     signature: String,
     #[command(flatten)]
     verifier: VerifierArgs,
-}
-
-/// `msign hub download`.
-#[derive(Debug, Args, Clone)]
-pub struct HubDownloadArgs {
-    #[command(flatten)]
-    repo: RepoArgs,
-    /// Path of the signature inside the repository.
-    #[arg(long, default_value = "model.sig", value_name = "PATH_IN_REPO")]
-    signature: String,
-    #[command(flatten)]
-    verifier: VerifierArgs,
-    /// Download into this folder instead of the Hugging Face cache.
-    #[arg(long = "local-dir", value_name = "DIR")]
-    local_dir: Option<PathBuf>,
-    /// Download only the files matching this shell pattern (repeatable), as
-    /// `huggingface-cli download --include`: `*` also matches `/`, a pattern ending in `/`
-    /// takes the folder. The signature still covers every file; the others are reported
-    /// as not downloaded.
-    #[arg(long, value_name = "GLOB")]
-    include: Vec<String>,
-    /// Do not download the files matching this shell pattern (repeatable).
-    #[arg(long, value_name = "GLOB")]
-    exclude: Vec<String>,
-    /// Hub access token (instead of HF_TOKEN or the token file).
-    #[arg(long, value_name = "TOKEN")]
-    token: Option<String>,
-    /// The Hugging Face cache to download into (instead of HF_HUB_CACHE or $HF_HOME/hub).
-    #[arg(long = "cache-dir", value_name = "DIR", conflicts_with = "local_dir")]
-    cache_dir: Option<PathBuf>,
 }
 
 /// `msign hub sign`.
@@ -102,7 +61,7 @@ pub struct HubSignArgs {
 pub fn run(ctx: &Ctx, cmd: HubCommand) -> ExitCode {
     let (result, repo) = match &cmd {
         HubCommand::Verify(a) => (verify(ctx, a), a.repo.repo.clone()),
-        HubCommand::Download(a) => (download(ctx, a), a.repo.repo.clone()),
+        HubCommand::Download(a) => (hub_download::download(ctx, a), a.repo.repo.clone()),
         HubCommand::Sign(a) => (sign(ctx, a), a.repo.repo.clone()),
     };
     conclude_hinted(ctx, result, json!({"repo": repo}), hint)
@@ -113,7 +72,7 @@ pub fn run(ctx: &Ctx, cmd: HubCommand) -> ExitCode {
 fn hint(e: &Error) -> Option<&'static str> {
     match e {
         Error::ModelMismatch(_) => Some("the repository changed after it was signed, or the signature is of another revision: check --revision (a commit id pins one), or sign it again with `msign hub sign`"),
-        _ => crate::cli::hint_for(e),
+        _ => e.hint(),
     }
 }
 
@@ -126,18 +85,12 @@ fn model(repo: &RepoArgs, signature: &str) -> Result<HubModel> {
     )
 }
 
-fn text(ctx: &Ctx) -> bool {
-    !ctx.json && !ctx.quiet
-}
-
 fn verify(ctx: &Ctx, a: &HubVerifyArgs) -> Result<serde_json::Value> {
     let model = model(&a.repo, &a.signature)?;
-    let report = hub::verify(&model, a.verifier.config()?, &NoProgress)?;
-    for w in report.warnings() {
-        ctx.warn(w);
-    }
+    let report = hub::verify(&model, a.verifier.spec()?.build()?, &NoProgress)?;
+    warnings(ctx, report.warnings());
     match &report {
-        HubVerification::Online(r) if text(ctx) => {
+        HubVerification::Online(r) if ctx.text() => {
             println!(
                 "Verification succeeded: {} file(s) ({}) of {}@{} match the signature by {}",
                 r.files,
@@ -154,7 +107,7 @@ fn verify(ctx: &Ctx, a: &HubVerifyArgs) -> Result<serde_json::Value> {
                 r.bytes
             );
         }
-        HubVerification::Offline(r) if text(ctx) => println!(
+        HubVerification::Offline(r) if ctx.text() => println!(
             "Verification succeeded (offline, from {}): {} file(s) ({}) match the signature by {}",
             r.folder.display(),
             r.files,
@@ -166,60 +119,14 @@ fn verify(ctx: &Ctx, a: &HubVerifyArgs) -> Result<serde_json::Value> {
     report_json(&report)
 }
 
-fn download(ctx: &Ctx, a: &HubDownloadArgs) -> Result<serde_json::Value> {
-    let mut config = HubConfig::from_env()?;
-    if let Some(t) = &a.token {
-        config.token = Some(t.trim().to_string()).filter(|t| !t.is_empty());
-    }
-    if let Some(d) = &a.cache_dir {
-        config.cache_dir = d.clone();
-    }
-    let model = HubModel::new(config, &a.repo.repo, &a.repo.revision, &a.signature)?;
-    let bars = DownloadBars::new(ctx.quiet || ctx.json);
-    let selection = Selection::new(&a.include, &a.exclude);
-    let r = hub::download(
-        &model,
-        a.verifier.config()?,
-        a.local_dir.as_deref(),
-        &selection,
-        &bars,
-    )?;
-    for w in &r.warnings {
-        ctx.warn(w);
-    }
-    if text(ctx) {
-        println!(
-            "Downloaded and verified {} file(s) ({}) of {}@{} signed by {} into {}",
-            r.files,
-            HumanBytes(r.bytes),
-            r.repo,
-            r.commit,
-            r.signer,
-            r.folder.display()
-        );
-        println!(
-            "{} bytes downloaded, {} bytes already on disk re-checked",
-            r.bytes_downloaded, r.bytes_reused
-        );
-        if !r.not_downloaded.is_empty() {
-            println!(
-                "{} signed file(s) not downloaded (left out by --include/--exclude): {}",
-                r.not_downloaded.len(),
-                r.not_downloaded.join(", ")
-            );
-        }
-    }
-    report_json(&r)
-}
-
 fn sign(ctx: &Ctx, a: &HubSignArgs) -> Result<serde_json::Value> {
     let model = model(&a.repo, &a.signature)?;
     if a.upload {
         model.check_can_upload()?;
     }
-    let mut r = hub::sign(&model, a.signer.signer()?, &a.output, &NoProgress)?;
-    crate::cli::sign::report_ignore_rules(ctx, &r.ignore_rules);
-    if text(ctx) {
+    let mut r = hub::sign(&model, a.signer.spec()?.build()?, &a.output, &NoProgress)?;
+    ignore_rules(ctx, &r.ignore_rules);
+    if ctx.text() {
         println!(
             "Signing succeeded: {} file(s) ({}) of {}@{} signed with {} -> {} ({} bytes downloaded)",
             r.files,
@@ -233,7 +140,7 @@ fn sign(ctx: &Ctx, a: &HubSignArgs) -> Result<serde_json::Value> {
     }
     if a.upload {
         let up = hub::upload(&model, &r)?;
-        if text(ctx) {
+        if ctx.text() {
             println!(
                 "Uploaded {} to {}@{}: commit {}",
                 up.path, r.repo, up.branch, up.commit

@@ -260,14 +260,14 @@ impl Registry {
             200..=299 => {}
             code @ (401 | 403) => {
                 let why = error_body(resp);
-                return Err(Error::Usage(format!(
-                    "{what} refused {} (HTTP {code}){why}; {login_hint}",
-                    if self.credentials.is_some() {
-                        "the credentials"
-                    } else {
-                        "anonymous access"
+                return Err(match &self.credentials {
+                    Some(c) => {
+                        self.refused(&format!("the token service at {realm}"), c, code, &why)
                     }
-                )));
+                    None => Error::Usage(format!(
+                        "{what} refused anonymous access (HTTP {code}){why}; {login_hint}"
+                    )),
+                });
             }
             code => {
                 return Err(Error::Other(format!(
@@ -297,16 +297,42 @@ impl Registry {
         Ok(token.to_string())
     }
 
+    /// Credentials that were given and refused: not a usage mistake msign can point at
+    /// (the flags were right, the password or the account is not), so exit 3 like any
+    /// other failure of the remote side.
+    fn refused(&self, by: &str, credentials: &Credentials, code: u16, why: &str) -> Error {
+        Error::Other(format!(
+            "registry {}: {by} refused the credentials of {} (HTTP {code}){why}; check the \
+             user name and password given with --username/--password-stdin or stored for \
+             {} in the Docker config ($DOCKER_CONFIG/config.json or ~/.docker/config.json)",
+            self.name, credentials.username, self.name
+        ))
+    }
+
     fn failed(&self, what: &str, resp: Response) -> Error {
         let code = resp.status().as_u16();
+        // A token the registry finds short of the scope (distribution's
+        // `error="insufficient_scope"`): the account is known, its rights are not enough.
+        let short = net::header(&resp, "WWW-Authenticate")
+            .and_then(parse_challenge)
+            .filter(|c| c.param("error") == Some("insufficient_scope"))
+            .map(|c| c.param("scope").unwrap_or("").to_string());
         let body = error_body(resp);
-        match code {
-            401 => Error::Usage(format!(
-                "{what}: registry {} refused the credentials (HTTP 401){body}; give \
+        match (code, &self.credentials) {
+            (401, Some(c)) if short.is_some() => Error::Other(format!(
+                "{what}: registry {} does not grant {} the access this needs ({}) (HTTP 401); \
+                 ask for it, or use an account that has it",
+                self.name,
+                c.username,
+                short.unwrap_or_default()
+            )),
+            (401, Some(c)) => self.refused(&format!("{what}: the registry"), c, code, &body),
+            (401, None) => Error::Usage(format!(
+                "{what}: registry {} refuses anonymous access (HTTP 401){body}; give \
                  --username NAME --password-stdin, or log in with `docker login`",
                 self.name
             )),
-            403 => Error::Usage(format!(
+            (403, _) => Error::Usage(format!(
                 "{what}: registry {} denies access (HTTP 403){body}",
                 self.name
             )),

@@ -188,8 +188,8 @@ pub fn pick_platform<'a>(
         .collect();
     let Some(want) = platform else {
         return Err(Error::Usage(format!(
-            "{what} is an image index: choose one of its manifests with --platform OS/ARCH \
-             (it has: {})",
+            "{what} is an image index: choose one of its manifests with --platform OS/ARCH, \
+             or sign each with --all-platforms (it has: {})",
             if available.is_empty() {
                 "no platform named".to_string()
             } else {

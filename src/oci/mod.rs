@@ -14,6 +14,7 @@
 //! the referrers tag `sha256-<hex>` (OCI distribution spec 1.1). See `docs/oci.md`.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -85,20 +86,26 @@ pub struct OciOptions {
     pub registry: RegistryOptions,
     /// `os/arch[/variant]`, to pick a manifest of an image index.
     pub platform: Option<String>,
+    /// Sign every platform manifest of an image index, each with its own signature (as
+    /// cosign's `--recursive`); [`verify_each`] checks every platform of an index unless
+    /// `platform` picks one.
+    pub all_platforms: bool,
     /// Which layers are signed, and how.
     pub layers: LayerOptions,
 }
 
 /// A manifest found and read as a model.
 pub struct Resolved {
-    /// The registry, for a target in one.
-    pub registry: Option<Registry>,
+    /// The registry, for a target in one (shared by the platforms of one index).
+    pub registry: Option<Arc<Registry>>,
     /// The reference pinned to the signed manifest's digest (for a target in a registry).
     pub reference: Option<Reference>,
     /// The signed manifest's descriptor: media type, digest, size.
     pub descriptor: image::Descriptor,
     /// The digest of the index the manifest was picked from, if any.
     pub index_digest: Option<String>,
+    /// The platform of the index entry (`os/arch[/variant]`), if any.
+    pub platform: Option<String>,
     /// The image manifest.
     pub image: image::ImageManifest,
     /// The model name (annotation, repository name, or file name).
@@ -132,8 +139,35 @@ fn read_manifest_file(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Finds the manifest `target` names (through an index with `--platform`), checking every
-/// digest on the way.
+/// digest on the way. An index without `--platform` is refused, naming its platforms; see
+/// [`resolve_each`] for every platform of one.
 pub fn resolve(target: &Target, options: &OciOptions) -> Result<Resolved> {
+    let mut all = resolve_each(target, options, false)?;
+    // `resolve_each` without `every` yields exactly one manifest or fails.
+    Ok(all.remove(0))
+}
+
+/// Whether an index entry is an image of a platform, not a tool's attachment: BuildKit
+/// lists its attestation manifests in the index as `unknown/unknown` with this annotation.
+fn is_platform_entry(d: &image::Descriptor) -> bool {
+    d.annotations
+        .as_ref()
+        .and_then(|a| a.get("vnd.docker.reference.type"))
+        .is_none()
+}
+
+/// The platform name of an index entry (its digest when it names none).
+fn platform_name(d: &image::Descriptor) -> String {
+    d.platform
+        .as_ref()
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| d.digest.clone())
+}
+
+/// Finds the manifests `target` names: one manifest; for an image index the one
+/// `--platform` picks, else with `every` each platform manifest it lists (in its order),
+/// else a usage error naming the platforms. Every digest is checked on the way.
+pub fn resolve_each(target: &Target, options: &OciOptions, every: bool) -> Result<Vec<Resolved>> {
     match target {
         Target::File(path) => {
             let bytes = read_manifest_file(path)?;
@@ -150,7 +184,7 @@ pub fn resolve(target: &Target, options: &OciOptions) -> Result<Resolved> {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "oci-image".into());
-            Ok(Resolved {
+            Ok(vec![Resolved {
                 registry: None,
                 reference: None,
                 descriptor: image::Descriptor {
@@ -162,12 +196,13 @@ pub fn resolve(target: &Target, options: &OciOptions) -> Result<Resolved> {
                     platform: None,
                 },
                 index_digest: None,
+                platform: None,
                 model_name: image::model_name(&image, &stem),
                 image,
-            })
+            }])
         }
         Target::Registry(reference) => {
-            let registry = Registry::new(reference, &options.registry)?;
+            let registry = Arc::new(Registry::new(reference, &options.registry)?);
             let repo = &reference.repository;
             let not_found = |r: &str| {
                 Error::Usage(format!(
@@ -179,33 +214,11 @@ pub fn resolve(target: &Target, options: &OciOptions) -> Result<Resolved> {
                 .get_manifest(repo, reference.manifest_reference())?
                 .ok_or_else(|| not_found(reference.manifest_reference()))?;
             let what = reference.to_string();
-            let (fetched, image, index_digest) =
-                match image::parse(&first.bytes, first.content_type.as_deref(), &what)? {
-                    image::Parsed::Manifest(m) => (first, *m, None),
-                    image::Parsed::Index(idx) => {
-                        let pick = image::pick_platform(&idx, options.platform.as_deref(), &what)?;
-                        reference::check_digest(&pick.digest)
-                            .map_err(|e| Error::Other(format!("{what}: index entry: {e}")))?;
-                        let child = registry
-                            .get_manifest(repo, &pick.digest)?
-                            .ok_or_else(|| not_found(&pick.digest))?;
-                        let child_what = format!("{what} ({})", pick.digest);
-                        match image::parse(
-                            &child.bytes,
-                            child.content_type.as_deref(),
-                            &child_what,
-                        )? {
-                            image::Parsed::Manifest(m) => (child, *m, Some(first.digest)),
-                            image::Parsed::Index(_) => {
-                                return Err(Error::Usage(format!(
-                                    "{child_what} is a nested index, which msign does not follow"
-                                )))
-                            }
-                        }
-                    }
-                };
             let fallback = repo.rsplit('/').next().unwrap_or(repo).to_string();
-            Ok(Resolved {
+            let resolved = |fetched: client::Fetched,
+                            image: image::ImageManifest,
+                            index_digest: Option<String>,
+                            platform: Option<String>| Resolved {
                 descriptor: image::Descriptor {
                     media_type: media_type_of(
                         image.media_type.as_deref(),
@@ -218,11 +231,56 @@ pub fn resolve(target: &Target, options: &OciOptions) -> Result<Resolved> {
                     platform: None,
                 },
                 reference: Some(reference.with_digest(&fetched.digest)),
-                registry: Some(registry),
+                registry: Some(registry.clone()),
                 index_digest,
+                platform,
                 model_name: image::model_name(&image, &fallback),
                 image,
-            })
+            };
+            let idx = match image::parse(&first.bytes, first.content_type.as_deref(), &what)? {
+                image::Parsed::Manifest(m) => return Ok(vec![resolved(first, *m, None, None)]),
+                image::Parsed::Index(idx) => idx,
+            };
+            let picks: Vec<&image::Descriptor> = if options.platform.is_some() || !every {
+                vec![image::pick_platform(
+                    &idx,
+                    options.platform.as_deref(),
+                    &what,
+                )?]
+            } else {
+                let picks: Vec<_> = idx
+                    .manifests
+                    .iter()
+                    .filter(|d| is_platform_entry(d))
+                    .collect();
+                if picks.is_empty() {
+                    return Err(Error::Usage(format!(
+                        "{what} is an image index that lists no platform manifest"
+                    )));
+                }
+                picks
+            };
+            let mut out = Vec::with_capacity(picks.len());
+            for pick in picks {
+                reference::check_digest(&pick.digest)
+                    .map_err(|e| Error::Other(format!("{what}: index entry: {e}")))?;
+                let child = registry
+                    .get_manifest(repo, &pick.digest)?
+                    .ok_or_else(|| not_found(&pick.digest))?;
+                let name = platform_name(pick);
+                let child_what = format!("{what} ({name}, {})", pick.digest);
+                match image::parse(&child.bytes, child.content_type.as_deref(), &child_what)? {
+                    image::Parsed::Manifest(m) => {
+                        out.push(resolved(child, *m, Some(first.digest.clone()), Some(name)))
+                    }
+                    image::Parsed::Index(_) => {
+                        return Err(Error::Usage(format!(
+                            "{child_what} is a nested index, which msign does not follow"
+                        )))
+                    }
+                }
+            }
+            Ok(out)
         }
     }
 }
@@ -251,6 +309,9 @@ pub struct SignReport {
     /// The index it was picked from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index: Option<String>,
+    /// Its platform in that index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
     /// The model name in the statement.
     pub model_name: String,
     /// Signing method.
@@ -273,7 +334,8 @@ pub struct SignReport {
 }
 
 /// Signs the model `target` names from its manifest and writes the signature to
-/// `signature`, attaches it in the registry (`attach`), or both.
+/// `signature`, attaches it in the registry (`attach`), or both. An image index needs
+/// `options.platform`; [`sign_each`] signs every platform of one.
 pub fn sign(
     target: &Target,
     options: &OciOptions,
@@ -281,6 +343,27 @@ pub fn sign(
     signature: Option<&Path>,
     attach: bool,
 ) -> Result<SignReport> {
+    let options = OciOptions {
+        all_platforms: false,
+        ..options.clone()
+    };
+    let mut reports = sign_each(target, &options, signer, signature, attach)?;
+    // Without `all_platforms`, `resolve_each` yields one manifest or fails.
+    Ok(reports.remove(0))
+}
+
+/// Signs like [`sign`]; for an image index with `options.all_platforms`, every platform
+/// manifest it lists, each with its own signature attached as a referrer of that
+/// manifest (nothing is attached to the index: it holds no model of its own). Every
+/// platform's statement is built before the first is signed, so a platform that cannot be
+/// signed leaves nothing attached.
+pub fn sign_each(
+    target: &Target,
+    options: &OciOptions,
+    signer: Box<dyn Signer>,
+    signature: Option<&Path>,
+    attach: bool,
+) -> Result<Vec<SignReport>> {
     if signature.is_none() && !attach {
         return Err(Error::Usage(
             "say where the signature goes: --signature FILE, --attach, or both".into(),
@@ -291,55 +374,77 @@ pub fn sign(
             "--attach needs a registry reference, not a manifest file".into(),
         ));
     }
-    let resolved = resolve(target, options)?;
+    if options.all_platforms && options.platform.is_some() {
+        return Err(Error::Usage(
+            "--platform picks one manifest and --all-platforms signs each: give one of them".into(),
+        ));
+    }
+    let all = resolve_each(target, options, options.all_platforms)?;
+    if all.len() > 1 && signature.is_some() {
+        return Err(Error::Usage(format!(
+            "{target} is an image index of {} platforms and a signature file holds one \
+             signature: attach them with --attach, or sign one platform with --platform",
+            all.len()
+        )));
+    }
     let what = target.to_string();
-    let manifest = image::to_manifest(
-        &resolved.image,
-        &resolved.model_name,
-        &options.layers,
-        &what,
-    )?;
+    let mut manifests = Vec::with_capacity(all.len());
+    for resolved in &all {
+        let name = match &resolved.platform {
+            Some(p) => format!("{what} ({p})"),
+            None => what.clone(),
+        };
+        manifests.push(image::to_manifest(
+            &resolved.image,
+            &resolved.model_name,
+            &options.layers,
+            &name,
+        )?);
+    }
     let method = signer.method().to_string();
-    let bundle = SigningConfig::new()
-        .use_signer(signer)
-        .sign_manifest(&manifest)?
-        .to_json();
-    let written = match signature {
-        Some(p) => Some(FileStore::new(p).save(&bundle)?),
-        None => None,
-    };
-    let attached = match (attach, &resolved.registry, &resolved.reference) {
-        (true, Some(reg), Some(r)) => Some(attach_bundle(
-            reg,
-            &r.repository,
-            &resolved.descriptor,
-            &bundle,
-        )?),
-        _ => None,
-    };
-    let bytes = resolved
-        .image
-        .layers
-        .iter()
-        .filter(|l| {
-            image::layer_name(l)
-                .is_some_and(|n| manifest.resources.keys().any(|k| k.path().as_str() == n))
-        })
-        .map(|l| l.size)
-        .sum();
-    Ok(SignReport {
-        target: what,
-        digest: resolved.descriptor.digest.clone(),
-        index: resolved.index_digest.clone(),
-        model_name: manifest.model_name.clone(),
-        method,
-        resources: manifest.resources.len(),
-        bytes,
-        subject_digest: format!("sha256:{}", hex::encode(manifest.root_digest())),
-        signature: written,
-        attached,
-        manifest: Some(manifest),
-    })
+    let config = SigningConfig::new().use_signer(signer);
+    let mut reports = Vec::with_capacity(all.len());
+    for (resolved, manifest) in all.iter().zip(manifests) {
+        let bundle = config.sign_manifest(&manifest)?.to_json();
+        let written = match signature {
+            Some(p) => Some(FileStore::new(p).save(&bundle)?),
+            None => None,
+        };
+        let attached = match (attach, &resolved.registry, &resolved.reference) {
+            (true, Some(reg), Some(r)) => Some(attach_bundle(
+                reg,
+                &r.repository,
+                &resolved.descriptor,
+                &bundle,
+            )?),
+            _ => None,
+        };
+        let bytes = resolved
+            .image
+            .layers
+            .iter()
+            .filter(|l| {
+                image::layer_name(l)
+                    .is_some_and(|n| manifest.resources.keys().any(|k| k.path().as_str() == n))
+            })
+            .map(|l| l.size)
+            .sum();
+        reports.push(SignReport {
+            target: what.clone(),
+            digest: resolved.descriptor.digest.clone(),
+            index: resolved.index_digest.clone(),
+            platform: resolved.platform.clone(),
+            model_name: manifest.model_name.clone(),
+            method: method.clone(),
+            resources: manifest.resources.len(),
+            bytes,
+            subject_digest: format!("sha256:{}", hex::encode(manifest.root_digest())),
+            signature: written,
+            attached,
+            manifest: Some(manifest),
+        });
+    }
+    Ok(reports)
 }
 
 /// The referrers tag of a digest (`sha256:HEX` -> `sha256-HEX`).
@@ -446,6 +551,9 @@ pub struct VerifyReport {
     pub target: String,
     /// The verified manifest's digest.
     pub digest: String,
+    /// Its platform, for a manifest of an image index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
     /// Who signed.
     pub signer: String,
     /// Where the signature came from: a file, or the referrer's manifest digest.
@@ -573,26 +681,106 @@ pub fn check_signature(
 }
 
 /// Verifies the model `target` names against `signature`, or against the signatures
-/// attached to it in the registry (one must verify).
+/// attached to it in the registry (one must verify). An image index needs
+/// `options.platform`; [`verify_each`] checks every platform of one.
 pub fn verify(
     target: &Target,
     options: &OciOptions,
     config: &VerifyingConfig,
     signature: Option<(&[u8], &str)>,
 ) -> Result<VerifyReport> {
-    let resolved = resolve(target, options)?;
-    let what = target.to_string();
+    verify_resolved(&resolve(target, options)?, target, config, signature)
+}
+
+/// Verifies like [`verify`]; for an image index without `options.platform`, every
+/// platform manifest it lists, each against the signatures attached to it. It succeeds
+/// only if every platform verifies (a platform added or replaced since signing fails), and
+/// the error names each platform that does not.
+pub fn verify_each(
+    target: &Target,
+    options: &OciOptions,
+    config: &VerifyingConfig,
+    signature: Option<(&[u8], &str)>,
+) -> Result<Vec<VerifyReport>> {
+    let all = resolve_each(target, options, options.platform.is_none())?;
+    if all.len() > 1 && signature.is_some() {
+        return Err(Error::Usage(format!(
+            "{target} is an image index of {} platforms and a signature file is one \
+             platform's: name it with --platform, or leave --signature out to verify the \
+             signatures attached to each",
+            all.len()
+        )));
+    }
+    let mut reports = Vec::with_capacity(all.len());
+    let mut failures: Vec<(String, Error)> = Vec::new();
+    for resolved in &all {
+        match verify_resolved(resolved, target, config, signature) {
+            Ok(r) => reports.push(r),
+            Err(e) if all.len() == 1 => return Err(e),
+            Err(e) => failures.push((
+                format!(
+                    "{} ({})",
+                    resolved.platform.as_deref().unwrap_or("?"),
+                    resolved.descriptor.digest
+                ),
+                e,
+            )),
+        }
+    }
+    if failures.is_empty() {
+        return Ok(reports);
+    }
+    let listed = failures
+        .iter()
+        .map(|(p, e)| format!("{p}: {e}"))
+        .collect::<Vec<_>>()
+        .join("\n  ");
+    let message = if failures.len() == all.len() {
+        format!(
+            "none of the {} platforms of {target} verifies:\n  {listed}",
+            all.len()
+        )
+    } else {
+        format!(
+            "{} of the {} platforms of {target} fail to verify (the others verify):\n  {listed}",
+            failures.len(),
+            all.len()
+        )
+    };
+    // A platform that fails to verify fails the index (exit 1); a failure to check one
+    // (network, usage) keeps its own kind.
+    Err(
+        match failures.iter().find(|(_, e)| !e.is_verification_failure()) {
+            None => Error::InvalidSignature(message),
+            Some((_, Error::Usage(_))) => Error::Usage(message),
+            Some(_) => Error::Other(message),
+        },
+    )
+}
+
+/// Verifies one resolved manifest against `signature` or its attached signatures.
+fn verify_resolved(
+    resolved: &Resolved,
+    target: &Target,
+    config: &VerifyingConfig,
+    signature: Option<(&[u8], &str)>,
+) -> Result<VerifyReport> {
+    let what = match &resolved.platform {
+        Some(p) => format!("{target} ({p})"),
+        None => target.to_string(),
+    };
     let report =
         |(signer, resources, warnings): (String, usize, Vec<String>), from: String| VerifyReport {
-            target: what.clone(),
+            target: target.to_string(),
             digest: resolved.descriptor.digest.clone(),
+            platform: resolved.platform.clone(),
             signer,
             signature: from,
             resources,
             warnings,
         };
     if let Some((bytes, name)) = signature {
-        let checked = check_signature(&resolved, config, bytes, &what)?;
+        let checked = check_signature(resolved, config, bytes, &what)?;
         return Ok(report(checked, name.to_string()));
     }
     if resolved.registry.is_none() {
@@ -600,7 +788,7 @@ pub fn verify(
             "a manifest file carries no attached signature: give --signature FILE".into(),
         ));
     }
-    let found = attached_signatures(&resolved)?;
+    let found = attached_signatures(resolved)?;
     if found.is_empty() {
         return Err(Error::InvalidSignature(format!(
             "no signature is attached to {what} ({}): it is unsigned, or it changed since it \
@@ -611,7 +799,7 @@ pub fn verify(
     }
     let mut failures = Vec::new();
     for (digest, bytes) in &found {
-        match check_signature(&resolved, config, bytes, &what) {
+        match check_signature(resolved, config, bytes, &what) {
             Ok(checked) => return Ok(report(checked, format!("referrer {digest}"))),
             Err(e) if found.len() == 1 => return Err(e),
             Err(e) => failures.push(format!("referrer {digest}: {e}")),

@@ -1,0 +1,90 @@
+//! `msign hub download ORG/NAME`: the signature verified first, then every byte of the
+//! files it names checked as it arrives.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use indicatif::HumanBytes;
+
+use crate::cli::hub_args::{RepoArgs, VerifierArgs};
+use crate::cli::progress::DownloadBars;
+use crate::cli::render::{report_json, warnings};
+use crate::cli::Ctx;
+use crate::error::Result;
+use crate::hub::select::Selection;
+use crate::hub::{self, HubConfig, HubModel};
+
+/// `msign hub download`.
+#[derive(Debug, Args, Clone)]
+pub struct HubDownloadArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    /// Path of the signature inside the repository.
+    #[arg(long, default_value = "model.sig", value_name = "PATH_IN_REPO")]
+    signature: String,
+    #[command(flatten)]
+    verifier: VerifierArgs,
+    /// Download into this folder instead of the Hugging Face cache.
+    #[arg(long = "local-dir", value_name = "DIR")]
+    local_dir: Option<PathBuf>,
+    /// Download only the files matching this shell pattern (repeatable), as
+    /// `huggingface-cli download --include`: `*` also matches `/`, a pattern ending in `/`
+    /// takes the folder. The signature still covers every file; the others are reported
+    /// as not downloaded.
+    #[arg(long, value_name = "GLOB")]
+    include: Vec<String>,
+    /// Do not download the files matching this shell pattern (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Hub access token (instead of HF_TOKEN or the token file).
+    #[arg(long, value_name = "TOKEN")]
+    token: Option<String>,
+    /// The Hugging Face cache to download into (instead of HF_HUB_CACHE or $HF_HOME/hub).
+    #[arg(long = "cache-dir", value_name = "DIR", conflicts_with = "local_dir")]
+    cache_dir: Option<PathBuf>,
+}
+
+/// Runs `hub download`.
+pub fn download(ctx: &Ctx, a: &HubDownloadArgs) -> Result<serde_json::Value> {
+    let mut config = HubConfig::from_env()?;
+    if let Some(t) = &a.token {
+        config.token = Some(t.trim().to_string()).filter(|t| !t.is_empty());
+    }
+    if let Some(d) = &a.cache_dir {
+        config.cache_dir = d.clone();
+    }
+    let model = HubModel::new(config, &a.repo.repo, &a.repo.revision, &a.signature)?;
+    let bars = DownloadBars::new(!ctx.text());
+    let selection = Selection::new(&a.include, &a.exclude);
+    let r = hub::download(
+        &model,
+        a.verifier.spec()?.build()?,
+        a.local_dir.as_deref(),
+        &selection,
+        &bars,
+    )?;
+    warnings(ctx, &r.warnings);
+    if ctx.text() {
+        println!(
+            "Downloaded and verified {} file(s) ({}) of {}@{} signed by {} into {}",
+            r.files,
+            HumanBytes(r.bytes),
+            r.repo,
+            r.commit,
+            r.signer,
+            r.folder.display()
+        );
+        println!(
+            "{} bytes downloaded, {} bytes already on disk re-checked",
+            r.bytes_downloaded, r.bytes_reused
+        );
+        if !r.not_downloaded.is_empty() {
+            println!(
+                "{} signed file(s) not downloaded (left out by --include/--exclude): {}",
+                r.not_downloaded.len(),
+                r.not_downloaded.join(", ")
+            );
+        }
+    }
+    report_json(&r)
+}
