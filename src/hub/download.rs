@@ -248,6 +248,7 @@ pub fn precheck(files: &[RemoteFile], manifest: &Manifest) -> Result<()> {
             }
         }
     }
+    diff.pair_unicode_forms();
     if diff.is_empty() {
         Ok(())
     } else {
