@@ -157,3 +157,75 @@ fn a_name_in_another_unicode_form_is_named_as_such_and_still_fails() {
         "{err}"
     );
 }
+
+// 3. `--from-manifest` says how much it signs, or nothing when the manifest cannot say.
+
+/// `msign [--json] sign key --from-manifest MANIFEST MODEL ...`.
+fn sign_from_manifest(
+    json: bool,
+    manifest: &Path,
+    model: &Path,
+    key: &Path,
+    sig: &Path,
+) -> Command {
+    let mut c = msign();
+    if json {
+        c.arg("--json");
+    }
+    c.args(["sign", "key", "--from-manifest"])
+        .arg(manifest)
+        .arg(model)
+        .arg("--private-key")
+        .arg(key)
+        .arg("--signature")
+        .arg(sig)
+        .stdin(Stdio::null());
+    c
+}
+
+#[test]
+fn signing_a_manifest_reports_its_real_size_or_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (model, key, public) = model_with(d, &[("big.bin", &[7u8; 2500]), ("small", b"s")]);
+    let sig = d.join("m.sig");
+    for (name, flags) in [
+        ("files", &[][..]),
+        ("shards", &["--shard-size", "1000"][..]),
+    ] {
+        let manifest = d.join(format!("{name}.json"));
+        let out = run_ok(msign().args(["digest", "--json"]).args(flags).arg(&model));
+        std::fs::write(&manifest, &out.stdout).unwrap();
+        let out = run_ok(&mut sign_from_manifest(
+            false, &manifest, &model, &key, &sig,
+        ));
+        let text = stdout(&out);
+        assert!(
+            text.contains("2 file(s) (2.44 KiB)") && !text.contains("0 B"),
+            "{name}: {text}"
+        );
+        let v = json_of(&run_ok(&mut sign_from_manifest(
+            true, &manifest, &model, &key, &sig,
+        )));
+        assert_eq!(v["bytes"], 2501, "{name}: {v}");
+        run_ok(&mut verify_key(false, &model, &sig, &public));
+
+        // Merged: shards still tell the size; a file manifest no longer does, and the
+        // report says nothing rather than 0 B.
+        let merged = d.join(format!("{name}-merged.json"));
+        let out = run_ok(msign().args(["manifest", "merge"]).arg(&manifest));
+        std::fs::write(&merged, &out.stdout).unwrap();
+        let out = run_ok(&mut sign_from_manifest(false, &merged, &model, &key, &sig));
+        let text = stdout(&out);
+        let v = json_of(&run_ok(&mut sign_from_manifest(
+            true, &merged, &model, &key, &sig,
+        )));
+        if name == "shards" {
+            assert!(text.contains("2 file(s) (2.44 KiB)"), "{name}: {text}");
+            assert_eq!(v["bytes"], 2501, "{name}: {v}");
+        } else {
+            assert!(text.contains("2 file(s) of 'model'"), "{name}: {text}");
+            assert!(v.get("bytes").is_none(), "{name}: {v}");
+        }
+    }
+}

@@ -154,10 +154,11 @@ fn sign(ctx: &Ctx, method: &SignMethod, common: &SignCommon) -> Result<serde_jso
         );
     }
     if !ctx.json && !ctx.quiet {
+        let size = r.bytes.map(|b| format!(" ({})", HumanBytes(b)));
         println!(
-            "Signing succeeded: {} file(s) ({}) of '{}' signed with {} -> {}",
+            "Signing succeeded: {} file(s){} of '{}' signed with {} -> {}",
             r.files,
-            HumanBytes(r.bytes),
+            size.unwrap_or_default(),
             r.model_name,
             r.method,
             r.signature
