@@ -3,7 +3,9 @@
 //! true, help that matches behaviour, one exit code for a missing signature.
 
 mod common;
+mod fakehub;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -228,4 +230,253 @@ fn signing_a_manifest_reports_its_real_size_or_none() {
             assert!(v.get("bytes").is_none(), "{name}: {v}");
         }
     }
+}
+
+// 4. Help says what is true.
+
+/// The `--help` pages as docs/cli.md holds them (`tests/docs.rs` keeps it in step), one
+/// `(command, text)` per command.
+fn help_pages() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(repo().join("docs/cli.md")).unwrap();
+    text.split("\n### `")
+        .skip(1)
+        .map(|sec| {
+            let name = sec.split('`').next().unwrap().to_string();
+            let body = sec.split("```text").nth(1).unwrap_or("");
+            (name, body.split("```").next().unwrap().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn help_says_what_is_required_and_defaults_nothing_empty() {
+    let pages = help_pages();
+    assert!(pages.len() > 40, "{} pages", pages.len());
+    for (name, text) in &pages {
+        let usage = text.lines().find(|l| l.starts_with("Usage:")).unwrap_or("");
+        // MODEL_PATH can be left out only with --git-rev, and the usage line says so.
+        assert!(!usage.contains("[MODEL_PATH]"), "{name}: {usage}");
+        assert!(!text.contains("[default: \"\"]"), "{name}");
+        // A flag a page names is one the command has, unless the line names another
+        // command (`msign sign key ... --private-key`) or model_signing's spelling.
+        let lines: Vec<&str> = text.lines().collect();
+        let defined: Vec<String> = text
+            .split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']')
+            .filter(|w| w.starts_with("--") && w.len() > 2)
+            .map(|w| {
+                w.trim_end_matches(|c: char| !c.is_alphanumeric())
+                    .to_string()
+            })
+            .filter(|w| {
+                lines.iter().any(|l| {
+                    let t = l.trim_start();
+                    t.starts_with(&format!("{w} "))
+                        || t == w
+                        || t.contains(&format!(", {w} "))
+                        || t.contains(&format!(", {w}\n"))
+                        || l.contains(&format!("alias: {w}"))
+                        || l.contains(&format!("aliases: {w}"))
+                        || (t.starts_with("-") && t.ends_with(&format!(" {w}")))
+                })
+            })
+            .collect();
+        for (i, l) in lines.iter().enumerate() {
+            let context = format!("{} {l}", if i > 0 { lines[i - 1] } else { "" });
+            if context.contains("msign ") || context.contains("model_signing") {
+                continue;
+            }
+            for w in l.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_')) {
+                if w.starts_with("--") && w.len() > 2 {
+                    assert!(
+                        defined.iter().any(|d| d == w),
+                        "{name}: names {w}, which it does not take: {l}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn model_path_is_required_without_git_rev_and_says_so() {
+    let out = run_fails(msign().args(["digest"]).stdin(Stdio::null()), 2);
+    assert!(
+        stderr(&out).contains("<MODEL_PATH|--git-rev <REV>>"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn verify_bundle_takes_use_staging_as_its_help_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = stdout(&run_ok(msign().args([
+        "sigstore",
+        "verify-bundle",
+        "--help",
+    ])));
+    assert!(help.contains("--use-staging"), "{help}");
+    // Accepted: the failure is about the bundle, not the flag.
+    let out = run_fails(
+        msign()
+            .args(["sigstore", "verify-bundle", "--use-staging", "--bundle"])
+            .arg(dir.path().join("none.json"))
+            .args(["--key"])
+            .arg(dir.path().join("none.pub"))
+            .arg("sha256:00"),
+        3,
+    );
+    assert!(
+        !stderr(&out).contains("unexpected argument"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A git repository in `d` with `sub/a.bin` and `top.txt` committed; git's identity and
+/// configuration come from the environment `git_env` sets.
+fn git_repo(d: &Path) -> PathBuf {
+    let repo = d.join("repo");
+    std::fs::create_dir_all(repo.join("sub")).unwrap();
+    std::fs::write(repo.join("sub/a.bin"), b"weights").unwrap();
+    std::fs::write(repo.join("top.txt"), b"top").unwrap();
+    for args in [
+        &["init", "-q"][..],
+        &["add", "."],
+        &["commit", "-qm", "model"],
+    ] {
+        run_ok(git_env(
+            Command::new("git").current_dir(&repo).args(args),
+            d,
+        ));
+    }
+    repo
+}
+
+fn git_env<'a>(c: &'a mut Command, d: &Path) -> &'a mut Command {
+    let bin = Path::new(env!("CARGO_BIN_EXE_msign")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    c.env("GIT_CONFIG_GLOBAL", d.join("gitconfig"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", d)
+        .env("PATH", path)
+        .env("GIT_AUTHOR_NAME", "Signer")
+        .env("GIT_AUTHOR_EMAIL", "signer@example.com")
+        .env("GIT_COMMITTER_NAME", "Signer")
+        .env("GIT_COMMITTER_EMAIL", "signer@example.com")
+        .stdin(Stdio::null())
+}
+
+#[test]
+fn git_path_and_path_are_one_flag_in_both_front_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let repo = git_repo(d);
+    let (key, public) = ec_keypair(d, "prime256v1");
+    let digest = |flag: &str| {
+        stdout(&run_ok(
+            msign()
+                .args(["digest", "--git-rev", "HEAD", "-C"])
+                .arg(&repo)
+                .args([flag, "sub"]),
+        ))
+    };
+    assert_eq!(digest("--git-path"), digest("--path"));
+    // git model-sign: sign with one spelling, verify with the other.
+    let gms = |args: &[&str]| {
+        let mut c = Command::new("git");
+        git_env(&mut c, d)
+            .current_dir(&repo)
+            .arg("model-sign")
+            .args(args);
+        c
+    };
+    run_ok(
+        gms(&[
+            "sign",
+            "key",
+            "--git-path",
+            "sub",
+            "--store",
+            "notes",
+            "--private-key",
+        ])
+        .arg(&key),
+    );
+    let out = run_ok(gms(&["verify", "key", "--path", "sub", "--public-key"]).arg(&public));
+    assert!(stdout(&out).contains(":sub"), "{}", stdout(&out));
+    let help = stdout(&run_ok(&mut gms(&["sign", "key", "--help"])));
+    assert!(
+        help.contains("--git-path <SUBDIR>") && help.contains("[alias: --path]"),
+        "{help}"
+    );
+}
+
+// 7. A missing signature is exit 3 whatever the source (OCI: tests/oci.rs).
+
+#[test]
+fn a_missing_signature_is_exit_3_for_a_file_the_hub_and_git() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (model, _, public) = model_with(d, &[("a.bin", b"weights")]);
+
+    // A file.
+    let out = run_fails(
+        &mut verify_key(false, &model, &d.join("none.sig"), &public),
+        3,
+    );
+    assert!(stderr(&out).contains("no signature at"), "{}", stderr(&out));
+
+    // The Hub: a repository without model.sig.
+    let hub = fakehub::FakeHub::start();
+    hub.publish(
+        "acme/unsigned",
+        "main",
+        BTreeMap::new(),
+        &[("a.bin", b"weights")],
+    );
+    let out = run_fails(
+        msign()
+            .env("HF_ENDPOINT", &hub.endpoint)
+            .env("HF_HOME", d.join("hf"))
+            .env_remove("HF_TOKEN")
+            .env_remove("HF_HUB_OFFLINE")
+            .env_remove("HF_HUB_CACHE")
+            .args(["hub", "verify", "acme/unsigned", "--public-key"])
+            .arg(&public)
+            .stdin(Stdio::null()),
+        3,
+    );
+    assert!(
+        stderr(&out).contains("has no signature"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Git: nothing in the tree, no note, nothing in the work tree; both front ends.
+    let repo = git_repo(d);
+    let mut gms = Command::new("git");
+    git_env(&mut gms, d)
+        .current_dir(&repo)
+        .args(["model-sign", "verify", "key", "--public-key"])
+        .arg(&public);
+    let out = run_fails(&mut gms, 3);
+    assert!(
+        stderr(&out).contains("no signature for"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_fails(
+        git_env(&mut msign(), d)
+            .args(["verify", "key", "--git-rev", "HEAD", "-C"])
+            .arg(&repo)
+            .arg("--public-key")
+            .arg(&public),
+        3,
+    );
+    assert_no_panic(&out);
 }

@@ -11,8 +11,15 @@ use crate::manifest::{HashAlgorithm, DEFAULT_SHARD_SIZE};
 use crate::sign::Signer;
 use crate::source::{GitLocation, ModelSpec};
 
-/// The model and what to leave out of it.
+/// The model and what to leave out of it. MODEL_PATH may be left out only with
+/// `--git-rev`: the group makes the usage line say so (`<MODEL_PATH|--git-rev <REV>>`).
 #[derive(Debug, Args, Clone)]
+#[command(group(
+    clap::ArgGroup::new("model_or_rev")
+        .args(["model_path", "git_rev"])
+        .required(true)
+        .multiple(true)
+))]
 pub struct ModelArgs {
     /// The model: a folder, or a single file. With `--git-rev`: the model folder in the
     /// work tree (`:/SUBDIR` counts from the repository's top, as in git), and without
@@ -20,7 +27,6 @@ pub struct ModelArgs {
     #[arg(
         value_name = "MODEL_PATH",
         required = false,
-        required_unless_present = "git_rev",
         default_value_if("git_rev", clap::builder::ArgPredicate::IsPresent, ":/")
     )]
     pub model_path: PathBuf,
@@ -120,7 +126,12 @@ pub struct GitArgs {
 
     /// The model folder inside the repository (default: MODEL_PATH relative to the work
     /// tree's root).
-    #[arg(long = "git-path", value_name = "SUBDIR", requires = "git_rev")]
+    #[arg(
+        long = "git-path",
+        visible_alias = "path",
+        value_name = "SUBDIR",
+        requires = "git_rev"
+    )]
     pub git_path: Option<String>,
 }
 

@@ -602,7 +602,9 @@ pub fn verify(
     }
     let found = attached_signatures(&resolved)?;
     if found.is_empty() {
-        return Err(Error::InvalidSignature(format!(
+        // A missing signature is not evidence against the model: exit 3, as for a file,
+        // the Hub and git (docs/cli.md, exit codes).
+        return Err(Error::Other(format!(
             "no signature is attached to {what} ({}): it is unsigned, or it changed since it \
              was signed (a new manifest under the same tag); sign it with `msign oci sign \
              --attach`, or give --signature FILE",
