@@ -480,3 +480,87 @@ fn a_missing_signature_is_exit_3_for_a_file_the_hub_and_git() {
     );
     assert_no_panic(&out);
 }
+
+// 6. Completions for `git model-sign`, through git's own bash completion.
+
+/// Runs `script` in bash after git's completion and msign's script for git-model-sign,
+/// each `(words, index)` completed as `git <words>` at `index`; the candidates of each.
+fn complete_in_bash(completion: &Path, cases: &[(&str, usize)]) -> Vec<String> {
+    let git_completion = "/usr/share/bash-completion/completions/git";
+    assert!(
+        Path::new(git_completion).is_file(),
+        "git's bash completion is part of Debian's git package"
+    );
+    let mut script = format!(
+        "source {git_completion}; source '{}'\n",
+        completion.display()
+    );
+    for (words, index) in cases {
+        let list: Vec<String> = words.split(' ').map(|w| format!("'{w}'")).collect();
+        let words: Vec<&str> = words.split(' ').collect();
+        let line = words.join(" ");
+        script.push_str(&format!(
+            "COMP_WORDS=({}); COMP_CWORD={index}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}\n\
+             __git_wrap__git_main git '{}' '{}'; echo \"${{COMPREPLY[*]}}\"\n",
+            list.join(" "),
+            words[*index],
+            words[index - 1],
+        ));
+    }
+    let out = run_ok(Command::new("bash").arg("-c").arg(script));
+    stdout(&out).lines().map(str::to_string).collect()
+}
+
+#[test]
+fn git_model_sign_completes_as_a_git_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("git-model-sign");
+    let out = run_ok(msign().args(["completions", "bash", "--for", "git-model-sign"]));
+    std::fs::write(&script, &out.stdout).unwrap();
+    let text = stdout(&out);
+    assert!(text.contains("_git_model_sign()"), "no git completion hook");
+    assert!(
+        text.contains("git-model-sign\n"),
+        "not bound to git-model-sign"
+    );
+    let got = complete_in_bash(
+        &script,
+        &[
+            ("git model-sign ", 2),
+            ("git model-sign ve", 2),
+            ("git -C . model-sign verify k", 5),
+            ("git model-sign sign key --pr", 4),
+        ],
+    );
+    let words = |i: usize| got[i].split(' ').collect::<Vec<_>>();
+    for sub in ["sign", "verify", "hook"] {
+        assert!(words(0).contains(&sub), "{got:?}");
+    }
+    assert_eq!(words(1), ["verify"], "{got:?}");
+    assert_eq!(words(2), ["key"], "{got:?}");
+    assert_eq!(words(3), ["--private-key"], "{got:?}");
+
+    // zsh: git's zsh completion calls `_git-model-sign` for `git model-sign`.
+    let out = run_ok(msign().args(["completions", "zsh", "--for", "git-model-sign"]));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("#compdef git-model-sign") && text.contains("_git-model-sign()"),
+        "{}",
+        &text[..200.min(text.len())]
+    );
+}
+
+#[test]
+fn completions_to_a_closed_pipe_do_not_panic() {
+    let mut child = msign()
+        .args(["completions", "bash"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the script is written (as `| head -1` does).
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_no_panic(&out);
+}
