@@ -564,3 +564,117 @@ fn completions_to_a_closed_pipe_do_not_panic() {
     let out = child.wait_with_output().unwrap();
     assert_no_panic(&out);
 }
+
+// 5. Links out of the model, into one named folder only.
+
+/// A Hugging Face cache for `acme/bert` (`blobs/` + `snapshots/REV/` links) and a folder
+/// `bert` of links to the snapshot's files, as older `huggingface_hub --local-dir` made:
+/// (the folder, the cache's `blobs/`, the blobs' contents by file name).
+fn hf_local_dir_of_links(d: &Path) -> (PathBuf, PathBuf, Vec<(&'static str, Vec<u8>)>) {
+    use std::os::unix::fs::symlink;
+    let repo = d.join("hf/hub/models--acme--bert");
+    let blobs = repo.join("blobs");
+    let snapshot = repo.join("snapshots/0123456789abcdef0123456789abcdef01234567");
+    std::fs::create_dir_all(&blobs).unwrap();
+    std::fs::create_dir_all(&snapshot).unwrap();
+    let local = d.join("bert");
+    std::fs::create_dir(&local).unwrap();
+    let files = vec![
+        ("config.json", b"{\"hidden\": 768}".to_vec()),
+        ("model.safetensors", vec![3u8; 5000]),
+    ];
+    for (name, content) in &files {
+        let blob = hex_sha256(content);
+        std::fs::write(blobs.join(&blob), content).unwrap();
+        symlink(format!("../../blobs/{blob}"), snapshot.join(name)).unwrap();
+        symlink(snapshot.join(name), local.join(name)).unwrap();
+    }
+    (local, blobs, files)
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[test]
+fn links_into_a_named_folder_outside_the_model_need_an_explicit_opt_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = &dir.path().canonicalize().unwrap();
+    let (local, blobs, files) = hf_local_dir_of_links(d);
+    let (key, public) = ec_keypair(d, "prime256v1");
+    let sig = d.join("bert.sig");
+    let outside = ["--allow-symlinks-outside", blobs.to_str().unwrap()];
+
+    // Refused by default, even with --allow-symlinks: the links leave the model.
+    for flags in [&[][..], &["--allow-symlinks"][..]] {
+        let out = run_fails(sign_key(&local, &key, &sig).args(flags), 3);
+        let err = stderr(&out);
+        assert!(
+            err.contains("outside the model") && err.contains("--allow-symlinks-outside"),
+            "{flags:?}: {err}"
+        );
+        assert!(!sig.exists());
+    }
+
+    // With the folder named: signed, the targets' content hashed.
+    run_ok(sign_key(&local, &key, &sig).args(outside));
+    let statement = statement_of(&sig);
+    let digests: BTreeMap<String, String> = statement["predicate"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["digest"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statement["predicate"]["serialization"]["allow_symlinks"],
+        true
+    );
+    for (name, content) in &files {
+        assert_eq!(
+            digests.get(*name).map(String::as_str),
+            Some(hex_sha256(content).as_str()),
+            "{name}: {digests:?}"
+        );
+    }
+    run_ok(verify_key(false, &local, &sig, &public).args(outside));
+    // The reference follows links wherever they go when told --allow_symlinks: it verifies
+    // the same signature.
+    run_ok(
+        reference_cli()
+            .args(["verify", "key"])
+            .arg(&local)
+            .arg("--signature")
+            .arg(&sig)
+            .arg("--public_key")
+            .arg(&public)
+            .arg("--allow_symlinks"),
+    );
+    // Verifying needs the same opt-in.
+    let out = run_fails(&mut verify_key(false, &local, &sig, &public), 3);
+    assert!(
+        stderr(&out).contains("outside the model"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A link leaving to anywhere else is refused even with the flag.
+    std::fs::write(d.join("secret.txt"), b"not a model file").unwrap();
+    std::os::unix::fs::symlink(d.join("secret.txt"), local.join("extra.txt")).unwrap();
+    let out = run_fails(
+        sign_key(&local, &key, &d.join("other.sig")).args(outside),
+        3,
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("extra.txt") && err.contains("outside the model"),
+        "{err}"
+    );
+    let out = run_fails(verify_key(false, &local, &sig, &public).args(outside), 3);
+    assert!(stderr(&out).contains("extra.txt"), "{}", stderr(&out));
+}

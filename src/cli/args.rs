@@ -56,6 +56,12 @@ pub struct ModelArgs {
     #[arg(long = "allow-symlinks", alias = "allow_symlinks")]
     pub allow_symlinks: bool,
 
+    /// Also follow links that leave the model but land inside DIR (a folder of links
+    /// into a Hugging Face cache's `blobs/`, as older `huggingface_hub --local-dir` made);
+    /// implies --allow-symlinks; the target's content is hashed. Repeatable.
+    #[arg(long = "allow-symlinks-outside", value_name = "DIR")]
+    pub allow_symlinks_outside: Vec<PathBuf>,
+
     /// MODEL_PATH is `ORG/NAME[@REV]` in the Hugging Face cache; the signature path is
     /// taken inside its snapshot.
     #[arg(long = "hub-cache")]
@@ -76,7 +82,8 @@ impl ModelArgs {
                 dir: self.git.git_dir.clone(),
                 subdir: self.git.git_path.clone(),
             }),
-            allow_symlinks: self.allow_symlinks,
+            allow_symlinks: self.allow_symlinks || !self.allow_symlinks_outside.is_empty(),
+            symlinks_outside: self.allow_symlinks_outside.clone(),
             ignore_git_paths: self.ignore_git(),
             ignore_paths: self.ignore_paths.clone(),
         }
