@@ -57,7 +57,7 @@ pub struct ModelArgs {
     pub allow_symlinks: bool,
 
     /// Also follow links that leave the model but land inside DIR (a folder of links
-    /// into a Hugging Face cache's `blobs/`, as older `huggingface_hub --local-dir` made);
+    /// into a Hugging Face cache's `blobs/`, as older huggingface_hub made for a local dir);
     /// implies --allow-symlinks; the target's content is hashed. Repeatable.
     #[arg(long = "allow-symlinks-outside", value_name = "DIR")]
     pub allow_symlinks_outside: Vec<PathBuf>,
