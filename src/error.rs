@@ -68,7 +68,7 @@ pub enum Error {
 
     /// The signature is valid but the model on disk differs from what was signed.
     #[error("model does not match its signature:\n{0}")]
-    ModelMismatch(ManifestDiff),
+    ModelMismatch(Box<ManifestDiff>),
 
     /// A configuration or argument that cannot work.
     #[error("{0}")]

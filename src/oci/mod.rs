@@ -563,7 +563,7 @@ pub fn check_signature(
         .collect();
     let diff = ManifestDiff::between(&signed.manifest.resources, &actual);
     if !diff.is_empty() {
-        return Err(Error::ModelMismatch(diff));
+        return Err(Error::ModelMismatch(diff.into()));
     }
     Ok((
         signed.signer,
