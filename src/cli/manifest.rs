@@ -8,8 +8,8 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::bundle::statement::manifest_json;
-use crate::cli::reuse::read_manifests;
-use crate::cli::{report_error, Ctx};
+use crate::cli::render::report_error;
+use crate::cli::Ctx;
 use crate::error::Result;
 use crate::store::file::write_atomic;
 
@@ -45,7 +45,13 @@ pub fn run(ctx: &Ctx, cmd: ManifestCommand) -> ExitCode {
 }
 
 fn merge(a: &MergeArgs) -> Result<()> {
-    let merged = crate::manifest_json::merge(read_manifests(&a.inputs)?, a.model_name.clone())?;
+    let merged = crate::manifest_json::merge(
+        a.inputs
+            .iter()
+            .map(|p| crate::workflow::read_manifest_file(p))
+            .collect::<Result<_>>()?,
+        a.model_name.clone(),
+    )?;
     let text = serde_json::to_string_pretty(&manifest_json(&merged)).expect("json") + "\n";
     match &a.output {
         Some(p) => write_atomic(p, text.as_bytes()),
