@@ -68,7 +68,7 @@ pub enum Error {
 
     /// The signature is valid but the model on disk differs from what was signed.
     #[error("model does not match its signature:\n{0}")]
-    ModelMismatch(ManifestDiff),
+    ModelMismatch(Box<ManifestDiff>),
 
     /// A configuration or argument that cannot work.
     #[error("{0}")]
@@ -174,6 +174,41 @@ pub struct ManifestDiff {
     /// content (a checkout made with `GIT_LFS_SKIP_SMUDGE=1`, or before `git lfs pull`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub lfs_pointers: Vec<String>,
+    /// Files signed by shards that are still there but changed: their differing shards
+    /// are reported here as one file, not as shards missing, extra or mismatched.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changed_files: Vec<ChangedFile>,
+    /// Names that are signed in one Unicode normalisation form and found in another (a
+    /// model signed on macOS, copied elsewhere): not in `missing` or `extra`, and still a
+    /// failure, since the names differ byte for byte.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unicode_forms: Vec<UnicodeForms>,
+}
+
+/// A file signed by shards whose content or size changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangedFile {
+    /// The file's name in the model.
+    pub name: String,
+    /// Its size when signed (the end of its last signed shard).
+    pub signed_bytes: u64,
+    /// Its size now.
+    pub bytes: u64,
+    /// The byte ranges `[start, end)` whose shards differ, merged where they touch.
+    pub ranges: Vec<[u64; 2]>,
+}
+
+/// A signed name and the name on disk that differ only in Unicode normalisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnicodeForms {
+    /// The name as signed.
+    pub signed: String,
+    /// The signed name's form: `NFC`, `NFD` or `mixed`.
+    pub signed_form: &'static str,
+    /// The name found in the model.
+    pub found: String,
+    /// The found name's form.
+    pub found_form: &'static str,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -198,6 +233,60 @@ impl ManifestDiff {
             && self.extra.is_empty()
             && self.extra_not_named == 0
             && self.mismatched.is_empty()
+            && self.changed_files.is_empty()
+            && self.unicode_forms.is_empty()
+    }
+
+    /// Moves the missing and extra names that are equal after NFC normalisation out of
+    /// `missing` and `extra` into `unicode_forms`, so the report says why they differ.
+    pub fn pair_unicode_forms(&mut self) {
+        use unicode_normalization::UnicodeNormalization;
+        if self.missing.is_empty() || self.extra.is_empty() {
+            return;
+        }
+        let nfc = |s: &str| s.nfc().collect::<String>();
+        let signed: std::collections::HashMap<String, usize> = self
+            .missing
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (nfc(n), i))
+            .collect();
+        let mut paired_missing = std::collections::BTreeSet::new();
+        let mut paired_extra = std::collections::BTreeSet::new();
+        for (j, found) in self.extra.iter().enumerate() {
+            if let Some(&i) = signed.get(&nfc(found)) {
+                if paired_missing.insert(i) {
+                    paired_extra.insert(j);
+                    self.unicode_forms.push(UnicodeForms {
+                        signed: self.missing[i].clone(),
+                        signed_form: unicode_form(&self.missing[i]),
+                        found: found.clone(),
+                        found_form: unicode_form(found),
+                    });
+                }
+            }
+        }
+        let keep = |v: &mut Vec<String>, drop: &std::collections::BTreeSet<usize>| {
+            let mut i = 0;
+            v.retain(|_| {
+                i += 1;
+                !drop.contains(&(i - 1))
+            });
+        };
+        keep(&mut self.missing, &paired_missing);
+        keep(&mut self.extra, &paired_extra);
+    }
+}
+
+/// Which Unicode normalisation form a name is in, in the words the report uses.
+fn unicode_form(s: &str) -> &'static str {
+    use unicode_normalization::{is_nfc, is_nfd};
+    if is_nfc(s) {
+        "NFC"
+    } else if is_nfd(s) {
+        "NFD"
+    } else {
+        "mixed"
     }
 }
 
@@ -249,6 +338,50 @@ impl fmt::Display for ManifestDiff {
                     self.mismatched.len() - SHOWN
                 )?;
             }
+        }
+        if !self.changed_files.is_empty() {
+            writeln!(f, "  changed ({}):", self.changed_files.len())?;
+            for c in self.changed_files.iter().take(SHOWN) {
+                let ranges: Vec<String> = c
+                    .ranges
+                    .iter()
+                    .take(SHOWN)
+                    .map(|[a, b]| format!("{a}..{b}"))
+                    .collect();
+                let more = if c.ranges.len() > SHOWN { ", ..." } else { "" };
+                let size = if c.signed_bytes == c.bytes {
+                    format!("{} B, same size", c.bytes)
+                } else {
+                    format!("{} B signed, {} B now", c.signed_bytes, c.bytes)
+                };
+                writeln!(
+                    f,
+                    "    {} ({size}): bytes {}{more} differ",
+                    c.name,
+                    ranges.join(", ")
+                )?;
+            }
+            if self.changed_files.len() > SHOWN {
+                writeln!(
+                    f,
+                    "    ... and {} more (--json lists all)",
+                    self.changed_files.len() - SHOWN
+                )?;
+            }
+        }
+        for u in self.unicode_forms.iter().take(SHOWN) {
+            writeln!(
+                f,
+                "  {} is signed in {} form but the name in the model is {}: the same name to a reader, other bytes to a verifier; rename the file to its signed form (a copy from or to macOS can change the form), or sign again",
+                u.signed, u.signed_form, u.found_form
+            )?;
+        }
+        if self.unicode_forms.len() > SHOWN {
+            writeln!(
+                f,
+                "  ... and {} more names in another Unicode form (--json lists all)",
+                self.unicode_forms.len() - SHOWN
+            )?;
         }
         if !self.lfs_pointers.is_empty() {
             writeln!(

@@ -99,6 +99,7 @@ impl RevSpec {
             path: PathBuf::from("."),
             git: Some(self.location()),
             allow_symlinks: self.allow_symlinks,
+            symlinks_outside: Vec::new(),
             ignore_git_paths: self.ignore_git_paths,
             ignore_paths: Vec::new(),
         }

@@ -10,7 +10,7 @@ use std::fmt;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::error::{Error, ManifestDiff, Mismatch, Result};
+use crate::error::{ChangedFile, Error, ManifestDiff, Mismatch, Result};
 
 /// A hash algorithm usable for resources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -321,25 +321,104 @@ impl ManifestDiff {
         expected: &BTreeMap<ResourceKey, Digest>,
         actual: &BTreeMap<ResourceKey, Digest>,
     ) -> Self {
-        let mut diff = ManifestDiff::default();
+        let mut missing = Vec::new();
+        let mut mismatched = Vec::new();
         for (k, d) in expected {
             match actual.get(k) {
-                None => diff.missing.push(k.to_string()),
-                Some(a) if a != d => diff.mismatched.push(Mismatch {
-                    name: k.to_string(),
-                    expected: d.to_string(),
-                    actual: a.to_string(),
-                }),
+                None => missing.push(k),
+                Some(a) if a != d => mismatched.push((k, d, a)),
                 Some(_) => {}
             }
         }
-        diff.extra = actual
+        let mut extra: Vec<&ResourceKey> = actual
             .keys()
             .filter(|k| !expected.contains_key(k))
-            .map(|k| k.to_string())
             .collect();
+        let mut diff = ManifestDiff::default();
+        // A file signed by shards that is still in the model but changed is one changed
+        // file, not shards missing, extra or mismatched (an edit that changes the size
+        // gives a missing last shard and an extra one).
+        let sizes = shard_file_sizes(expected, actual);
+        if !sizes.is_empty() {
+            let mut ranges: BTreeMap<ModelPath, Vec<[u64; 2]>> = BTreeMap::new();
+            let mut take = |k: &ResourceKey| match k {
+                ResourceKey::Shard { path, start, end } if sizes.contains_key(path) => {
+                    ranges.entry(path.clone()).or_default().push([*start, *end]);
+                    false
+                }
+                _ => true,
+            };
+            missing.retain(|k| take(k));
+            extra.retain(|k| take(k));
+            mismatched.retain(|(k, _, _)| take(k));
+            for (p, r) in ranges {
+                let (signed_bytes, bytes) = sizes[&p];
+                diff.changed_files.push(ChangedFile {
+                    name: p.to_string(),
+                    signed_bytes,
+                    bytes,
+                    ranges: merge_ranges(r),
+                });
+            }
+        }
+        diff.missing = missing.iter().map(|k| k.to_string()).collect();
+        diff.extra = extra.iter().map(|k| k.to_string()).collect();
+        diff.mismatched = mismatched
+            .into_iter()
+            .map(|(k, d, a)| Mismatch {
+                name: k.to_string(),
+                expected: d.to_string(),
+                actual: a.to_string(),
+            })
+            .collect();
+        diff.pair_unicode_forms();
         diff
     }
+}
+
+/// The files with shards on both sides, with their size when signed and now (the end of
+/// their last shard).
+fn shard_file_sizes<'a>(
+    expected: &'a BTreeMap<ResourceKey, Digest>,
+    actual: &'a BTreeMap<ResourceKey, Digest>,
+) -> BTreeMap<&'a ModelPath, (u64, u64)> {
+    let ends = |m: &'a BTreeMap<ResourceKey, Digest>| {
+        let mut e: BTreeMap<&'a ModelPath, u64> = BTreeMap::new();
+        for k in m.keys() {
+            if let ResourceKey::Shard { path, end, .. } = k {
+                let v = e.entry(path).or_default();
+                *v = (*v).max(*end);
+            }
+        }
+        e
+    };
+    let signed = ends(expected);
+    if signed.is_empty() {
+        return BTreeMap::new();
+    }
+    let mut now: BTreeMap<&'a ModelPath, u64> = BTreeMap::new();
+    for k in actual.keys() {
+        if let ResourceKey::Shard { path, end, .. } = k {
+            if signed.contains_key(path) {
+                let v = now.entry(path).or_default();
+                *v = (*v).max(*end);
+            }
+        }
+    }
+    now.into_iter().map(|(p, n)| (p, (signed[p], n))).collect()
+}
+
+/// Sorts byte ranges and merges those that touch or overlap.
+fn merge_ranges(mut r: Vec<[u64; 2]>) -> Vec<[u64; 2]> {
+    r.sort_unstable();
+    let mut merged: Vec<[u64; 2]> = Vec::new();
+    for [a, b] in r {
+        match merged.last_mut() {
+            Some(last) if a <= last[1] => last[1] = last[1].max(b),
+            _ => merged.push([a, b]),
+        }
+    }
+    merged
 }
 
 #[cfg(test)]

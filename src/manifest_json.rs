@@ -24,6 +24,13 @@ fn bad(msg: impl Into<String>) -> Error {
 
 /// Parses and checks a manifest written by `msign digest --json`.
 pub fn parse(bytes: &[u8]) -> Result<Manifest> {
+    parse_with_size(bytes).map(|(m, _)| m)
+}
+
+/// Parses and checks a manifest, with the bytes of model it covers when known: the sum
+/// of the shards for a shard manifest, the recorded `bytes` for a file manifest (`msign
+/// digest --json` writes it; a merged or older file manifest has none).
+pub fn parse_with_size(bytes: &[u8]) -> Result<(Manifest, Option<u64>)> {
     let v: Json = serde_json::from_slice(bytes).map_err(|e| bad(format!("not JSON: {e}")))?;
     let model_name = v
         .get("model_name")
@@ -91,7 +98,36 @@ pub fn parse(bytes: &[u8]) -> Result<Manifest> {
             ));
         }
     }
-    Ok(manifest)
+    let recorded = match v.get("bytes") {
+        None => None,
+        Some(b) => Some(
+            b.as_u64()
+                .ok_or_else(|| bad("'bytes' is not a byte count"))?,
+        ),
+    };
+    let size = match (shard_bytes(&manifest), recorded) {
+        (Some(s), Some(r)) if s != r => {
+            return Err(bad(format!(
+                "'bytes' says {r} but the shards cover {s} bytes"
+            )))
+        }
+        (Some(s), _) => Some(s),
+        (None, r) => r,
+    };
+    Ok((manifest, size))
+}
+
+/// The bytes a shard manifest covers (its shards tile each file); `None` for files.
+fn shard_bytes(m: &Manifest) -> Option<u64> {
+    matches!(m.serialization.method, Method::Shards { .. }).then(|| {
+        m.resources
+            .keys()
+            .map(|k| match k {
+                ResourceKey::Shard { start, end, .. } => end - start,
+                ResourceKey::File(_) => 0,
+            })
+            .sum()
+    })
 }
 
 /// Checks what hashing a real model always gives: a single-file model has exactly one

@@ -337,7 +337,8 @@ fn oci_verify_fails_closed() {
         msign()
             .args(["oci", "verify", "key", &unsigned, "--public-key"])
             .arg(&public),
-        1,
+        // A missing signature is exit 3, as for a file, the Hub and git.
+        3,
     );
     assert!(
         stderr(&out).contains("no signature is attached"),
@@ -387,7 +388,7 @@ fn oci_verify_fails_closed() {
         msign()
             .args(["oci", "verify", "key", &target, "--public-key"])
             .arg(&public),
-        1,
+        3,
     );
     assert!(
         stderr(&out).contains("no signature is attached"),

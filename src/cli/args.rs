@@ -8,8 +8,15 @@ use clap::Args;
 use crate::error::{Error, Result};
 use crate::source::{GitLocation, ModelSpec};
 
-/// The model and what to leave out of it.
+/// The model and what to leave out of it. MODEL_PATH may be left out only with
+/// `--git-rev`: the group makes the usage line say so (`<MODEL_PATH|--git-rev <REV>>`).
 #[derive(Debug, Args, Clone)]
+#[command(group(
+    clap::ArgGroup::new("model_or_rev")
+        .args(["model_path", "git_rev"])
+        .required(true)
+        .multiple(true)
+))]
 pub struct ModelArgs {
     /// The model: a folder, or a single file. With `--git-rev`: the model folder in the
     /// work tree (`:/SUBDIR` counts from the repository's top, as in git), and without
@@ -17,7 +24,6 @@ pub struct ModelArgs {
     #[arg(
         value_name = "MODEL_PATH",
         required = false,
-        required_unless_present = "git_rev",
         default_value_if("git_rev", clap::builder::ArgPredicate::IsPresent, ":/")
     )]
     pub model_path: PathBuf,
@@ -47,6 +53,12 @@ pub struct ModelArgs {
     #[arg(long = "allow-symlinks", alias = "allow_symlinks")]
     pub allow_symlinks: bool,
 
+    /// Also follow links that leave the model but land inside DIR (a folder of links
+    /// into a Hugging Face cache's `blobs/`, as older huggingface_hub made for a local dir);
+    /// implies --allow-symlinks; the target's content is hashed. Repeatable.
+    #[arg(long = "allow-symlinks-outside", value_name = "DIR")]
+    pub allow_symlinks_outside: Vec<PathBuf>,
+
     /// MODEL_PATH is `ORG/NAME[@REV]` in the Hugging Face cache; the signature path is
     /// taken inside its snapshot.
     #[arg(long = "hub-cache")]
@@ -67,7 +79,8 @@ impl ModelArgs {
                 dir: self.git.git_dir.clone(),
                 subdir: self.git.git_path.clone(),
             }),
-            allow_symlinks: self.allow_symlinks,
+            allow_symlinks: self.allow_symlinks || !self.allow_symlinks_outside.is_empty(),
+            symlinks_outside: self.allow_symlinks_outside.clone(),
             ignore_git_paths: !self.no_ignore_git_paths,
             ignore_paths: self.ignore_paths.clone(),
         }
@@ -107,6 +120,11 @@ pub struct GitArgs {
 
     /// The model folder inside the repository (default: MODEL_PATH relative to the work
     /// tree's root).
-    #[arg(long = "git-path", value_name = "SUBDIR", requires = "git_rev")]
+    #[arg(
+        long = "git-path",
+        visible_alias = "path",
+        value_name = "SUBDIR",
+        requires = "git_rev"
+    )]
     pub git_path: Option<String>,
 }

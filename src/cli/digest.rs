@@ -52,10 +52,10 @@ fn digest(ctx: &Ctx, args: &DigestArgs) -> Result<()> {
         );
     }
     if ctx.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&manifest_json(&hashed.manifest)).expect("json")
-        );
+        // The size lets `sign --from-manifest` say how much it signs.
+        let mut v = manifest_json(&hashed.manifest);
+        v["bytes"] = hashed.bytes.into();
+        println!("{}", serde_json::to_string_pretty(&v).expect("json"));
     } else {
         println!(
             "sha256:{}  {}",

@@ -19,7 +19,8 @@ pub struct Target {
     /// repository). The folder you run from does not matter, as for `msign --git-rev`
     /// without MODEL_PATH.
     #[arg(
-        long,
+        long = "git-path",
+        visible_alias = "path",
         value_name = "SUBDIR",
         default_value = "",
         hide_default_value = true

@@ -1,8 +1,8 @@
 //! `git model-sign`: sign and verify what a git revision holds.
 //!
 //! ```text
-//! git model-sign sign key [REV] --private-key KEY [--path SUBDIR] [--store file|commit|notes]
-//! git model-sign verify key [REV] --public-key KEY [--path SUBDIR]
+//! git model-sign sign key [REV] --private-key KEY [--git-path SUBDIR] [--store file|commit|notes]
+//! git model-sign verify key [REV] --public-key KEY [--git-path SUBDIR]
 //! git model-sign hook install [--mode verify|sign]
 //! ```
 //!

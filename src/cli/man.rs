@@ -1,10 +1,9 @@
-//! `msign completions` and `msign man`: shell completions, and man pages for `msign` and
-//! `git-model-sign` and every subcommand.
+//! `msign man`: man pages for `msign` and `git-model-sign` and every subcommand.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, CommandFactory, ValueEnum};
+use clap::{Args, CommandFactory};
 use serde_json::json;
 
 use crate::cli::docs::command;
@@ -12,48 +11,6 @@ use crate::cli::render::conclude;
 use crate::cli::Ctx;
 use crate::error::{Error, Result};
 use crate::store::file::write_atomic_as;
-
-/// Shells `completions` writes for.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Shell {
-    /// Bash (source it, or put it in ~/.local/share/bash-completion/completions/msign).
-    Bash,
-    /// Zsh (a `_msign` file in a folder of $fpath).
-    Zsh,
-    /// Fish (~/.config/fish/completions/msign.fish).
-    Fish,
-    /// PowerShell (dot-source it from $PROFILE).
-    Powershell,
-    /// Elvish.
-    Elvish,
-}
-
-/// Options of `completions`.
-#[derive(Debug, Args)]
-#[command(after_help = "\
-Examples:
-  msign completions bash > ~/.local/share/bash-completion/completions/msign
-  msign completions zsh > ~/.zfunc/_msign      # with fpath+=(~/.zfunc) in ~/.zshrc
-  msign completions fish > ~/.config/fish/completions/msign.fish")]
-pub struct CompletionsArgs {
-    /// The shell.
-    #[arg(value_enum)]
-    shell: Shell,
-}
-
-/// Runs `completions`: the script on stdout.
-pub fn completions(a: CompletionsArgs) -> ExitCode {
-    use clap_complete::Shell as S;
-    let shell = match a.shell {
-        Shell::Bash => S::Bash,
-        Shell::Zsh => S::Zsh,
-        Shell::Fish => S::Fish,
-        Shell::Powershell => S::PowerShell,
-        Shell::Elvish => S::Elvish,
-    };
-    clap_complete::generate(shell, &mut command(), "msign", &mut std::io::stdout());
-    ExitCode::SUCCESS
-}
 
 /// Options of `man`.
 #[derive(Debug, Args)]

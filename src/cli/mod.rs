@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod args;
+pub mod completions;
 pub mod digest;
 pub mod docs;
 pub mod generate_key;
@@ -107,7 +108,7 @@ pub enum Command {
     #[command(name = "generate-key")]
     GenerateKey(generate_key::GenerateKeyArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
-    Completions(man::CompletionsArgs),
+    Completions(completions::CompletionsArgs),
     /// Write man pages for msign and git-model-sign and their subcommands.
     Man(man::ManArgs),
 }
@@ -163,7 +164,7 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         Command::Manifest(m) => manifest::run(&ctx, m),
         Command::Oci(c) => oci::run(&ctx, c),
         Command::GenerateKey(a) => generate_key::run(&ctx, a),
-        Command::Completions(a) => man::completions(a),
+        Command::Completions(a) => completions::completions(a),
         Command::Man(a) => man::man(&ctx, a),
     }
 }

@@ -160,10 +160,11 @@ fn sign(ctx: &Ctx, spec: SignerSpec, common: &SignCommon) -> Result<serde_json::
         );
     }
     if ctx.text() {
+        let size = r.bytes.map(|b| format!(" ({})", HumanBytes(b)));
         println!(
-            "Signing succeeded: {} file(s) ({}) of '{}' signed with {} -> {}",
+            "Signing succeeded: {} file(s){} of '{}' signed with {} -> {}",
             r.files,
-            HumanBytes(r.bytes),
+            size.unwrap_or_default(),
             r.model_name,
             r.method,
             r.signature

@@ -61,7 +61,7 @@ pub struct VerifyBundleArgs {
     #[arg(long = "trusted-root", conflicts_with = "update_trust_root")]
     trusted_root: Option<PathBuf>,
     /// Use the embedded staging root (or, with --update-trust-root, staging's TUF repository).
-    #[arg(long = "staging")]
+    #[arg(long = "staging", visible_alias = "use-staging", alias = "use_staging")]
     staging: bool,
     #[command(flatten)]
     tuf: TufArgs,

@@ -201,7 +201,7 @@ fn check_file(
         .collect();
     let diff = ManifestDiff::between(&mine, &got);
     if !diff.is_empty() {
-        return Some(Error::ModelMismatch(diff));
+        return Some(Error::ModelMismatch(diff.into()));
     }
     let listing_ok = match &file.sha256 {
         Some(d) => *d == sha256,
@@ -250,10 +250,11 @@ pub fn precheck(files: &[RemoteFile], manifest: &Manifest) -> Result<()> {
             }
         }
     }
+    diff.pair_unicode_forms();
     if diff.is_empty() {
         Ok(())
     } else {
-        Err(Error::ModelMismatch(diff))
+        Err(Error::ModelMismatch(diff.into()))
     }
 }
 

@@ -294,12 +294,12 @@ fn list_against_signature(
     }
     let mut diff = match precheck(source.files(), manifest) {
         Ok(()) => ManifestDiff::default(),
-        Err(Error::ModelMismatch(d)) => d,
+        Err(Error::ModelMismatch(d)) => *d,
         Err(e) => return Err(e),
     };
     diff.extra.extend(unsigned.names.iter().cloned());
     diff.extra_not_named = unsigned.count - unsigned.names.len();
-    Err(Error::ModelMismatch(diff))
+    Err(Error::ModelMismatch(diff.into()))
 }
 
 /// Whether the Hub's metadata (one SHA-256 per LFS file) can reproduce this manifest.

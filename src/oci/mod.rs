@@ -671,7 +671,7 @@ pub fn check_signature(
         .collect();
     let diff = ManifestDiff::between(&signed.manifest.resources, &actual);
     if !diff.is_empty() {
-        return Err(Error::ModelMismatch(diff));
+        return Err(Error::ModelMismatch(diff.into()));
     }
     Ok((
         signed.signer,
@@ -790,7 +790,9 @@ fn verify_resolved(
     }
     let found = attached_signatures(resolved)?;
     if found.is_empty() {
-        return Err(Error::InvalidSignature(format!(
+        // A missing signature is not evidence against the model: exit 3, as for a file,
+        // the Hub and git (docs/cli.md, exit codes).
+        return Err(Error::Other(format!(
             "no signature is attached to {what} ({}): it is unsigned, or it changed since it \
              was signed (a new manifest under the same tag); sign it with `msign oci sign \
              --attach`, or give --signature FILE",

@@ -50,19 +50,27 @@ impl DirSource {
 
     /// Resolves a symbolic link and checks that it may be followed.
     fn follow_link(&self, path: &Path, allowed: &[PathBuf]) -> Result<(PathBuf, fs::Metadata)> {
+        let target = fs::canonicalize(path);
         if !self.allow_symlinks {
+            let reason = match &target {
+                Ok(t) if !allowed.iter().any(|root| t.starts_with(root)) => format!(
+                    "is a symbolic link to {}, outside the model; pass --allow-symlinks-outside \
+                     DIR to follow links into DIR (a Hugging Face cache's blobs/, say)",
+                    t.display()
+                ),
+                _ => "is a symbolic link; pass --allow-symlinks to follow links that stay inside the model".into(),
+            };
             return Err(Error::UnsupportedEntry {
                 path: path.to_path_buf(),
-                reason: "is a symbolic link; pass --allow-symlinks to follow links that stay inside the model"
-                    .into(),
+                reason,
             });
         }
-        let target = fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
+        let target = target.map_err(|e| Error::io(path, e))?;
         if !allowed.iter().any(|root| target.starts_with(root)) {
             return Err(Error::UnsupportedEntry {
                 path: path.to_path_buf(),
                 reason: format!(
-                    "is a symbolic link to {}, outside the model; msign does not follow links out of the model",
+                    "is a symbolic link to {}, outside the model; msign does not follow links out of the model unless told where they may go (--allow-symlinks-outside DIR)",
                     target.display()
                 ),
             });

@@ -20,6 +20,10 @@ pub struct ModelSpec {
     pub git: Option<GitLocation>,
     /// Follow symbolic links that stay inside the model.
     pub allow_symlinks: bool,
+    /// Folders outside the model that followed links may also land in
+    /// (`--allow-symlinks-outside`: a folder of links into a Hugging Face cache's
+    /// `blobs/`); links elsewhere are still refused. Folders on disk only.
+    pub symlinks_outside: Vec<PathBuf>,
     /// Leave out `.git`, `.gitattributes`, `.github`, `.gitignore` (the reference's default).
     pub ignore_git_paths: bool,
     /// Paths to leave out, relative to the current folder as the reference takes them;
@@ -61,14 +65,23 @@ pub fn open(spec: &ModelSpec) -> Result<Box<dyn ModelSource>> {
         ));
     }
     if let Some(git) = &spec.git {
+        if !spec.symlinks_outside.is_empty() {
+            return Err(Error::Usage(
+                "--allow-symlinks-outside applies to a folder on disk; a git revision's links \
+                 are read from its tree and never leave the model"
+                    .into(),
+            ));
+        }
         let t = git.locate(&spec.path)?;
         return Ok(Box::new(
             GitSource::new(&t.repo, &git.rev, &t.subdir)?.allow_symlinks(spec.allow_symlinks),
         ));
     }
-    Ok(Box::new(
-        DirSource::new(&spec.path).allow_symlinks(spec.allow_symlinks),
-    ))
+    let mut dir = DirSource::new(&spec.path).allow_symlinks(spec.allow_symlinks);
+    for d in &spec.symlinks_outside {
+        dir = dir.allow_links_into(d);
+    }
+    Ok(Box::new(dir))
 }
 
 impl ModelSpec {

@@ -347,7 +347,7 @@ impl VerifyingConfig {
         if !diff.is_empty() {
             let mut diff = diff;
             diff.lfs_pointers = lfs_pointers_of_signed_content(&diff, source);
-            return Err(Error::ModelMismatch(diff));
+            return Err(Error::ModelMismatch(diff.into()));
         }
         Ok(Verified {
             manifest,

@@ -98,8 +98,9 @@ pub struct ModelSigned {
     pub files: usize,
     /// Resources signed (files, or shards).
     pub resources: usize,
-    /// Bytes covered (0 when signing a manifest file).
-    pub bytes: u64,
+    /// Bytes covered; unknown when signing a manifest file that does not record them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
     /// Files whose digests were reused (digest cache, previous signature), not hashed.
     pub reused_files: usize,
     /// `sha256:<hex>` of the statement's subject.
@@ -120,12 +121,19 @@ pub fn sign_model(
     crate::store::file::check_writable(&req.signature)?;
     let source = crate::source::open(&req.model)?;
     let method = signer.method();
-    let signed = match &req.from_manifest {
-        Some(path) => sign_manifest_file(path, signer)?,
-        None => SigningConfig::new()
-            .set_hashing_config(req.hashing.clone())
-            .use_signer(signer)
-            .sign(source.as_ref(), progress)?,
+    let (signed, bytes) = match &req.from_manifest {
+        Some(path) => {
+            let (manifest, bytes) = read_manifest_file_with_size(path)?;
+            (sign_manifest(manifest, signer)?, bytes)
+        }
+        None => {
+            let signed = SigningConfig::new()
+                .set_hashing_config(req.hashing.clone())
+                .use_signer(signer)
+                .sign(source.as_ref(), progress)?;
+            let bytes = signed.hashed.bytes;
+            (signed, Some(bytes))
+        }
     };
     let written = FileStore::new(&req.signature).save(&signed.bundle.to_json())?;
     let m = &signed.hashed.manifest;
@@ -137,7 +145,7 @@ pub fn sign_model(
         method,
         files: m.file_count(),
         resources: m.resources.len(),
-        bytes: signed.hashed.bytes,
+        bytes,
         reused_files: signed.hashed.reused_files,
         digest: format!("sha256:{}", hex::encode(m.root_digest())),
         warnings: signed.hashed.warnings,
@@ -147,7 +155,10 @@ pub fn sign_model(
 
 /// Signs a manifest file computed elsewhere (`msign digest --json`, `msign manifest merge`).
 pub fn sign_manifest_file(path: &Path, signer: Box<dyn Signer>) -> Result<Signed> {
-    let manifest = read_manifest_file(path)?;
+    sign_manifest(read_manifest_file(path)?, signer)
+}
+
+fn sign_manifest(manifest: Manifest, signer: Box<dyn Signer>) -> Result<Signed> {
     let bundle = SigningConfig::new()
         .use_signer(signer)
         .sign_manifest(&manifest)?;
@@ -165,6 +176,12 @@ pub fn sign_manifest_file(path: &Path, signer: Box<dyn Signer>) -> Result<Signed
 
 /// Reads and checks a manifest file (`msign digest --json` output) of bounded size.
 pub fn read_manifest_file(path: &Path) -> Result<Manifest> {
+    read_manifest_file_with_size(path).map(|(m, _)| m)
+}
+
+/// Reads a manifest file with the bytes of model it covers, when it says
+/// ([`crate::manifest_json::parse_with_size`]).
+pub fn read_manifest_file_with_size(path: &Path) -> Result<(Manifest, Option<u64>)> {
     use std::io::Read;
     let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut out = Vec::new();
@@ -177,7 +194,8 @@ pub fn read_manifest_file(path: &Path) -> Result<Manifest> {
             path.display()
         )));
     }
-    crate::manifest_json::parse(&out).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))
+    crate::manifest_json::parse_with_size(&out)
+        .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))
 }
 
 /// What to verify, against which signature file.
