@@ -104,6 +104,23 @@ impl RevSpec {
         }
     }
 
+    /// The model as a path: the repository folder given, joined with the model folder
+    /// inside it (what reports call `model`).
+    pub fn model_path(&self) -> PathBuf {
+        if self.subdir.is_empty() {
+            self.dir.clone()
+        } else {
+            self.dir.join(&self.subdir)
+        }
+    }
+
+    /// The commit the revision names, when it names one in a repository that opens: lets
+    /// a failure say which commit it was about.
+    pub fn commit_id(&self) -> Option<String> {
+        let (_, src) = self.open().ok()?;
+        src.commit().map(|c| c.to_string())
+    }
+
     fn open(&self) -> Result<(GitTarget, GitSource)> {
         let t = self.location().locate(Path::new("."))?;
         let src =
@@ -117,6 +134,8 @@ impl RevSpec {
 pub struct RevisionSigned {
     /// Always `signed`.
     pub status: &'static str,
+    /// The model: the repository folder given, joined with the model folder inside it.
+    pub model: PathBuf,
     /// The revision as given.
     pub revision: String,
     /// The commit it resolved to (none for a tree).
@@ -131,6 +150,8 @@ pub struct RevisionSigned {
     pub signature: String,
     /// The signing method.
     pub method: &'static str,
+    /// Who signed, as verification will name them (key hint, certificate subject).
+    pub signer: String,
     /// Files signed.
     pub files: usize,
     /// Resources signed (files, or shards).
@@ -157,6 +178,8 @@ impl RevisionSigned {
 pub struct RevisionVerified {
     /// Always `verified`.
     pub status: &'static str,
+    /// The model: the repository folder given, joined with the model folder inside it.
+    pub model: PathBuf,
     /// The revision as given.
     pub revision: String,
     /// The commit it resolved to (none for a tree).
@@ -299,10 +322,13 @@ pub fn sign_revision(
         .set_hashing_config(hashing)
         .use_signer(signer)
         .sign(&src, progress)?;
-    let written = saver.save(&signed.bundle.to_json())?;
+    let bundle = signed.bundle.to_json();
+    let written = saver.save(&bundle)?;
     let m = &signed.hashed.manifest;
     Ok(RevisionSigned {
         status: "signed",
+        model: rev.model_path(),
+        signer: crate::store::git::bundle_signer(&bundle).unwrap_or_default(),
         revision: rev.rev.clone(),
         commit: src.commit().map(|c| c.to_string()),
         tree: src.tree().to_string(),
@@ -528,6 +554,7 @@ pub fn verify_revision(
                 let m = &verified.manifest;
                 return Ok(RevisionVerified {
                     status: "verified",
+                    model: rev.model_path(),
                     revision: rev.rev.clone(),
                     commit: src.commit().map(|c| c.to_string()),
                     path: src.subdir().to_string(),

@@ -162,8 +162,9 @@ pub struct CompletionsArgs {
     shell: Shell,
 }
 
-/// Runs `completions`: the script on stdout.
-pub fn completions(a: CompletionsArgs) -> ExitCode {
+/// Runs `completions`: the script on stdout; with `--json`, the script as the `script`
+/// field of the usual result object.
+pub fn completions(ctx: &Ctx, a: CompletionsArgs) -> ExitCode {
     use clap_complete::Shell as S;
     let shell = match a.shell {
         Shell::Bash => S::Bash,
@@ -172,7 +173,18 @@ pub fn completions(a: CompletionsArgs) -> ExitCode {
         Shell::Powershell => S::PowerShell,
         Shell::Elvish => S::Elvish,
     };
-    clap_complete::generate(shell, &mut command(), "msign", &mut std::io::stdout());
+    if !ctx.json {
+        clap_complete::generate(shell, &mut command(), "msign", &mut std::io::stdout());
+        return ExitCode::SUCCESS;
+    }
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command(), "msign", &mut script);
+    let v = json!({
+        "status": "generated",
+        "shell": shell.to_string(),
+        "script": String::from_utf8_lossy(&script),
+    });
+    println!("{v}");
     ExitCode::SUCCESS
 }
 

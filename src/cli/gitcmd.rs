@@ -21,7 +21,7 @@ use indicatif::HumanBytes;
 use crate::cli::args::{CertificateArgs, HashArgs, PrivateKeyArgs};
 use crate::cli::hook::HookCommand;
 use crate::cli::progress::Bar;
-use crate::cli::{conclude, report_json, Ctx, EXIT_USAGE};
+use crate::cli::{conclude, report_json, Ctx};
 use crate::error::Result;
 use crate::git::{sign_revision, verify_revision, RevSpec, StoreKind};
 use crate::verify::{CertificateVerifier, KeyVerifier, VerifyingConfig};
@@ -180,6 +180,26 @@ pub enum GitVerifyMethod {
     },
 }
 
+impl GitSignMethod {
+    fn target(&self) -> &Target {
+        match self {
+            GitSignMethod::Key { common, .. } | GitSignMethod::Certificate { common, .. } => {
+                &common.target
+            }
+        }
+    }
+}
+
+impl GitVerifyMethod {
+    fn target(&self) -> &Target {
+        match self {
+            GitVerifyMethod::Key { common, .. } | GitVerifyMethod::Certificate { common, .. } => {
+                &common.target
+            }
+        }
+    }
+}
+
 fn run_sign(ctx: &Ctx, m: GitSignMethod) -> Result<serde_json::Value> {
     let (common, signer) = match &m {
         GitSignMethod::Key { common, key } => (common, key.signer(None)?),
@@ -290,21 +310,36 @@ pub fn with_implied_method(mut args: Vec<OsString>) -> Vec<OsString> {
 
 /// Parses arguments and runs `git model-sign`.
 pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
+    let json_asked = crate::cli::json_asked(&args);
     let cli = match GitCli::try_parse_from(with_implied_method(args)) {
         Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
-        }
+        Err(e) => return crate::cli::usage_error(&e, json_asked),
     };
     let ctx = Ctx {
         json: cli.json,
         quiet: cli.quiet,
     };
-    let result = match cli.command {
-        GitCommand::Sign(m) => run_sign(&ctx, m),
-        GitCommand::Verify(m) => run_verify(&ctx, m),
+    let (result, target) = match cli.command {
+        GitCommand::Sign(m) => {
+            let t = m.target().clone();
+            (run_sign(&ctx, m), t)
+        }
+        GitCommand::Verify(m) => {
+            let t = m.target().clone();
+            (run_verify(&ctx, m), t)
+        }
         GitCommand::Hook(h) => return crate::cli::hook::run(&ctx, h),
     };
-    conclude(&ctx, result, json!({}))
+    // A failure names the revision and, when it resolves, its commit, as success does.
+    let extra = if ctx.json && result.is_err() {
+        let spec = target.spec();
+        json!({
+            "model": spec.model_path(),
+            "revision": spec.rev,
+            "commit": spec.commit_id(),
+        })
+    } else {
+        json!({})
+    };
+    conclude(&ctx, result, extra)
 }

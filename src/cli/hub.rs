@@ -1,6 +1,6 @@
 //! `msign hub verify|download|sign ORG/NAME`: models on the Hugging Face Hub.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
@@ -89,7 +89,7 @@ pub fn run(ctx: &Ctx, cmd: HubCommand) -> ExitCode {
         HubCommand::Download(a) => (download(ctx, a), a.repo.repo.clone()),
         HubCommand::Sign(a) => (sign(ctx, a), a.repo.repo.clone()),
     };
-    conclude(ctx, result, json!({"repo": repo}))
+    conclude(ctx, result, json!({"model": repo, "repo": repo}))
 }
 
 fn model(repo: &RepoArgs, signature: &str) -> Result<HubModel> {
@@ -131,7 +131,7 @@ fn verify(ctx: &Ctx, a: &HubVerifyArgs) -> Result<serde_json::Value> {
         }
         HubVerification::Offline(r) if text(ctx) => println!(
             "Verification succeeded (offline, from {}): {} file(s) ({}) match the signature by {}",
-            r.folder.display(),
+            r.folder.as_deref().unwrap_or(Path::new(&r.repo)).display(),
             r.files,
             HumanBytes(r.bytes),
             r.signer

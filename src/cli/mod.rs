@@ -262,7 +262,7 @@ pub fn report_error(ctx: &Ctx, e: &Error, extra: serde_json::Value) -> ExitCode 
     if ctx.json {
         let mut v = json!({
             "status": "error",
-            "error": {"kind": error_kind(e), "message": e.to_string()},
+            "error": {"kind": error_kind(e), "message": e.to_string(), "exit_code": code},
         });
         if let Error::ModelMismatch(diff) = e {
             v["status"] = json!("failed");
@@ -295,17 +295,46 @@ fn hint_for(e: &Error) -> Option<&'static str> {
     }
 }
 
+/// True when `--json` is among the options (before a `--`), so that a command line clap
+/// refuses is still answered in JSON.
+pub fn json_asked(args: &[OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--json")
+}
+
+/// Ends a command line clap refused, or answers `--help`/`--version` (their text is the
+/// payload, JSON or not). A refusal is a usage error: with `--json`, the error object on
+/// stdout as every other error; otherwise clap's text on stderr.
+pub fn usage_error(e: &clap::Error, json: bool) -> ExitCode {
+    if !e.use_stderr() {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    if json {
+        let text = e.render().to_string();
+        let message = text.trim().strip_prefix("error: ").unwrap_or(text.trim());
+        let v = json!({
+            "status": "error",
+            "error": {"kind": "usage", "message": message, "exit_code": EXIT_USAGE},
+        });
+        println!("{v}");
+    } else {
+        let _ = e.print();
+    }
+    ExitCode::from(EXIT_USAGE)
+}
+
 /// Parses arguments and runs `msign`.
 pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
+    let json_asked = json_asked(&args);
     let parsed = docs::command()
         .try_get_matches_from(with_default_method(args))
         .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
     let cli = match parsed {
         Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
-        }
+        Err(e) => return usage_error(&e, json_asked),
     };
     let ctx = Ctx {
         json: cli.json,
@@ -321,7 +350,7 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         Command::Manifest(m) => manifest::run(&ctx, m),
         Command::Oci(c) => oci::run(&ctx, c),
         Command::GenerateKey(a) => generate_key::run(&ctx, a),
-        Command::Completions(a) => docs::completions(a),
+        Command::Completions(a) => docs::completions(&ctx, a),
         Command::Man(a) => docs::man(&ctx, a),
     }
 }

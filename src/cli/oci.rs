@@ -271,11 +271,11 @@ impl OciVerifyMethod {
 pub fn run(ctx: &Ctx, cmd: OciCommand) -> ExitCode {
     match cmd {
         OciCommand::Sign(m) => {
-            let extra = json!({"reference": m.common().target.reference});
+            let extra = json!({"model": m.common().target.reference, "reference": m.common().target.reference});
             conclude(ctx, sign(ctx, &m), extra)
         }
         OciCommand::Verify(m) => {
-            let extra = json!({"reference": m.common().target.reference});
+            let extra = json!({"model": m.common().target.reference, "reference": m.common().target.reference});
             conclude(ctx, verify(ctx, &m), extra)
         }
     }
@@ -317,14 +317,12 @@ fn sign(ctx: &Ctx, method: &OciSignMethod) -> Result<serde_json::Value> {
             report.resources,
             HumanBytes(report.bytes),
             report.target,
-            report.digest,
+            report.manifest_digest,
             report.method,
             to.join(", ")
         );
     }
-    let mut v = report_json(&report)?;
-    v["status"] = json!("signed");
-    Ok(v)
+    report_json(&report)
 }
 
 fn verify(ctx: &Ctx, method: &OciVerifyMethod) -> Result<serde_json::Value> {
@@ -348,11 +346,12 @@ fn verify(ctx: &Ctx, method: &OciVerifyMethod) -> Result<serde_json::Value> {
     if !ctx.json && !ctx.quiet {
         println!(
             "Verification succeeded: {} layer(s) of {} ({}) match the signature ({}) by {}",
-            report.resources, report.target, report.digest, report.signature, report.signer
+            report.resources,
+            report.target,
+            report.manifest_digest,
+            report.signature,
+            report.signer
         );
     }
-    let mut v = report_json(&report)?;
-    v["status"] = json!("verified");
-    v["method"] = json!(config.method());
-    Ok(v)
+    report_json(&report)
 }

@@ -155,11 +155,24 @@ pub struct VerifyBundleArgs {
 pub fn run(ctx: &Ctx, cmd: SigstoreCommand) -> ExitCode {
     match cmd {
         SigstoreCommand::VerifyBundle(a) => {
-            let extra = json!({"bundle": a.bundle, "artifact": a.file_or_digest});
+            let extra = json!({
+                "signature": a.bundle,
+                "bundle": a.bundle,
+                "artifact": a.file_or_digest
+            });
             match verify_bundle_cmd(&a) {
                 Ok(signer) => {
                     if ctx.json {
-                        println!("{}", json!({"status": "verified", "signer": signer}));
+                        println!(
+                            "{}",
+                            json!({
+                                "status": "verified",
+                                "method": "sigstore",
+                                "signature": a.bundle,
+                                "signer": signer,
+                                "artifact": a.file_or_digest,
+                            })
+                        );
                     } else if !ctx.quiet {
                         println!("OK: bundle verified, signed by {signer}");
                     }

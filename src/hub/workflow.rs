@@ -96,6 +96,8 @@ impl HubModel {
 pub struct HubVerified {
     /// Always `verified`.
     pub status: &'static str,
+    /// The model: the repository, as for every command's `model`.
+    pub model: String,
     /// The repository.
     pub repo: String,
     /// The revision as given.
@@ -118,6 +120,9 @@ pub struct HubVerified {
     pub digest: String,
     /// Things the user may want to know.
     pub warnings: Vec<String>,
+    /// Offline (`HF_HUB_OFFLINE`): the cache snapshot that was verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub folder: Option<PathBuf>,
 }
 
 impl HubVerified {
@@ -149,7 +154,6 @@ pub struct FolderVerified {
     /// `sha256:<hex>` of the statement's subject.
     pub digest: String,
     /// Things the user may want to know.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
 
@@ -160,16 +164,15 @@ pub struct FolderVerified {
 pub enum HubVerification {
     /// Verified from the Hub.
     Online(HubVerified),
-    /// Verified from the local cache.
-    Offline(FolderVerified),
+    /// Verified from the local cache ([`HubVerified::folder`] names the snapshot).
+    Offline(HubVerified),
 }
 
 impl HubVerification {
     /// Things the user may want to know.
     pub fn warnings(&self) -> &[String] {
         match self {
-            HubVerification::Online(v) => &v.warnings,
-            HubVerification::Offline(v) => &v.warnings,
+            HubVerification::Online(v) | HubVerification::Offline(v) => &v.warnings,
         }
     }
 }
@@ -179,6 +182,8 @@ impl HubVerification {
 pub struct HubDownloaded {
     /// Always `verified`.
     pub status: &'static str,
+    /// The model: the repository, as for every command's `model`.
+    pub model: String,
     /// The repository.
     pub repo: String,
     /// The revision as given.
@@ -187,6 +192,10 @@ pub struct HubDownloaded {
     pub commit: String,
     /// The folder holding the model (the cache snapshot, or the local dir).
     pub folder: PathBuf,
+    /// The signature's path in the repository.
+    pub signature: String,
+    /// The verification method.
+    pub method: &'static str,
     /// Who signed.
     pub signer: String,
     /// Files checked.
@@ -197,6 +206,8 @@ pub struct HubDownloaded {
     pub bytes_downloaded: u64,
     /// Bytes already on disk, re-hashed rather than downloaded.
     pub bytes_reused: u64,
+    /// `sha256:<hex>` of the statement's subject.
+    pub digest: String,
     /// Things the user may want to know.
     pub warnings: Vec<String>,
 }
@@ -206,6 +217,8 @@ pub struct HubDownloaded {
 pub struct HubSigned {
     /// Always `signed`.
     pub status: &'static str,
+    /// The model: the repository, as for every command's `model`.
+    pub model: String,
     /// The repository.
     pub repo: String,
     /// The revision as given.
@@ -216,6 +229,8 @@ pub struct HubSigned {
     pub signature: PathBuf,
     /// The signing method.
     pub method: &'static str,
+    /// Who signed, as verification names them.
+    pub signer: String,
     /// Files signed.
     pub files: usize,
     /// Bytes covered.
@@ -224,6 +239,8 @@ pub struct HubSigned {
     pub bytes_downloaded: u64,
     /// `sha256:<hex>` of the statement's subject.
     pub digest: String,
+    /// Things the user may want to know.
+    pub warnings: Vec<String>,
     /// Every ignore rule applied, where it came from and what it left out.
     pub ignore_rules: Vec<crate::ignore::RuleUse>,
     /// Set once [`upload`] committed the signature.
@@ -317,8 +334,23 @@ pub fn verify(
         let commit = cache.commit_of(&model.revision)?;
         let snapshot = cache.snapshot(&commit)?;
         let sig = snapshot.join(model.signature.as_str());
-        return verify_folder(&config, &snapshot, &sig, Some(&cache), progress)
-            .map(HubVerification::Offline);
+        let f = verify_folder(&config, &snapshot, &sig, Some(&cache), progress)?;
+        return Ok(HubVerification::Offline(HubVerified {
+            status: "verified",
+            model: repo.to_string(),
+            repo: repo.to_string(),
+            revision: model.revision.clone(),
+            commit,
+            signature: model.signature.to_string(),
+            method: config.method(),
+            signer: f.signer,
+            files: f.files,
+            bytes: f.bytes,
+            bytes_downloaded: 0,
+            digest: f.digest,
+            warnings: f.warnings,
+            folder: Some(f.folder),
+        }));
     }
     let mut source = HubSource::resolve(model.client()?, repo.clone(), &model.revision)?;
     let (_, signed) = fetch_and_verify_signature(&source, &model.signature, &config)?;
@@ -352,6 +384,7 @@ pub fn verify(
     Ok(HubVerification::Online(HubVerified {
         status: "verified",
         repo: repo.to_string(),
+        model: repo.to_string(),
         revision: model.revision.clone(),
         commit: source.commit().to_string(),
         signature: model.signature.to_string(),
@@ -362,6 +395,7 @@ pub fn verify(
         bytes_downloaded: source.bytes_downloaded(),
         digest: format!("sha256:{}", hex::encode(m.root_digest())),
         warnings: verified.warnings.clone(),
+        folder: None,
     }))
 }
 
@@ -436,10 +470,14 @@ pub fn download(
     }
     Ok(HubDownloaded {
         status: "verified",
+        model: repo.to_string(),
         repo: repo.to_string(),
         revision: model.revision.clone(),
         commit: source.commit().to_string(),
         folder: report.folder,
+        signature: model.signature.to_string(),
+        method: config.method(),
+        digest: format!("sha256:{}", hex::encode(signed.manifest.root_digest())),
         signer: signed.signer,
         files: report.files,
         bytes: report.bytes,
@@ -470,6 +508,9 @@ pub fn sign(
     let m = &signed.hashed.manifest;
     Ok(HubSigned {
         status: "signed",
+        model: model.repo.to_string(),
+        signer: crate::store::git::bundle_signer(&bundle).unwrap_or_default(),
+        warnings: signed.hashed.warnings.clone(),
         repo: model.repo.to_string(),
         revision: model.revision.clone(),
         commit: source.commit().to_string(),
