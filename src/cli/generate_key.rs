@@ -137,6 +137,7 @@ fn generate_key(
         "encrypted": encrypt,
         "private_key": private,
         "public_key": public,
+        "signer": format!("key {}", pair.hint),
         "key_hint": pair.hint,
     }))
 }

@@ -264,6 +264,21 @@ pub fn report_error(ctx: &Ctx, e: &Error, extra: serde_json::Value) -> ExitCode 
             "status": "error",
             "error": {"kind": error_kind(e), "message": e.to_string(), "exit_code": code},
         });
+        // What the error carries beyond its message, for scripts to act on.
+        match e {
+            Error::Io { path, .. }
+            | Error::UnsupportedEntry { path, .. }
+            | Error::ChangedWhileHashing { path } => v["error"]["path"] = json!(path),
+            Error::ContentUnavailable { names, hint } => {
+                v["error"]["names"] = json!(names);
+                v["error"]["hint"] = json!(hint);
+            }
+            Error::KeyMaterial { what, .. } => v["error"]["what"] = json!(what),
+            _ => {}
+        }
+        if let Some(hint) = hint_for(e) {
+            v["error"]["hint"] = json!(hint);
+        }
         if let Error::ModelMismatch(diff) = e {
             v["status"] = json!("failed");
             v["differences"] = serde_json::to_value(diff).unwrap_or_default();
