@@ -104,13 +104,13 @@ impl RevSpec {
         }
     }
 
-    /// The model as a path: the repository folder given, joined with the model folder
-    /// inside it (what reports call `model`).
+    /// The model as a path (what reports call `model`): the model folder in the work tree
+    /// (the git directory of a bare repository), however the repository was named; the
+    /// folder given joined with the model folder when no repository is found there.
     pub fn model_path(&self) -> PathBuf {
-        if self.subdir.is_empty() {
-            self.dir.clone()
-        } else {
-            self.dir.join(&self.subdir)
+        match self.location().locate(Path::new(".")) {
+            Ok(t) => t.checkout_root,
+            Err(_) => self.dir.join(&self.subdir),
         }
     }
 
@@ -134,7 +134,8 @@ impl RevSpec {
 pub struct RevisionSigned {
     /// Always `signed`.
     pub status: &'static str,
-    /// The model: the repository folder given, joined with the model folder inside it.
+    /// The model: the model folder in the work tree (the git directory of a bare
+    /// repository).
     pub model: PathBuf,
     /// The revision as given.
     pub revision: String,
@@ -178,7 +179,8 @@ impl RevisionSigned {
 pub struct RevisionVerified {
     /// Always `verified`.
     pub status: &'static str,
-    /// The model: the repository folder given, joined with the model folder inside it.
+    /// The model: the model folder in the work tree (the git directory of a bare
+    /// repository).
     pub model: PathBuf,
     /// The revision as given.
     pub revision: String,
@@ -327,7 +329,7 @@ pub fn sign_revision(
     let m = &signed.hashed.manifest;
     Ok(RevisionSigned {
         status: "signed",
-        model: rev.model_path(),
+        model: t.checkout_root.clone(),
         signer: crate::store::git::bundle_signer(&bundle).unwrap_or_default(),
         revision: rev.rev.clone(),
         commit: src.commit().map(|c| c.to_string()),
@@ -554,7 +556,7 @@ pub fn verify_revision(
                 let m = &verified.manifest;
                 return Ok(RevisionVerified {
                     status: "verified",
-                    model: rev.model_path(),
+                    model: t.checkout_root.clone(),
                     revision: rev.rev.clone(),
                     commit: src.commit().map(|c| c.to_string()),
                     path: src.subdir().to_string(),
