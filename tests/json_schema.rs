@@ -216,6 +216,26 @@ fn the_schema_is_valid_and_names_every_command() {
     }
 }
 
+/// `msign --json WORDS key MODEL --signature SIG`, with `--private-key KEY` to sign and
+/// `--public-key KEY` to verify.
+fn with_key(words: &[&str], model: &Path, sig: &Path, key: &Path) -> Command {
+    let flag = if words.contains(&"sign") {
+        "--private-key"
+    } else {
+        "--public-key"
+    };
+    let mut c = msign();
+    c.arg("--json")
+        .args(words)
+        .arg("key")
+        .arg(model)
+        .arg("--signature")
+        .arg(sig)
+        .arg(flag)
+        .arg(key);
+    c
+}
+
 fn key() -> (PathBuf, PathBuf) {
     let k = fixtures().join("keys");
     (k.join("demo-p256.pem"), k.join("demo-p256.pub"))
@@ -269,37 +289,15 @@ fn sign_verify_digest_manifest_and_local_commands() {
     let sig = t.join("model.sig");
     let mut c = Checker::new();
 
-    let signed = c.run(
-        "msign sign",
-        msign()
-            .args(["--json", "sign", "key"])
-            .arg(&m)
-            .arg("--private-key")
-            .arg(&key)
-            .arg("--signature")
-            .arg(&sig),
-        0,
-    );
+    let signed = c.run("msign sign", &mut with_key(&["sign"], &m, &sig, &key), 0);
     c.run(
         "msign sign",
-        msign()
-            .args(["--json", "sign", "key"])
-            .arg(&m)
-            .arg("--private-key")
-            .arg(t.join("absent.pem"))
-            .arg("--signature")
-            .arg(t.join("other.sig")),
+        &mut with_key(&["sign"], &m, &t.join("other.sig"), &t.join("absent.pem")),
         2,
     );
     let verified = c.run(
         "msign verify",
-        msign()
-            .args(["--json", "verify", "key"])
-            .arg(&m)
-            .arg("--public-key")
-            .arg(&public)
-            .arg("--signature")
-            .arg(&sig),
+        &mut with_key(&["verify"], &m, &sig, &public),
         0,
     );
     // The same words mean the same things on both sides.
@@ -349,13 +347,7 @@ fn sign_verify_digest_manifest_and_local_commands() {
     flip_byte(&m.join("config.json"), 0);
     let failed = c.run(
         "msign verify",
-        msign()
-            .args(["--json", "verify", "key"])
-            .arg(&m)
-            .arg("--public-key")
-            .arg(&public)
-            .arg("--signature")
-            .arg(&sig),
+        &mut with_key(&["verify"], &m, &sig, &public),
         1,
     );
     assert_eq!(failed["error"]["kind"], "model_mismatch");
@@ -382,13 +374,7 @@ fn sign_verify_digest_manifest_and_local_commands() {
     // generate-key names the signer as signing and verification with that key do.
     let s2 = c.run(
         "msign sign",
-        msign()
-            .args(["--json", "sign", "key"])
-            .arg(&m)
-            .arg("--private-key")
-            .arg(t.join("k.pem"))
-            .arg("--signature")
-            .arg(t.join("k.sig")),
+        &mut with_key(&["sign"], &m, &t.join("k.sig"), &t.join("k.pem")),
         0,
     );
     assert_eq!(gen["signer"], s2["signer"]);
@@ -734,35 +720,22 @@ fn oci_from_a_manifest_file() {
     let mut c = Checker::new();
     let signed = c.run(
         "msign oci sign",
-        msign()
-            .args(["--json", "oci", "sign", "key"])
-            .arg(&manifest)
-            .arg("--signature")
-            .arg(&sig)
-            .arg("--private-key")
-            .arg(&key),
+        &mut with_key(&["oci", "sign"], &manifest, &sig, &key),
         0,
     );
     c.run(
         "msign oci sign",
-        msign()
-            .args(["--json", "oci", "sign", "key"])
-            .arg(t.join("absent.json"))
-            .arg("--signature")
-            .arg(t.join("x.sig"))
-            .arg("--private-key")
-            .arg(&key),
+        &mut with_key(
+            &["oci", "sign"],
+            &t.join("absent.json"),
+            &t.join("x.sig"),
+            &key,
+        ),
         2,
     );
     let verified = c.run(
         "msign oci verify",
-        msign()
-            .args(["--json", "oci", "verify", "key"])
-            .arg(&manifest)
-            .arg("--signature")
-            .arg(&sig)
-            .arg("--public-key")
-            .arg(&public),
+        &mut with_key(&["oci", "verify"], &manifest, &sig, &public),
         0,
     );
     for f in [
@@ -778,13 +751,7 @@ fn oci_from_a_manifest_file() {
     let (_, other) = ec_keypair(t, "prime256v1");
     c.run(
         "msign oci verify",
-        msign()
-            .args(["--json", "oci", "verify", "key"])
-            .arg(&manifest)
-            .arg("--signature")
-            .arg(&sig)
-            .arg("--public-key")
-            .arg(&other),
+        &mut with_key(&["oci", "verify"], &manifest, &sig, &other),
         1,
     );
     c.assert_covered(OCI);
