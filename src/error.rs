@@ -101,6 +101,44 @@ impl Error {
             Error::MalformedSignature(_) | Error::InvalidSignature(_) | Error::ModelMismatch(_)
         )
     }
+
+    /// The process exit status that reports this error: 1 verification failed, 2 usage
+    /// (bad flags, unusable key or certificate files), 3 anything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            _ if self.is_verification_failure() => 1,
+            Error::Usage(_) | Error::KeyMaterial { .. } => 2,
+            _ => 3,
+        }
+    }
+
+    /// A short machine-readable name for the error's kind (`kind` in `--json` output).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Io { .. } => "io",
+            Error::UnsupportedEntry { .. } => "unsupported_entry",
+            Error::ContentUnavailable { .. } => "content_unavailable",
+            Error::ChangedWhileHashing { .. } => "changed_while_hashing",
+            Error::KeyMaterial { .. } => "key_material",
+            Error::MalformedSignature(_) => "malformed_signature",
+            Error::InvalidSignature(_) => "invalid_signature",
+            Error::ModelMismatch(_) => "model_mismatch",
+            Error::Usage(_) => "usage",
+            Error::TrustUpdate(_) => "trust_update",
+            Error::Other(_) => "other",
+        }
+    }
+
+    /// What the user can do about the error, when there is something to say.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Error::ModelMismatch(d) if !d.lfs_pointers.is_empty() => Some("Git LFS content is missing from this checkout (pointer files in its place): run `git lfs pull`, then verify again; or verify the git revision, which needs no LFS content, with `msign verify ... --git-rev HEAD` or `git model-sign verify`"),
+            Error::ModelMismatch(_) => Some("the model changed after signing, or it was signed with other ignore rules (--ignore-paths)"),
+            Error::InvalidSignature(m) if m.contains("another key") => Some("check --public-key: it must pair with the key that signed"),
+            Error::InvalidSignature(m) if m.contains("not in the trusted root") => Some("signed on another Sigstore instance? give its --trust-config or --trusted-root, or --use-staging"),
+            _ => None,
+        }
+    }
 }
 
 /// The library's result type.

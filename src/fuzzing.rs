@@ -365,7 +365,7 @@ pub fn hub_listing(data: &[u8]) {
             return;
         };
         let repo = crate::hub::RepoId::parse("org/model").expect("repo id");
-        if let Ok(src) = crate::source::hub::HubSource::open(Arc::new(client), repo, "main") {
+        if let Ok(src) = crate::hub::HubSource::open(Arc::new(client), repo, "main") {
             let _ = src.kept_files(&IgnoreRules::new().with_git_paths());
         }
     });

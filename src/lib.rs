@@ -12,7 +12,10 @@
 //! mirror. [`bundle`] holds the formats, [`sigstore`] the transparency-log and trust-root
 //! checks. Whole workflows are library calls with typed, serializable reports: [`git`]
 //! (sign and verify a revision), [`hook`] (the pre-push hook), [`hub`] (verify, download and
-//! sign a Hub repository), [`workflow`] (sign, verify and digest a model on disk).
+//! sign a Hub repository), [`workflow`] (sign, verify and digest a model on disk),
+//! [`sigstore::verify_bundle`] (any Sigstore bundle against an artifact). Every front end
+//! picks its method the same way: [`sign::SignerSpec`] and [`verify::VerifierSpec`] name a
+//! method and its inputs as data and build the signer or verifier.
 //!
 //! Sign the demo model shipped in `fixtures/` with a key, and verify it:
 //!

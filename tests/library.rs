@@ -210,3 +210,105 @@ fn hub_example_verifies_before_download_and_refuses_a_tampered_weight() {
     assert!(!dest2.join("model.safetensors").exists());
     assert!(hub.cdn_requests().is_empty(), "no LFS byte may be fetched");
 }
+
+/// The method builders every front end uses: a key signer and its verifier, and the
+/// choice rules of the `hub` commands, from the library alone; the CLI accepts the result.
+#[test]
+fn signer_and_verifier_specs_build_what_the_commands_use() {
+    use msign::hash::HashOptions;
+    use msign::sign::{KeyFile, SignerSpec, SigstoreSigning};
+    use msign::source::ModelSpec;
+    use msign::verify::{VerifierChoice, VerifierSpec};
+    use msign::workflow::{sign_model, verify_model, SignRequest, VerifyRequest};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("model");
+    copy_dir(&fixtures().join("demo-model"), &model);
+    let sig = tmp.path().join("model.sig");
+    let keys = fixtures().join("keys");
+    let (private, public) = (keys.join("demo-p256.pem"), keys.join("demo-p256.pub"));
+
+    let hashing = HashOptions::default().config().unwrap();
+    let req = SignRequest::new(ModelSpec::new(&model), hashing, sig.clone()).unwrap();
+    let signer = SignerSpec::Key(KeyFile::new(&private)).build().unwrap();
+    let signed = sign_model(&req, signer, &NoProgress).unwrap();
+    assert_eq!((signed.method, signed.files), ("key", 4));
+
+    let verifier = VerifierSpec::Key(public.clone()).build().unwrap();
+    let req = VerifyRequest::new(ModelSpec::new(&model), sig.clone());
+    let verified = verify_model(&req, verifier, &NoProgress).unwrap();
+    assert_eq!(verified.digest, signed.digest);
+    run_ok(
+        msign()
+            .args(["verify", "key"])
+            .arg(&model)
+            .arg("--signature")
+            .arg(&sig)
+            .arg("--public-key")
+            .arg(&public),
+    );
+
+    let two = VerifierChoice {
+        public_key: Some(public.clone()),
+        roots: vec![public.clone()],
+        ..Default::default()
+    };
+    let err = two.spec().unwrap_err().to_string();
+    assert!(err.contains("choose one verification method"), "{err}");
+    let err = SignerSpec::choose(
+        Some(KeyFile::new(&private)),
+        None,
+        Vec::new(),
+        Some(SigstoreSigning::default()),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("choose one signing method"), "{err}");
+    let err = HashOptions {
+        shards: Some(true),
+        algorithm: msign::HashAlgorithm::Blake3,
+        ..Default::default()
+    }
+    .config()
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("blake3 has no shard serialization"), "{err}");
+}
+
+/// `msign sigstore verify-bundle` as a library call: the artifact must be a subject of
+/// the statement, the signer the expected one; the report is the command's JSON.
+#[test]
+fn sigstore_bundle_verifies_against_its_artifact_from_the_library() {
+    use base64::Engine as _;
+    use msign::sigstore::{verify_bundle, BundleRequest, Expected, Instance};
+
+    let sig = reference_fixtures().join("v1.0.0-sigstore/model.sig");
+    let b: serde_json::Value = serde_json::from_slice(&std::fs::read(&sig).unwrap()).unwrap();
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(b["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let st: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    let subject = st["subject"][0]["digest"]["sha256"].as_str().unwrap();
+    let request = |artifact: String, identity: &str| BundleRequest {
+        bundle: sig.clone(),
+        artifact,
+        expected: Expected::Identity {
+            identity: identity.into(),
+            issuer: "https://sigstore.verify.ibm.com/oauth2".into(),
+        },
+        instance: Instance::default(),
+    };
+
+    let r = verify_bundle(&request(format!("sha256:{subject}"), "stefanb@us.ibm.com")).unwrap();
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["status"], "verified");
+    assert_eq!(json["signer"], r.signer.as_str());
+    assert!(r.signer.contains("stefanb@us.ibm.com"), "{}", r.signer);
+
+    let other = format!("sha256:{}", "0".repeat(64));
+    let err = verify_bundle(&request(other, "stefanb@us.ibm.com")).unwrap_err();
+    assert!(err.to_string().contains("not a subject"), "{err}");
+    assert_eq!(err.exit_code(), 1);
+    let err = verify_bundle(&request(format!("sha256:{subject}"), "x@y")).unwrap_err();
+    assert!(err.to_string().contains("identity mismatch"), "{err}");
+}

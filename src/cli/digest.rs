@@ -7,9 +7,11 @@ use clap::Args;
 use serde_json::json;
 
 use crate::bundle::statement::manifest_json;
-use crate::cli::args::{HashArgs, ModelArgs};
+use crate::cli::args::ModelArgs;
+use crate::cli::hash_args::HashArgs;
 use crate::cli::progress::Bar;
-use crate::cli::{report_error, Ctx};
+use crate::cli::render::{report_error, warnings};
+use crate::cli::Ctx;
 use crate::error::Result;
 use crate::hash::cache::DigestCache;
 use crate::workflow::digest_model;
@@ -40,11 +42,9 @@ fn digest(ctx: &Ctx, args: &DigestArgs) -> Result<()> {
     if !args.no_cache {
         hashing = hashing.set_digest_cache(Some(Arc::new(DigestCache::user_default()?)));
     }
-    let bar = Bar::new("hashing", ctx.quiet || ctx.json);
+    let bar = Bar::new("hashing", !ctx.text());
     let hashed = digest_model(&args.model.checked_spec()?, hashing, &bar)?;
-    for w in &hashed.warnings {
-        ctx.warn(w);
-    }
+    warnings(ctx, &hashed.warnings);
     if hashed.reused_files > 0 && !ctx.quiet {
         eprintln!(
             "{} file(s) unchanged since cached: not re-hashed (--no-cache to hash all)",

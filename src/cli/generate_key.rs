@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
-use crate::cli::{conclude, Ctx};
-use crate::error::{Error, Result};
-use crate::sign::keygen::{generate, Curve};
-use crate::store::file::write_atomic_as;
+use crate::cli::render::{conclude, report_json};
+use crate::cli::Ctx;
+use crate::error::Result;
+use crate::sign::keygen::{check_free, write_pair, Curve};
+use crate::sign::password::new_password;
 
 /// The curve on the command line.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -84,60 +85,31 @@ fn generate_key(
     private: &Path,
     public: &Path,
 ) -> Result<serde_json::Value> {
-    // Both checked before anything is written, so a refusal leaves no half pair.
+    // Both checked before the password is asked for, so a refusal costs nothing.
     if !a.force {
-        for p in [private, public] {
-            if p.symlink_metadata().is_ok() {
-                return Err(Error::Usage(format!(
-                    "{} exists; choose another --output-prefix, or pass --force to replace it \
-                     (a replaced private key is lost for good)",
-                    p.display()
-                )));
-            }
-        }
+        check_free(private, public)?;
     }
-    let encrypt = a.encrypt || a.password_file.is_some();
-    let password = if encrypt {
-        Some(crate::cli::password::new_password(
-            a.password_file.as_deref(),
-        )?)
+    let password = if a.encrypt || a.password_file.is_some() {
+        Some(new_password(a.password_file.as_deref())?)
     } else {
         None
     };
-    let curve: Curve = a.curve.into();
-    let pair = generate(curve, password.as_deref().map(str::as_bytes))?;
-    let exists = |p: &Path, e: Error| match e {
-        Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
-            Error::Usage(format!(
-                "{} appeared while the key was generated; nothing was replaced",
-                p.display()
-            ))
-        }
-        e => e,
-    };
-    write_atomic_as(private, &pair.private_pem, 0o600, a.force).map_err(|e| exists(private, e))?;
-    if let Err(e) = write_atomic_as(public, &pair.public_pem, 0o644, a.force) {
-        // A private key without its public half is of no use; leave neither behind.
-        let _ = std::fs::remove_file(private);
-        return Err(exists(public, e));
-    }
-    if !ctx.json && !ctx.quiet {
+    let r = write_pair(
+        a.curve.into(),
+        password.as_deref(),
+        private,
+        public,
+        a.force,
+    )?;
+    if ctx.text() {
         println!(
             "Generated a {} key{}: {} (private: keep it secret) and {} (public: give it to \
              verifiers)",
-            curve.name(),
-            if encrypt { ", encrypted" } else { "" },
+            r.curve,
+            if r.encrypted { ", encrypted" } else { "" },
             private.display(),
             public.display()
         );
     }
-    Ok(json!({
-        "status": "generated",
-        "curve": curve.name(),
-        "encrypted": encrypt,
-        "private_key": private,
-        "public_key": public,
-        "signer": format!("key {}", pair.hint),
-        "key_hint": pair.hint,
-    }))
+    report_json(&r)
 }

@@ -10,21 +10,21 @@
 //! `sign key`).
 
 use std::ffi::OsString;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
+use indicatif::HumanBytes;
 use serde_json::json;
 
-use indicatif::HumanBytes;
-
-use crate::cli::args::{CertificateArgs, HashArgs, PrivateKeyArgs};
+use crate::cli::git_args::{GitSignMethod, GitVerifyMethod};
 use crate::cli::hook::HookCommand;
 use crate::cli::progress::Bar;
-use crate::cli::{conclude, report_json, Ctx};
+use crate::cli::render::{conclude, ignore_rules, report_json, warnings};
+use crate::cli::Ctx;
 use crate::error::Result;
-use crate::git::{sign_revision, verify_revision, RevSpec, StoreKind};
-use crate::verify::{CertificateVerifier, KeyVerifier, VerifyingConfig};
+use crate::git::{sign_revision, verify_revision};
+use crate::sign::SignerSpec;
+use crate::verify::VerifierSpec;
 
 /// Sign and verify models in git revisions, Git LFS pointers included.
 #[derive(Debug, Parser)]
@@ -63,161 +63,24 @@ pub enum GitCommand {
     Hook(HookCommand),
 }
 
-/// Which revision, which folder.
-#[derive(Debug, Args, Clone)]
-pub struct Target {
-    /// The revision (commit, branch, tag).
-    #[arg(value_name = "REV", default_value = "HEAD")]
-    pub rev: String,
-    /// The model folder inside the repository, from its top (default: the whole
-    /// repository). The folder you run from does not matter, as for `msign --git-rev`
-    /// without MODEL_PATH.
-    #[arg(
-        long,
-        value_name = "SUBDIR",
-        default_value = "",
-        hide_default_value = true
-    )]
-    pub path: String,
-    /// The repository, or a folder in it.
-    #[arg(short = 'C', long = "git-dir", value_name = "DIR", default_value = ".")]
-    pub repo: PathBuf,
-    /// Follow symbolic links (tree entries) that stay inside the model.
-    #[arg(long = "allow-symlinks")]
-    pub allow_symlinks: bool,
-    /// Include `.gitattributes`, `.gitignore`, `.github` in the signature.
-    #[arg(long = "no-ignore-git-paths")]
-    pub no_ignore_git_paths: bool,
-}
-
-impl Target {
-    fn spec(&self) -> RevSpec {
-        RevSpec {
-            allow_symlinks: self.allow_symlinks,
-            ignore_git_paths: !self.no_ignore_git_paths,
-            ..RevSpec::new(&self.repo, &self.rev).subdir(&self.path)
-        }
-    }
-}
-
-/// Options of every signing method.
-#[derive(Debug, Args, Clone)]
-pub struct GitSignCommon {
-    #[command(flatten)]
-    target: Target,
-    #[command(flatten)]
-    hash: HashArgs,
-    /// Where the signature goes: `file` (default) writes `model.sig` in the model folder
-    /// of the work tree, not committed, where `verify` also looks; `notes` and `commit`
-    /// keep it in git, so it travels with a push.
-    #[arg(long, value_enum, default_value = "file")]
-    store: StoreKind,
-    /// The signature file: a path for `--store file` (default `model.sig` in the model
-    /// folder of the work tree), a name in the model folder for `--store commit`
-    /// (default `model.sig`).
-    #[arg(long, value_name = "PATH")]
-    signature: Option<PathBuf>,
-}
-
-/// Signing methods.
-#[derive(Debug, Subcommand)]
-pub enum GitSignMethod {
-    /// Sign with an EC private key.
-    Key {
-        #[command(flatten)]
-        common: GitSignCommon,
-        #[command(flatten)]
-        key: PrivateKeyArgs,
-    },
-    /// Sign with a private key and its certificate chain.
-    Certificate {
-        #[command(flatten)]
-        common: GitSignCommon,
-        #[command(flatten)]
-        key: PrivateKeyArgs,
-        #[command(flatten)]
-        cert: CertificateArgs,
-    },
-}
-
-/// Options of every verification method.
-#[derive(Debug, Args, Clone)]
-pub struct GitVerifyCommon {
-    #[command(flatten)]
-    target: Target,
-    /// A signature file to use instead of looking in the revision's tree, its note and the
-    /// work tree (by default every signature found there is tried, and one that verifies
-    /// is enough).
-    #[arg(long, value_name = "PATH")]
-    signature: Option<PathBuf>,
-    /// Only check the files the signature names.
-    #[arg(long = "ignore-unsigned-files")]
-    ignore_unsigned_files: bool,
-}
-
-/// Verification methods.
-#[derive(Debug, Subcommand)]
-pub enum GitVerifyMethod {
-    /// Verify a signature made with an EC key.
-    Key {
-        #[command(flatten)]
-        common: GitVerifyCommon,
-        /// The public key (PEM).
-        #[arg(long = "public-key", alias = "public_key", value_name = "PUBLIC_KEY")]
-        public_key: PathBuf,
-    },
-    /// Verify a signature made with a certificate chain.
-    Certificate {
-        #[command(flatten)]
-        common: GitVerifyCommon,
-        /// Trusted root certificate(s) (PEM, repeatable); the system's roots when absent.
-        #[arg(
-            long = "certificate-chain",
-            alias = "certificate_chain",
-            value_name = "CERTIFICATE_PATH"
-        )]
-        certificate_chain: Vec<PathBuf>,
-    },
-}
-
-impl GitSignMethod {
-    fn target(&self) -> &Target {
-        match self {
-            GitSignMethod::Key { common, .. } | GitSignMethod::Certificate { common, .. } => {
-                &common.target
-            }
-        }
-    }
-}
-
-impl GitVerifyMethod {
-    fn target(&self) -> &Target {
-        match self {
-            GitVerifyMethod::Key { common, .. } | GitVerifyMethod::Certificate { common, .. } => {
-                &common.target
-            }
-        }
-    }
-}
-
 fn run_sign(ctx: &Ctx, m: GitSignMethod) -> Result<serde_json::Value> {
-    let (common, signer) = match &m {
-        GitSignMethod::Key { common, key } => (common, key.signer(None)?),
-        GitSignMethod::Certificate { common, key, cert } => (common, key.signer(Some(cert))?),
+    let (common, spec) = match &m {
+        GitSignMethod::Key { common, key } => (common, SignerSpec::Key(key.key())),
+        GitSignMethod::Certificate { common, key, cert } => {
+            (common, SignerSpec::Certificate(key.key(), cert.files()))
+        }
     };
     let r = sign_revision(
         &common.target.spec(),
         common.hash.hashing()?,
-        signer,
+        spec.build()?,
         common.store,
         common.signature.as_deref(),
-        &Bar::new("hashing", ctx.quiet || ctx.json),
+        &Bar::new("hashing", !ctx.text()),
     )?;
-    crate::cli::sign::report_ignore_rules(ctx, &r.ignore_rules);
-    for w in &r.warnings {
-        ctx.warn(w);
-    }
-    if !ctx.json && !ctx.quiet {
+    ignore_rules(ctx, &r.ignore_rules);
+    warnings(ctx, &r.warnings);
+    if ctx.text() {
         println!(
             "Signing succeeded: {} file(s) ({}) of '{}' at {} signed with {} -> {}",
             r.files,
@@ -232,31 +95,29 @@ fn run_sign(ctx: &Ctx, m: GitSignMethod) -> Result<serde_json::Value> {
 }
 
 fn run_verify(ctx: &Ctx, m: GitVerifyMethod) -> Result<serde_json::Value> {
-    let (common, config) = match &m {
-        GitVerifyMethod::Key { common, public_key } => (
-            common,
-            VerifyingConfig::new(Box::new(KeyVerifier::from_pem_file(public_key)?)),
-        ),
+    let (common, spec) = match &m {
+        GitVerifyMethod::Key { common, public_key } => {
+            (common, VerifierSpec::Key(public_key.clone()))
+        }
         GitVerifyMethod::Certificate {
             common,
             certificate_chain,
         } => (
             common,
-            VerifyingConfig::new(Box::new(CertificateVerifier::from_root_files(
-                certificate_chain,
-            )?)),
+            VerifierSpec::Certificate {
+                roots: certificate_chain.clone(),
+                reject_expired: false,
+            },
         ),
     };
     let r = verify_revision(
         &common.target.spec(),
-        config,
+        spec.build()?,
         common.signature.as_deref(),
         common.ignore_unsigned_files,
-        &Bar::new("verifying", ctx.quiet || ctx.json),
+        &Bar::new("verifying", !ctx.text()),
     )?;
-    for w in &r.warnings {
-        ctx.warn(w);
-    }
+    warnings(ctx, &r.warnings);
     for x in &r.rejected {
         ctx.warn(&format!(
             "also found {}, which does not verify: {}",
@@ -264,7 +125,7 @@ fn run_verify(ctx: &Ctx, m: GitVerifyMethod) -> Result<serde_json::Value> {
             x.reason.trim_end().replace('\n', "\n  ")
         ));
     }
-    if !ctx.json && !ctx.quiet {
+    if ctx.text() {
         println!(
             "Verification succeeded: {} file(s) ({}) of {} match the signature by {} (signature: {})",
             r.files,
@@ -277,43 +138,12 @@ fn run_verify(ctx: &Ctx, m: GitVerifyMethod) -> Result<serde_json::Value> {
     report_json(&r)
 }
 
-/// Lets the method be implied by its flags: `git model-sign sign --private-key K` is
-/// `sign key`, and with `--signing-certificate` it is `sign certificate`.
-pub fn with_implied_method(mut args: Vec<OsString>) -> Vec<OsString> {
-    let is = |a: &OsString, names: &[&str]| names.contains(&a.to_str().unwrap_or(""));
-    let Some(i) = args
-        .iter()
-        .position(|a| is(a, &["sign", "verify", "hook", "help"]))
-        .filter(|&i| is(&args[i], &["sign", "verify"]))
-    else {
-        return args;
-    };
-    let next_is_method = args
-        .get(i + 1)
-        .is_some_and(|a| is(a, &["key", "certificate", "help", "-h", "--help"]));
-    if next_is_method || args.len() == i + 1 {
-        return args;
-    }
-    let has = |names: &[&str]| args.iter().any(|a| is(a, names));
-    let certificate = if args[i] == "sign" {
-        has(&["--signing-certificate", "--signing_certificate"])
-    } else {
-        has(&["--certificate-chain", "--certificate_chain"])
-            && !has(&["--public-key", "--public_key"])
-    };
-    args.insert(
-        i + 1,
-        OsString::from(if certificate { "certificate" } else { "key" }),
-    );
-    args
-}
-
 /// Parses arguments and runs `git model-sign`.
 pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
-    let json_asked = crate::cli::json_asked(&args);
-    let cli = match GitCli::try_parse_from(with_implied_method(args)) {
+    let json_asked = crate::cli::render::json_asked(&args);
+    let cli = match GitCli::try_parse_from(crate::cli::implied::git(args)) {
         Ok(c) => c,
-        Err(e) => return crate::cli::usage_error(&e, json_asked),
+        Err(e) => return crate::cli::render::usage_error(&e, json_asked),
     };
     let ctx = Ctx {
         json: cli.json,

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-use crate::cli::{report_error, Ctx, EXIT_VERIFY_FAILED};
+use crate::cli::render::{report_error, warnings};
+use crate::cli::{Ctx, EXIT_VERIFY_FAILED};
 use crate::hook::{HookMode, InstallOptions, Installed, PrePush};
 use crate::store::git::NOTES_REF;
 
@@ -75,9 +76,7 @@ fn render_installed(ctx: &Ctx, r: &Installed) -> ExitCode {
         println!("{}", serde_json::to_value(r).unwrap_or_default());
         return ExitCode::SUCCESS;
     }
-    for w in &r.warnings {
-        ctx.warn(w);
-    }
+    warnings(ctx, &r.warnings);
     if ctx.quiet {
         return ExitCode::SUCCESS;
     }

@@ -9,7 +9,8 @@ use serde_json::json;
 
 use crate::cli::hub_args::{SignerArgs, VerifierArgs};
 use crate::cli::progress::DownloadBars;
-use crate::cli::{conclude, report_json, Ctx};
+use crate::cli::render::{conclude, ignore_rules, report_json, warnings};
+use crate::cli::Ctx;
 use crate::error::Result;
 use crate::hub::{self, HubConfig, HubModel, HubVerification};
 use crate::NoProgress;
@@ -101,18 +102,12 @@ fn model(repo: &RepoArgs, signature: &str) -> Result<HubModel> {
     )
 }
 
-fn text(ctx: &Ctx) -> bool {
-    !ctx.json && !ctx.quiet
-}
-
 fn verify(ctx: &Ctx, a: &HubVerifyArgs) -> Result<serde_json::Value> {
     let model = model(&a.repo, &a.signature)?;
-    let report = hub::verify(&model, a.verifier.config()?, &NoProgress)?;
-    for w in report.warnings() {
-        ctx.warn(w);
-    }
+    let report = hub::verify(&model, a.verifier.spec()?.build()?, &NoProgress)?;
+    warnings(ctx, report.warnings());
     match &report {
-        HubVerification::Online(r) if text(ctx) => {
+        HubVerification::Online(r) if ctx.text() => {
             println!(
                 "Verification succeeded: {} file(s) ({}) of {}@{} match the signature by {}",
                 r.files,
@@ -129,7 +124,7 @@ fn verify(ctx: &Ctx, a: &HubVerifyArgs) -> Result<serde_json::Value> {
                 r.bytes
             );
         }
-        HubVerification::Offline(r) if text(ctx) => println!(
+        HubVerification::Offline(r) if ctx.text() => println!(
             "Verification succeeded (offline, from {}): {} file(s) ({}) match the signature by {}",
             r.folder.as_deref().unwrap_or(Path::new(&r.repo)).display(),
             r.files,
@@ -143,12 +138,15 @@ fn verify(ctx: &Ctx, a: &HubVerifyArgs) -> Result<serde_json::Value> {
 
 fn download(ctx: &Ctx, a: &HubDownloadArgs) -> Result<serde_json::Value> {
     let model = model(&a.repo, &a.signature)?;
-    let bars = DownloadBars::new(ctx.quiet || ctx.json);
-    let r = hub::download(&model, a.verifier.config()?, a.local_dir.as_deref(), &bars)?;
-    for w in &r.warnings {
-        ctx.warn(w);
-    }
-    if text(ctx) {
+    let bars = DownloadBars::new(!ctx.text());
+    let r = hub::download(
+        &model,
+        a.verifier.spec()?.build()?,
+        a.local_dir.as_deref(),
+        &bars,
+    )?;
+    warnings(ctx, &r.warnings);
+    if ctx.text() {
         println!(
             "Downloaded and verified {} file(s) ({}) of {}@{} signed by {} into {}",
             r.files,
@@ -171,9 +169,9 @@ fn sign(ctx: &Ctx, a: &HubSignArgs) -> Result<serde_json::Value> {
     if a.upload {
         model.check_can_upload()?;
     }
-    let mut r = hub::sign(&model, a.signer.signer()?, &a.output, &NoProgress)?;
-    crate::cli::sign::report_ignore_rules(ctx, &r.ignore_rules);
-    if text(ctx) {
+    let mut r = hub::sign(&model, a.signer.spec()?.build()?, &a.output, &NoProgress)?;
+    ignore_rules(ctx, &r.ignore_rules);
+    if ctx.text() {
         println!(
             "Signing succeeded: {} file(s) ({}) of {}@{} signed with {} -> {} ({} bytes downloaded)",
             r.files,
@@ -187,7 +185,7 @@ fn sign(ctx: &Ctx, a: &HubSignArgs) -> Result<serde_json::Value> {
     }
     if a.upload {
         let up = hub::upload(&model, &r)?;
-        if text(ctx) {
+        if ctx.text() {
             println!(
                 "Uploaded {} to {}@{}: commit {}",
                 up.path, r.repo, up.branch, up.commit

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::cli::sigstore::{SigstoreTokenArgs, SigstoreTrustArgs};
-use crate::error::{Error, Result};
-use crate::sign::{CertificateSigner, KeySigner, Signer};
-use crate::verify::{CertificateVerifier, KeyVerifier, VerifyingConfig};
+use crate::cli::sigstore_args::{SigstoreTokenArgs, SigstoreTrustArgs};
+use crate::error::Result;
+use crate::sign::{KeyFile, SignerSpec};
+use crate::verify::{MethodKind, VerifierChoice, VerifierSpec};
 
 /// How a Sigstore signature is checked, as in `msign verify sigstore`.
 #[derive(Debug, Args, Clone)]
@@ -34,16 +34,6 @@ impl SigstoreVerifyArgs {
     pub fn given(&self) -> bool {
         self.identity.is_some() || self.identity_provider.is_some() || self.trust.given()
     }
-
-    /// The verifying configuration of `msign verify sigstore` for these flags.
-    pub fn config(&self) -> Result<VerifyingConfig> {
-        let (Some(identity), Some(issuer)) = (&self.identity, &self.identity_provider) else {
-            return Err(Error::Usage(
-                "Sigstore verification needs both --identity and --identity-provider".into(),
-            ));
-        };
-        self.trust.verifying_config(identity, issuer)
-    }
 }
 
 /// How to sign keyless with Sigstore, as in `msign sign sigstore`.
@@ -62,11 +52,6 @@ impl SigstoreSignArgs {
     pub fn given(&self) -> bool {
         self.sigstore || self.token.given()
     }
-
-    /// The signer of `msign sign sigstore` for these flags.
-    pub fn signer(&self) -> Result<Box<dyn Signer>> {
-        self.token.signer()
-    }
 }
 
 /// Which signature method to verify with.
@@ -78,16 +63,6 @@ pub enum HubMethod {
     Certificate,
     /// A Sigstore identity (`--identity`, `--identity-provider`).
     Sigstore,
-}
-
-impl HubMethod {
-    fn flags(self) -> &'static str {
-        match self {
-            HubMethod::Key => "--public-key",
-            HubMethod::Certificate => "--certificate-chain",
-            HubMethod::Sigstore => "--identity/--identity-provider",
-        }
-    }
 }
 
 /// How the signature is checked, as in `msign verify key|certificate|sigstore`.
@@ -115,48 +90,23 @@ pub struct VerifierArgs {
 }
 
 impl VerifierArgs {
-    /// The verifying configuration these flags describe.
-    pub fn config(&self) -> Result<VerifyingConfig> {
-        let given: Vec<HubMethod> = [
-            (self.public_key.is_some(), HubMethod::Key),
-            (!self.certificate_chain.is_empty(), HubMethod::Certificate),
-            (self.sigstore.given(), HubMethod::Sigstore),
-        ]
-        .into_iter()
-        .filter_map(|(on, m)| on.then_some(m))
-        .collect();
-        // An explicit --method chooses among the flags given; without it, they must name one.
-        let method = match (self.method, given.as_slice()) {
-            (Some(m), _) => m,
-            (None, [m]) => *m,
-            (None, [_, _, ..]) => {
-                return Err(Error::Usage(format!(
-                    "choose one verification method, not several: {} (or say which with --method)",
-                    given.iter().map(|m| m.flags()).collect::<Vec<_>>().join(", ")
-                )))
-            }
-            (None, []) => {
-                return Err(Error::Usage(
-                    "say how to verify: --public-key KEY, --certificate-chain ROOT (or --method certificate for the system's roots), or --identity ID --identity-provider URL for Sigstore".into(),
-                ))
-            }
-        };
-        match method {
-            HubMethod::Key => {
-                let key = self
-                    .public_key
-                    .as_ref()
-                    .ok_or_else(|| Error::Usage("--method key needs --public-key".into()))?;
-                Ok(VerifyingConfig::new(Box::new(KeyVerifier::from_pem_file(
-                    key,
-                )?)))
-            }
-            HubMethod::Certificate => Ok(VerifyingConfig::new(Box::new(
-                CertificateVerifier::from_root_files(&self.certificate_chain)?
-                    .reject_expired(self.reject_expired),
-            ))),
-            HubMethod::Sigstore => self.sigstore.config(),
+    /// The verifier these flags choose.
+    pub fn spec(&self) -> Result<VerifierSpec> {
+        VerifierChoice {
+            public_key: self.public_key.clone(),
+            roots: self.certificate_chain.clone(),
+            reject_expired: self.reject_expired,
+            identity: self.sigstore.identity.clone(),
+            issuer: self.sigstore.identity_provider.clone(),
+            sigstore_trust_given: self.sigstore.trust.given(),
+            instance: self.sigstore.trust.instance(),
+            method: self.method.map(|m| match m {
+                HubMethod::Key => MethodKind::Key,
+                HubMethod::Certificate => MethodKind::Certificate,
+                HubMethod::Sigstore => MethodKind::Sigstore,
+            }),
         }
+        .spec()
     }
 }
 
@@ -201,37 +151,16 @@ pub struct SignerArgs {
 
 impl SignerArgs {
     /// The signer the flags choose: a key (with a certificate), or Sigstore; exactly one.
-    pub fn signer(&self) -> Result<Box<dyn Signer>> {
-        let a = self;
-        let keyed = a.private_key.is_some()
-            || a.signing_certificate.is_some()
-            || !a.certificate_chain.is_empty();
-        if a.sigstore.given() {
-            if keyed {
-                return Err(Error::Usage(
-                "choose one signing method: Sigstore (--sigstore, --identity-token, ...) or a key (--private-key, --signing-certificate, --certificate-chain), not both".into(),
-            ));
-            }
-            return a.sigstore.signer();
-        }
-        let key = a.private_key.as_ref().ok_or_else(|| {
-        Error::Usage(
-            "say how to sign: --private-key KEY (with --signing-certificate CERT for a certificate), or --sigstore".into(),
+    pub fn spec(&self) -> Result<SignerSpec> {
+        SignerSpec::choose(
+            self.private_key.as_ref().map(|k| KeyFile {
+                path: k.clone(),
+                password: self.password.clone(),
+                password_file: self.password_file.clone(),
+            }),
+            self.signing_certificate.clone(),
+            self.certificate_chain.clone(),
+            self.sigstore.given().then(|| self.sigstore.token.signing()),
         )
-    })?;
-        let password = crate::cli::password::key_password(
-            key,
-            a.password.as_deref(),
-            a.password_file.as_deref(),
-        )?;
-        Ok(match &a.signing_certificate {
-            Some(cert) => Box::new(CertificateSigner::from_files(
-                key,
-                password.as_deref(),
-                cert,
-                &a.certificate_chain,
-            )?),
-            None => Box::new(KeySigner::from_pem_file(key, password.as_deref())?),
-        })
     }
 }

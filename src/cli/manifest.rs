@@ -8,8 +8,8 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::bundle::statement::manifest_json;
-use crate::cli::reuse::read_manifests;
-use crate::cli::{report_error, Ctx};
+use crate::cli::render::report_error;
+use crate::cli::Ctx;
 use crate::error::Result;
 use crate::store::file::write_atomic;
 
@@ -47,7 +47,13 @@ pub fn run(ctx: &Ctx, cmd: ManifestCommand) -> ExitCode {
 /// Without `--output` the merged manifest on stdout is the result, `--json` or not (it is
 /// JSON, the shape `msign digest --json` prints); with it, `--json` reports what was written.
 fn merge(ctx: &Ctx, a: &MergeArgs) -> Result<()> {
-    let merged = crate::manifest_json::merge(read_manifests(&a.inputs)?, a.model_name.clone())?;
+    let merged = crate::manifest_json::merge(
+        a.inputs
+            .iter()
+            .map(|p| crate::workflow::read_manifest_file(p))
+            .collect::<Result<_>>()?,
+        a.model_name.clone(),
+    )?;
     let text = serde_json::to_string_pretty(&manifest_json(&merged)).expect("json") + "\n";
     match &a.output {
         Some(p) => {

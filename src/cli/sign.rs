@@ -7,13 +7,15 @@ use clap::{Args, Subcommand};
 use indicatif::HumanBytes;
 use serde_json::json;
 
-use crate::cli::args::{CertificateArgs, HashArgs, ModelArgs, PrivateKeyArgs};
-use crate::cli::pkcs11::Pkcs11Args;
+use crate::cli::args::ModelArgs;
+use crate::cli::hash_args::HashArgs;
+use crate::cli::key_args::{CertificateArgs, Pkcs11Args, PrivateKeyArgs};
 use crate::cli::progress::Bar;
-use crate::cli::{conclude, report_json, Ctx};
+use crate::cli::render::{conclude, ignore_rules, report_json, warnings};
+use crate::cli::Ctx;
 use crate::error::Result;
-use crate::sign::Signer;
-use crate::workflow::{sign_model, SignRequest};
+use crate::sign::SignerSpec;
+use crate::workflow::{sign_model, Reuse, SignRequest};
 
 /// Options of every signing method.
 #[derive(Debug, Args, Clone)]
@@ -29,7 +31,25 @@ pub struct SignCommon {
     signature: PathBuf,
 
     #[command(flatten)]
-    reuse: crate::cli::reuse::ReuseArgs,
+    reuse: ReuseArgs,
+}
+
+/// Options that let signing skip hashing.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ReuseArgs {
+    /// Reuse digests: from a previous signature of this model (it must verify with the
+    /// signing key; files changed after it was written are re-hashed), or from a digest
+    /// cache folder.
+    #[arg(long, value_name = "SIG_OR_CACHE")]
+    pub reuse: Option<PathBuf>,
+
+    /// Do not read or write the local digest cache ($XDG_CACHE_HOME/msign).
+    #[arg(long = "no-cache")]
+    pub no_cache: bool,
+
+    /// Sign this manifest (as `msign digest --json` writes it) instead of hashing the model.
+    #[arg(long = "from-manifest", value_name = "MANIFEST_JSON", conflicts_with_all = ["reuse"])]
+    pub from_manifest: Option<PathBuf>,
 }
 
 /// Signing methods. Without one, `sign MODEL` uses Sigstore, as model_signing does.
@@ -74,7 +94,7 @@ pub enum SignMethod {
         #[command(flatten)]
         common: SignCommon,
         #[command(flatten)]
-        sigstore: crate::cli::sigstore::SigstoreTokenArgs,
+        sigstore: crate::cli::sigstore_args::SigstoreTokenArgs,
     },
 }
 
@@ -89,26 +109,18 @@ impl SignMethod {
         }
     }
 
-    /// The private key file and its password flags, for methods that have one.
-    fn private_key(&self) -> Option<&PrivateKeyArgs> {
+    /// The signing method for the library.
+    pub fn spec(&self) -> SignerSpec {
         match self {
-            SignMethod::Key { key, .. } | SignMethod::Certificate { key, .. } => Some(key),
-            SignMethod::Sigstore { .. }
-            | SignMethod::Pkcs11Key { .. }
-            | SignMethod::Pkcs11Certificate { .. } => None,
-        }
-    }
-
-    /// The signer; `password` is the private key's, asked for once by the caller.
-    fn signer(&self, password: Option<&str>) -> Result<Box<dyn Signer>> {
-        match self {
-            SignMethod::Key { key, .. } => key.signer_with(None, password),
-            SignMethod::Certificate { key, cert, .. } => key.signer_with(Some(cert), password),
-            SignMethod::Pkcs11Key { pkcs11, .. } => Ok(Box::new(pkcs11.key_signer()?)),
-            SignMethod::Pkcs11Certificate { pkcs11, cert, .. } => {
-                Ok(Box::new(pkcs11.certificate_signer(cert)?))
+            SignMethod::Key { key, .. } => SignerSpec::Key(key.key()),
+            SignMethod::Certificate { key, cert, .. } => {
+                SignerSpec::Certificate(key.key(), cert.files())
             }
-            SignMethod::Sigstore { sigstore, .. } => sigstore.signer(),
+            SignMethod::Pkcs11Key { pkcs11, .. } => SignerSpec::Pkcs11Key(pkcs11.key()),
+            SignMethod::Pkcs11Certificate { pkcs11, cert, .. } => {
+                SignerSpec::Pkcs11Certificate(pkcs11.key(), cert.files())
+            }
+            SignMethod::Sigstore { sigstore, .. } => SignerSpec::Sigstore(sigstore.signing()),
         }
     }
 }
@@ -117,43 +129,37 @@ impl SignMethod {
 pub fn run(ctx: &Ctx, method: SignMethod) -> ExitCode {
     let common = method.common().clone();
     let extra = json!({"model": common.model.model_path, "signature": common.signature});
-    conclude(ctx, sign(ctx, &method, &common), extra)
+    conclude(ctx, sign(ctx, method.spec(), &common), extra)
 }
 
-fn sign(ctx: &Ctx, method: &SignMethod, common: &SignCommon) -> Result<serde_json::Value> {
+fn sign(ctx: &Ctx, spec: SignerSpec, common: &SignCommon) -> Result<serde_json::Value> {
     let hashing = common.hash.hashing()?;
     // Before the key's password is asked for or a Sigstore identity fetched.
     crate::store::file::check_writable(&common.signature)?;
-    let spec = common.model.checked_spec()?;
-    for w in spec.ignore_paths_outside()? {
-        ctx.warn(&w);
-    }
-    let mut req = SignRequest::new(spec, hashing, common.signature.clone())?;
+    let model = common.model.checked_spec()?;
+    warnings(ctx, &model.ignore_paths_outside()?);
+    let mut req = SignRequest::new(model, hashing, common.signature.clone())?;
     // Asked once: the signer and --reuse both open the key.
-    let password = match method.private_key() {
-        Some(k) => k.resolved_password()?,
-        None => None,
-    };
-    let signer = method.signer(password.as_deref())?;
+    let spec = spec.with_resolved_password()?;
+    let signer = spec.build()?;
     req.from_manifest = common.reuse.from_manifest.clone();
     if req.from_manifest.is_none() {
-        let key = method
-            .private_key()
-            .map(|k| (k.private_key.as_path(), password.as_deref()));
-        req.hashing = common.reuse.apply(req.hashing, key)?;
+        let reuse = Reuse {
+            from: common.reuse.reuse.clone(),
+            no_cache: common.reuse.no_cache,
+        };
+        req.hashing = reuse.apply(req.hashing, spec.private_key())?;
     }
-    let r = sign_model(&req, signer, &Bar::new("hashing", ctx.quiet || ctx.json))?;
-    report_ignore_rules(ctx, &r.ignore_rules);
-    for w in &r.warnings {
-        ctx.warn(w);
-    }
-    if !ctx.json && !ctx.quiet && r.reused_files > 0 {
+    let r = sign_model(&req, signer, &Bar::new("hashing", !ctx.text()))?;
+    ignore_rules(ctx, &r.ignore_rules);
+    warnings(ctx, &r.warnings);
+    if ctx.text() && r.reused_files > 0 {
         println!(
             "{} file(s) unchanged: digests reused, not re-hashed",
             r.reused_files
         );
     }
-    if !ctx.json && !ctx.quiet {
+    if ctx.text() {
         println!(
             "Signing succeeded: {} file(s) ({}) of '{}' signed with {} -> {}",
             r.files,
@@ -164,26 +170,4 @@ fn sign(ctx: &Ctx, method: &SignMethod, common: &SignCommon) -> Result<serde_jso
         );
     }
     report_json(&r)
-}
-
-/// Shows on stderr every ignore rule signing applied, where it came from and what it left
-/// out, so nothing is left out of a signature without a word.
-pub fn report_ignore_rules(ctx: &Ctx, rules: &[crate::ignore::RuleUse]) {
-    if ctx.quiet || rules.is_empty() {
-        return;
-    }
-    eprintln!("ignore rules applied (recorded in the signature):");
-    for r in rules {
-        let left_out: Vec<&str> = r.left_out.iter().map(String::as_str).collect();
-        let what = if left_out.is_empty() {
-            "nothing left out".to_string()
-        } else {
-            format!(
-                "left out {}: {}",
-                left_out.len(),
-                crate::ignore::shorten(&left_out)
-            )
-        };
-        eprintln!("  {:<24} from {}: {what}", r.rule, r.origin);
-    }
 }

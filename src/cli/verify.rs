@@ -9,9 +9,11 @@ use serde_json::json;
 
 use crate::cli::args::ModelArgs;
 use crate::cli::progress::Bar;
-use crate::cli::{conclude, report_json, Ctx};
-use crate::error::{Error, Result};
-use crate::verify::{CertificateVerifier, KeyVerifier, VerifyingConfig};
+use crate::cli::render::{conclude, report_json, warnings};
+use crate::cli::sigstore_args::{SigstoreIdentityArgs, SigstoreTrustArgs};
+use crate::cli::Ctx;
+use crate::error::Result;
+use crate::verify::VerifierSpec;
 use crate::workflow::{verify_model, VerifyRequest};
 
 /// Options of every verification method.
@@ -82,9 +84,9 @@ pub enum VerifyMethod {
         #[command(flatten)]
         common: VerifyCommon,
         #[command(flatten)]
-        signer: crate::cli::sigstore::SigstoreIdentityArgs,
+        signer: SigstoreIdentityArgs,
         #[command(flatten)]
-        trust: crate::cli::sigstore::SigstoreTrustArgs,
+        trust: SigstoreTrustArgs,
     },
 }
 
@@ -97,39 +99,18 @@ impl VerifyMethod {
         }
     }
 
-    fn config(&self) -> Result<VerifyingConfig> {
+    fn spec(&self) -> VerifierSpec {
         match self {
-            VerifyMethod::Key { public_key, .. } => Ok(VerifyingConfig::new(Box::new(
-                KeyVerifier::from_pem_file(public_key)?,
-            ))),
+            VerifyMethod::Key { public_key, .. } => VerifierSpec::Key(public_key.clone()),
             VerifyMethod::Certificate {
                 certificate_chain,
-                log_fingerprints,
                 reject_expired,
                 ..
-            } => {
-                if *log_fingerprints {
-                    for c in crate::sign::certificate::load_certificates(certificate_chain)? {
-                        let fp = c
-                            .digest(openssl::hash::MessageDigest::sha256())
-                            .map_err(|e| Error::Other(e.to_string()))?;
-                        eprintln!(
-                            "[  init  ] sha256 Fingerprint: {}",
-                            hex::encode_upper(fp)
-                                .as_bytes()
-                                .chunks(2)
-                                .map(|c| std::str::from_utf8(c).unwrap_or(""))
-                                .collect::<Vec<_>>()
-                                .join(":")
-                        );
-                    }
-                }
-                Ok(VerifyingConfig::new(Box::new(
-                    CertificateVerifier::from_root_files(certificate_chain)?
-                        .reject_expired(*reject_expired),
-                )))
-            }
-            VerifyMethod::Sigstore { signer, trust, .. } => signer.verifying_config(trust),
+            } => VerifierSpec::Certificate {
+                roots: certificate_chain.clone(),
+                reject_expired: *reject_expired,
+            },
+            VerifyMethod::Sigstore { signer, trust, .. } => signer.spec(trust),
         }
     }
 }
@@ -142,57 +123,42 @@ pub fn run(ctx: &Ctx, method: VerifyMethod) -> ExitCode {
 }
 
 fn verify(ctx: &Ctx, method: &VerifyMethod, common: &VerifyCommon) -> Result<serde_json::Value> {
-    let resolved;
-    let common = if common.model.hub_cache {
-        let spec = common
-            .model
-            .model_path
-            .to_str()
-            .ok_or_else(|| Error::Usage("--hub-cache needs ORG/NAME[@REV]".into()))?;
-        let cache_dir = crate::hub::HubConfig::from_env()?.cache_dir;
-        let (snapshot, signature) =
-            crate::hub::resolve_hub_cache(&cache_dir, spec, &common.signature)?;
-        let mut model = common.model.clone();
-        model.model_path = snapshot;
-        model.hub_cache = false;
-        resolved = VerifyCommon {
-            model,
-            signature,
-            ..common.clone()
-        };
-        &resolved
-    } else {
-        common
-    };
-    if common.model.git.git_rev.is_none() && std::fs::symlink_metadata(&common.signature).is_err() {
-        return Err(Error::Other(format!(
-            "no signature at {}: give its path with --signature (`msign sign` writes \
-             model.sig in the current folder unless told otherwise)",
-            common.signature.display()
-        )));
-    }
-    let spec = common.model.spec();
-    for w in spec.ignore_paths_outside()? {
-        ctx.warn(&w);
-    }
-    let req = VerifyRequest {
-        model: spec,
+    let mut model = common.model.clone();
+    model.hub_cache = false;
+    let mut req = VerifyRequest {
+        model: model.spec(),
         signature: common.signature.clone(),
         ignore_unsigned_files: common.ignore_unsigned_files && !common.no_ignore_unsigned_files,
         digest_cache: common.cache,
     };
-    let bar = Bar::new("verifying", ctx.quiet || ctx.json);
-    let r = verify_model(&req, method.config()?, &bar)?;
-    for w in &r.warnings {
-        ctx.warn(w);
+    if common.model.hub_cache {
+        req = req.in_hub_cache()?;
     }
-    if !ctx.json && !ctx.quiet && common.cache {
+    req.check_signature_exists()?;
+    warnings(ctx, &req.model.ignore_paths_outside()?);
+    if let VerifyMethod::Certificate {
+        certificate_chain,
+        log_fingerprints: true,
+        ..
+    } = method
+    {
+        for fp in crate::verify::spec::fingerprints(certificate_chain)? {
+            eprintln!("[  init  ] sha256 Fingerprint: {fp}");
+        }
+    }
+    let r = verify_model(
+        &req,
+        method.spec().build()?,
+        &Bar::new("verifying", !ctx.text()),
+    )?;
+    warnings(ctx, &r.warnings);
+    if ctx.text() && common.cache {
         println!(
             "{} file(s) unchanged since cached: not re-hashed",
             r.cached_files
         );
     }
-    if !ctx.json && !ctx.quiet {
+    if ctx.text() {
         println!(
             "Verification succeeded: {} file(s) ({}) match the signature by {}",
             r.files,

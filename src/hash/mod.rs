@@ -15,9 +15,12 @@ use crate::source::ModelSource;
 pub(crate) mod algorithm;
 pub mod cache;
 mod engine;
+pub mod options;
 mod prefetch;
 mod sha256;
 mod window;
+
+pub use options::HashOptions;
 
 /// Receives progress while content is hashed. Implementations must be cheap: `advance`
 /// is called from every worker thread for every buffer.

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::hub::{check_revision, is_commit_id, RepoId};
 use crate::manifest::ModelPath;
+pub use crate::source::spec::blobs_of_snapshot;
 use crate::store::file::write_atomic;
 
 /// One repository's folder in the cache.
@@ -115,21 +116,6 @@ impl CachedRepo {
         fs::rename(&tmp, &dest).map_err(|e| Error::io(&dest, e))?;
         Ok(dest)
     }
-}
-
-/// When `dir` is a cache snapshot (`.../models--x--y/snapshots/<commit>`), the repository
-/// folder's `blobs/`, which its links may point into.
-pub fn blobs_of_snapshot(dir: &Path) -> Option<PathBuf> {
-    let abs = fs::canonicalize(dir).ok()?;
-    let commit = abs.file_name()?.to_str()?;
-    let snapshots = abs.parent()?;
-    if !is_commit_id(commit) || snapshots.file_name()? != "snapshots" {
-        return None;
-    }
-    let repo = snapshots.parent()?;
-    let name = repo.file_name()?.to_str()?;
-    let blobs = repo.join("blobs");
-    (name.starts_with("models--") && blobs.is_dir()).then_some(blobs)
 }
 
 /// Splits `org/name@rev` into the repository and the revision (`main` when absent).

@@ -26,9 +26,11 @@ use crate::error::{Error, Result};
 pub mod api;
 pub mod cache;
 pub mod download;
+pub mod source;
 pub mod workflow;
 
 pub use api::{HubClient, TreeEntry};
+pub use source::HubSource;
 pub use workflow::{
     download, metadata_suffices, resolve_hub_cache, sign, upload, verify, verify_folder,
     FolderVerified, HubDownloaded, HubModel, HubSigned, HubVerification, HubVerified, Uploaded,

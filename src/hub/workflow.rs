@@ -14,11 +14,12 @@ use crate::error::{Error, Result};
 use crate::hash::{HashingConfig, Progress};
 use crate::hub::cache::{parse_repo_at, CachedRepo};
 use crate::hub::download::{precheck, Destination, DownloadProgress, Downloader};
+use crate::hub::source::HubSource;
 use crate::hub::{check_revision, is_commit_id, HubClient, HubConfig, RepoId};
 use crate::ignore::IgnoreRules;
 use crate::manifest::{HashAlgorithm, Manifest, Method, ModelPath};
 use crate::sign::{Signer, SigningConfig};
-use crate::source::{DirSource, HubSource};
+use crate::source::DirSource;
 use crate::store::file::write_atomic;
 use crate::verify::{ManifestDiff, SignedManifest, VerifyingConfig};
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use openssl::pkey::{HasPublic, PKey, PKeyRef, Private};
 use openssl::x509::X509;
-use x509_parser::prelude::FromDer;
+use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::bundle::{Bundle, CertificateChain, RawBytes, VerificationMaterial};
 use crate::error::{Error, Result};
@@ -97,7 +97,7 @@ pub(crate) fn chain_for_key<T: HasPublic>(
             reason: format!("not a readable X.509 certificate ({e})"),
         }
     })?;
-    crate::verify::certificate::acceptable_signing_leaf(&parsed).map_err(|e| {
+    acceptable_signing_leaf(&parsed).map_err(|e| {
         let why = match e {
             Error::InvalidSignature(m) => m,
             other => other.to_string(),
@@ -142,4 +142,71 @@ impl Signer for CertificateSigner {
     fn method(&self) -> &'static str {
         "certificate"
     }
+}
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::InvalidSignature(msg.into())
+}
+
+/// Refuses a certificate that is a CA (`basicConstraints CA:TRUE`): a CA certifies keys,
+/// it does not sign artifacts.
+fn check_not_ca(leaf: &X509Certificate<'_>) -> Result<()> {
+    let bc = leaf.basic_constraints().map_err(|e| {
+        invalid(format!(
+            "the signing certificate's basic constraints are unreadable: {e}"
+        ))
+    })?;
+    if bc.is_some_and(|b| b.value.ca) {
+        return Err(invalid(
+            "the signing certificate is a CA certificate (basicConstraints CA:TRUE); a CA certifies keys and cannot sign models",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `leaf` can sign models, as msign's verification decides it: key usage /
+/// extended key usage, when present, allowing digital signatures / code signing, and not
+/// a CA. Signing and verifying both ask this one function; the error says why not.
+///
+/// One exception, for compatibility: a CA certificate that was explicitly issued for code
+/// signing too (extended key usage codeSigning, key usage digitalSignature) is accepted
+/// with the warning returned. model_signing's own cross-version test certificates
+/// (fixtures/model-transparency) are such certificates, and the reference accepts them;
+/// `sign certificate` accepts them too, since its verification does.
+pub fn acceptable_signing_leaf(leaf: &X509Certificate<'_>) -> Result<Option<String>> {
+    let ku = leaf
+        .key_usage()
+        .map_err(|e| invalid(format!("leaf key usage unreadable: {e}")))?;
+    let eku = leaf
+        .extended_key_usage()
+        .map_err(|e| invalid(format!("leaf extended key usage unreadable: {e}")))?;
+    if ku.is_none() && eku.is_none() {
+        return Err(invalid("the signing certificate has neither key usage nor extended key usage; it is not a signing certificate"));
+    }
+    if let Some(ku) = &ku {
+        if !ku.value.digital_signature() {
+            return Err(invalid(
+                "the signing certificate's key usage does not allow digital signatures",
+            ));
+        }
+    }
+    if let Some(eku) = &eku {
+        if !(eku.value.code_signing || eku.value.any) {
+            return Err(invalid(
+                "the signing certificate's extended key usage does not include code signing",
+            ));
+        }
+    }
+    if let Err(refused) = check_not_ca(leaf) {
+        let issued_for_code_signing = eku.is_some_and(|e| e.value.code_signing)
+            && ku.is_some_and(|k| k.value.digital_signature());
+        if !issued_for_code_signing {
+            return Err(refused);
+        }
+        return Ok(Some(
+            "the signing certificate is a CA certificate (basicConstraints CA:TRUE); accepted because it was also issued for code signing (extended key usage codeSigning), as model_signing accepts it, but a CA should not sign models"
+                .into(),
+        ));
+    }
+    Ok(None)
 }

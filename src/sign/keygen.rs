@@ -2,6 +2,8 @@
 //! a password when asked, and its public key as SubjectPublicKeyInfo PEM, the forms
 //! `sign key` and `verify key` (and model_signing) read.
 
+use std::path::{Path, PathBuf};
+
 use openssl::ec::{EcGroup, EcKey};
 use openssl::nid::Nid;
 use openssl::pkey::PKey;
@@ -9,6 +11,7 @@ use openssl::symm::Cipher;
 
 use crate::error::{Error, Result};
 use crate::sign::key::key_hint;
+use crate::store::file::write_atomic_as;
 
 /// The curves msign signs with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +69,80 @@ pub fn generate(curve: Curve, password: Option<&[u8]>) -> Result<KeyPair> {
         private_pem,
         public_pem: key.public_key_to_pem().map_err(fail)?,
         hint: key_hint(&key)?,
+    })
+}
+
+/// What [`write_pair`] wrote.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct KeyPairWritten {
+    /// Always `generated`.
+    pub status: &'static str,
+    /// The curve's name.
+    pub curve: &'static str,
+    /// Whether the private key is encrypted.
+    pub encrypted: bool,
+    /// The private key file (mode 0600).
+    pub private_key: PathBuf,
+    /// The public key file.
+    pub public_key: PathBuf,
+    /// Who signs with this key, as verification names them (`key` and the hint).
+    pub signer: String,
+    /// The public key's hint, as signatures made with this key name it.
+    pub key_hint: String,
+}
+
+/// Refuses to go on when either key file exists (checked before a password is asked for
+/// or a key generated).
+pub fn check_free(private: &Path, public: &Path) -> Result<()> {
+    for p in [private, public] {
+        if p.symlink_metadata().is_ok() {
+            return Err(Error::Usage(format!(
+                "{} exists; choose another --output-prefix, or pass --force to replace it \
+                 (a replaced private key is lost for good)",
+                p.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Generates a key pair and writes it to `private` (mode 0600) and `public`. Without
+/// `force`, existing files are refused before anything is written, so a refusal leaves no
+/// half pair; a pair that cannot be written whole leaves neither file behind.
+pub fn write_pair(
+    curve: Curve,
+    password: Option<&str>,
+    private: &Path,
+    public: &Path,
+    force: bool,
+) -> Result<KeyPairWritten> {
+    if !force {
+        check_free(private, public)?;
+    }
+    let pair = generate(curve, password.map(str::as_bytes))?;
+    let exists = |p: &Path, e: Error| match e {
+        Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
+            Error::Usage(format!(
+                "{} appeared while the key was generated; nothing was replaced",
+                p.display()
+            ))
+        }
+        e => e,
+    };
+    write_atomic_as(private, &pair.private_pem, 0o600, force).map_err(|e| exists(private, e))?;
+    if let Err(e) = write_atomic_as(public, &pair.public_pem, 0o644, force) {
+        // A private key without its public half is of no use; leave neither behind.
+        let _ = std::fs::remove_file(private);
+        return Err(exists(public, e));
+    }
+    Ok(KeyPairWritten {
+        status: "generated",
+        curve: curve.name(),
+        encrypted: password.is_some(),
+        private_key: private.to_path_buf(),
+        public_key: public.to_path_buf(),
+        signer: format!("key {}", pair.hint),
+        key_hint: pair.hint,
     })
 }
 

@@ -14,12 +14,15 @@ use crate::source::ModelSource;
 pub mod certificate;
 pub mod key;
 pub mod keygen;
+pub mod password;
 pub mod pkcs11;
 pub mod sigstore;
+pub mod spec;
 
 pub use certificate::CertificateSigner;
 pub use key::KeySigner;
 pub use pkcs11::Pkcs11Signer;
+pub use spec::{CertificateFiles, KeyFile, Pkcs11Key, SignerSpec, SigstoreSigning};
 
 /// Something that can sign an in-toto statement (a key, a certificate, Sigstore, a token).
 pub trait Signer: Send + Sync {

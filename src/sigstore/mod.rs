@@ -12,7 +12,9 @@
 //!
 //! The public-good trusted root ships inside the binary ([`TrustedRoot::public_good`]).
 
+pub mod artifact;
 pub mod client;
+pub mod instance;
 pub mod oauth;
 pub mod oidc;
 pub mod provider;
@@ -22,6 +24,8 @@ pub mod trust;
 pub mod tuf;
 pub mod verify;
 
+pub use artifact::{verify_bundle, BundleReport, BundleRequest, Expected};
+pub use instance::{update_trust_root, Instance, TrustRootUpdated, TufSource};
 pub use trust::TrustedRoot;
 
 use crate::error::{Error, Result};

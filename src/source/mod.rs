@@ -15,13 +15,11 @@ use crate::manifest::ModelPath;
 pub(crate) mod attributes;
 pub mod dir;
 pub mod git;
-pub mod hub;
 pub mod lfs;
 pub mod spec;
 
 pub use dir::DirSource;
 pub use git::GitSource;
-pub use hub::HubSource;
 pub use spec::{open, GitLocation, ModelSpec};
 
 /// Opens a fresh reader over an entry's content each time it is called.

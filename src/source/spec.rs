@@ -1,6 +1,7 @@
 //! Choosing the model source: a folder or file on disk, a Hugging Face cache snapshot, or a
 //! git revision, from one typed description ([`ModelSpec`]) that every front end fills in.
 
+use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use git2::Repository;
@@ -52,7 +53,7 @@ pub struct GitTarget {
 /// Opens the source `spec` describes. A Hub cache snapshot (links into the repository's
 /// `blobs/`) follows those links only; a git revision reads the object database.
 pub fn open(spec: &ModelSpec) -> Result<Box<dyn ModelSource>> {
-    if let Some(blobs) = crate::hub::cache::blobs_of_snapshot(&spec.path) {
+    if let Some(blobs) = blobs_of_snapshot(&spec.path) {
         return Ok(Box::new(
             DirSource::new(&spec.path)
                 .allow_symlinks(true)
@@ -249,4 +250,24 @@ pub fn resolve_lenient(p: &Path) -> Result<PathBuf> {
         }
     }
     Ok(abs)
+}
+
+/// When `dir` is a cache snapshot (`.../models--x--y/snapshots/<commit>`), the repository
+/// folder's `blobs/`, which its links may point into.
+pub fn blobs_of_snapshot(dir: &Path) -> Option<PathBuf> {
+    let abs = fs::canonicalize(dir).ok()?;
+    let commit = abs.file_name()?.to_str()?;
+    let snapshots = abs.parent()?;
+    if !is_commit_id(commit) || snapshots.file_name()? != "snapshots" {
+        return None;
+    }
+    let repo = snapshots.parent()?;
+    let name = repo.file_name()?.to_str()?;
+    let blobs = repo.join("blobs");
+    (name.starts_with("models--") && blobs.is_dir()).then_some(blobs)
+}
+
+/// A full commit id, as the Hub cache names snapshot folders (40 lowercase hex digits).
+fn is_commit_id(s: &str) -> bool {
+    s.len() == 40 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }

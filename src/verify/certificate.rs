@@ -21,6 +21,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::bundle::Bundle;
 use crate::error::{Error, Result};
+pub use crate::sign::certificate::acceptable_signing_leaf;
 use crate::sign::certificate::load_certificates;
 use crate::verify::key::verify_dsse;
 use crate::verify::{check_envelope, BundleVerifier, VerifiedStatement};
@@ -65,69 +66,6 @@ impl CertificateVerifier {
         b.set_param(&param).map_err(err)?;
         Ok(b.build())
     }
-}
-
-/// Refuses a certificate that is a CA (`basicConstraints CA:TRUE`): a CA certifies keys,
-/// it does not sign artifacts. Shared with the Sigstore path.
-pub(crate) fn check_not_ca(leaf: &X509Certificate<'_>) -> Result<()> {
-    let bc = leaf.basic_constraints().map_err(|e| {
-        invalid(format!(
-            "the signing certificate's basic constraints are unreadable: {e}"
-        ))
-    })?;
-    if bc.is_some_and(|b| b.value.ca) {
-        return Err(invalid(
-            "the signing certificate is a CA certificate (basicConstraints CA:TRUE); a CA certifies keys and cannot sign models",
-        ));
-    }
-    Ok(())
-}
-
-/// Whether `leaf` can sign models, as msign's verification decides it: key usage /
-/// extended key usage, when present, allowing digital signatures / code signing, and not
-/// a CA. Signing and verifying both ask this one function; the error says why not.
-///
-/// One exception, for compatibility: a CA certificate that was explicitly issued for code
-/// signing too (extended key usage codeSigning, key usage digitalSignature) is accepted
-/// with the warning returned. model_signing's own cross-version test certificates
-/// (fixtures/model-transparency) are such certificates, and the reference accepts them;
-/// `sign certificate` accepts them too, since its verification does.
-pub fn acceptable_signing_leaf(leaf: &X509Certificate<'_>) -> Result<Option<String>> {
-    let ku = leaf
-        .key_usage()
-        .map_err(|e| invalid(format!("leaf key usage unreadable: {e}")))?;
-    let eku = leaf
-        .extended_key_usage()
-        .map_err(|e| invalid(format!("leaf extended key usage unreadable: {e}")))?;
-    if ku.is_none() && eku.is_none() {
-        return Err(invalid("the signing certificate has neither key usage nor extended key usage; it is not a signing certificate"));
-    }
-    if let Some(ku) = &ku {
-        if !ku.value.digital_signature() {
-            return Err(invalid(
-                "the signing certificate's key usage does not allow digital signatures",
-            ));
-        }
-    }
-    if let Some(eku) = &eku {
-        if !(eku.value.code_signing || eku.value.any) {
-            return Err(invalid(
-                "the signing certificate's extended key usage does not include code signing",
-            ));
-        }
-    }
-    if let Err(refused) = check_not_ca(leaf) {
-        let issued_for_code_signing = eku.is_some_and(|e| e.value.code_signing)
-            && ku.is_some_and(|k| k.value.digital_signature());
-        if !issued_for_code_signing {
-            return Err(refused);
-        }
-        return Ok(Some(
-            "the signing certificate is a CA certificate (basicConstraints CA:TRUE); accepted because it was also issued for code signing (extended key usage codeSigning), as model_signing accepts it, but a CA should not sign models"
-                .into(),
-        ));
-    }
-    Ok(None)
 }
 
 /// A warning for a leaf whose validity ended before `now` (or an error when expiry is

@@ -15,9 +15,11 @@ pub mod certificate;
 pub mod key;
 pub mod own;
 pub mod sigstore;
+pub mod spec;
 
 pub use certificate::CertificateVerifier;
 pub use key::KeyVerifier;
+pub use spec::{MethodKind, VerifierChoice, VerifierSpec};
 
 // The diff is the payload of `Error::ModelMismatch`, so it lives with the error type.
 pub use crate::error::{ManifestDiff, Mismatch};

@@ -1,57 +1,47 @@
-//! `msign sign --reuse`, `--no-cache`, `--from-manifest`: signing without re-hashing
-//! what has not changed, or without hashing at all.
+//! Signing without re-hashing what has not changed: digests from the user's digest cache,
+//! a cache folder, or a previous signature of the model that the signing key verifies.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-
-use clap::Args;
 
 use crate::error::{Error, Result};
 use crate::hash::cache::{DigestCache, PreviousSignature};
 use crate::hash::HashingConfig;
-use crate::manifest::Manifest;
 use crate::sign::key::load_private_key;
+use crate::sign::KeyFile;
 use crate::store::{FileStore, SignatureStore};
 use crate::verify::own::OwnKeyVerifier;
 use crate::verify::VerifyingConfig;
 
-/// Options that let signing skip hashing.
-#[derive(Debug, Args, Clone, Default)]
-pub struct ReuseArgs {
-    /// Reuse digests: from a previous signature of this model (it must verify with the
-    /// signing key; files changed after it was written are re-hashed), or from a digest
-    /// cache folder.
-    #[arg(long, value_name = "SIG_OR_CACHE")]
-    pub reuse: Option<PathBuf>,
-
-    /// Do not read or write the local digest cache ($XDG_CACHE_HOME/msign).
-    #[arg(long = "no-cache")]
+/// Where digests may be reused from.
+#[derive(Debug, Clone, Default)]
+pub struct Reuse {
+    /// A previous signature of this model (it must verify with the signing key; files
+    /// changed after it was written are re-hashed), or a digest cache folder.
+    pub from: Option<PathBuf>,
+    /// Do not read or write the user's digest cache.
     pub no_cache: bool,
-
-    /// Sign this manifest (as `msign digest --json` writes it) instead of hashing the model.
-    #[arg(long = "from-manifest", value_name = "MANIFEST_JSON", conflicts_with_all = ["reuse"])]
-    pub from_manifest: Option<PathBuf>,
 }
 
-impl ReuseArgs {
+impl Reuse {
     /// Plugs the digest cache and the previous signature into `hashing`. `key` is the
-    /// signing key (path, password) when the method has one.
+    /// signing key, with its password resolved, when the method has one.
     pub fn apply(
         &self,
         mut hashing: HashingConfig,
-        key: Option<(&Path, Option<&str>)>,
+        key: Option<&KeyFile>,
     ) -> Result<HashingConfig> {
         let mut cache = None;
-        if let Some(path) = &self.reuse {
+        if let Some(path) = &self.from {
             if path.is_dir() {
                 cache = Some(Arc::new(DigestCache::at(path)));
             } else {
-                let (key_path, password) = key.ok_or_else(|| {
+                let key = key.ok_or_else(|| {
                     Error::Usage(
                         "--reuse SIGNATURE needs a signing method with a private key".into(),
                     )
                 })?;
-                let private = load_private_key(key_path, password)?;
+                let private = load_private_key(&key.path, key.password.as_deref())?;
                 let verifier = OwnKeyVerifier::from_private(&private)?;
                 let bytes = FileStore::new(path).load()?;
                 let signed = VerifyingConfig::new(Box::new(verifier))
@@ -68,12 +58,4 @@ impl ReuseArgs {
         }
         Ok(hashing.set_digest_cache(cache))
     }
-}
-
-/// Reads and checks several manifest files.
-pub fn read_manifests(paths: &[PathBuf]) -> Result<Vec<Manifest>> {
-    paths
-        .iter()
-        .map(|p| crate::workflow::read_manifest_file(p))
-        .collect()
 }

@@ -32,6 +32,10 @@ use crate::source::ModelSpec;
 use crate::store::{FileStore, SignatureStore};
 use crate::verify::VerifyingConfig;
 
+pub mod reuse;
+
+pub use reuse::Reuse;
+
 /// What to sign and where the signature goes.
 #[derive(Debug, Clone)]
 pub struct SignRequest {
@@ -203,6 +207,35 @@ impl VerifyRequest {
             ignore_unsigned_files: false,
             digest_cache: false,
         }
+    }
+
+    /// For a model named `ORG/NAME[@REV]` in the Hugging Face cache (`--hub-cache`): the
+    /// model becomes its snapshot folder, and a relative signature path is taken inside it.
+    pub fn in_hub_cache(mut self) -> Result<Self> {
+        let spec = self
+            .model
+            .path
+            .to_str()
+            .ok_or_else(|| Error::Usage("--hub-cache needs ORG/NAME[@REV]".into()))?;
+        let cache_dir = crate::hub::HubConfig::from_env()?.cache_dir;
+        let (snapshot, signature) =
+            crate::hub::resolve_hub_cache(&cache_dir, spec, &self.signature)?;
+        self.model.path = snapshot;
+        self.signature = signature;
+        Ok(self)
+    }
+
+    /// Fails early, before keys or trust roots are loaded, when the signature file is
+    /// missing (a git revision's signature is looked for in the repository instead).
+    pub fn check_signature_exists(&self) -> Result<()> {
+        if self.model.git.is_none() && std::fs::symlink_metadata(&self.signature).is_err() {
+            return Err(Error::Other(format!(
+                "no signature at {}: give its path with --signature (`msign sign` writes \
+                 model.sig in the current folder unless told otherwise)",
+                self.signature.display()
+            )));
+        }
+        Ok(())
     }
 }
 

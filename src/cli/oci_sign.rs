@@ -1,0 +1,155 @@
+//! `msign oci sign METHOD REFERENCE`: a model in an OCI registry signed from its manifest.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use indicatif::HumanBytes;
+
+use crate::cli::key_args::{CertificateArgs, Pkcs11Args, PrivateKeyArgs};
+use crate::cli::oci_args::TargetArgs;
+use crate::cli::render::report_json;
+use crate::cli::sigstore_args::SigstoreTokenArgs;
+use crate::cli::Ctx;
+use crate::error::Result;
+use crate::oci::LayerOptions;
+use crate::sign::SignerSpec;
+
+/// Options of every `oci sign` method.
+#[derive(Debug, Args, Clone)]
+pub struct OciSignCommon {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Write the signature to this file.
+    #[arg(long, value_name = "SIGNATURE_PATH")]
+    signature: Option<PathBuf>,
+    /// Attach the signature to the registry as an OCI 1.1 referrer of the signed manifest
+    /// (the referrers tag `sha256-<hex>` where the registry has no referrers API).
+    #[arg(long)]
+    attach: bool,
+    /// Sign layers that a pull unpacks (folders pushed by ORAS, ModelPack tar layers) as
+    /// one resource each, by the archive's digest, as model-transparency-go does: the
+    /// registry then verifies, the pulled folder does not.
+    #[arg(long = "allow-archives")]
+    allow_archives: bool,
+    /// Leave this layer (a name, or a folder of names) out of the signature. Repeatable.
+    #[arg(long = "exclude-layer", value_name = "NAME")]
+    exclude_layer: Vec<String>,
+}
+
+/// Signing methods of `oci sign`, as for `msign sign`.
+#[derive(Debug, Subcommand)]
+pub enum OciSignMethod {
+    /// Sign with an EC private key.
+    Key {
+        #[command(flatten)]
+        common: OciSignCommon,
+        #[command(flatten)]
+        key: PrivateKeyArgs,
+    },
+    /// Sign with a private key and its X.509 certificate chain.
+    Certificate {
+        #[command(flatten)]
+        common: OciSignCommon,
+        #[command(flatten)]
+        key: PrivateKeyArgs,
+        #[command(flatten)]
+        cert: CertificateArgs,
+    },
+    /// Sign with an EC key held in a PKCS #11 token.
+    #[command(name = "pkcs11-key")]
+    Pkcs11Key {
+        #[command(flatten)]
+        common: OciSignCommon,
+        #[command(flatten)]
+        pkcs11: Pkcs11Args,
+    },
+    /// Sign with a PKCS #11 token key and its X.509 certificate chain.
+    #[command(name = "pkcs11-certificate")]
+    Pkcs11Certificate {
+        #[command(flatten)]
+        common: OciSignCommon,
+        #[command(flatten)]
+        pkcs11: Pkcs11Args,
+        #[command(flatten)]
+        cert: CertificateArgs,
+    },
+    /// Sign keyless with Sigstore.
+    Sigstore {
+        #[command(flatten)]
+        common: OciSignCommon,
+        #[command(flatten)]
+        sigstore: SigstoreTokenArgs,
+    },
+}
+
+impl OciSignMethod {
+    /// The options every method has.
+    pub fn common(&self) -> &OciSignCommon {
+        match self {
+            OciSignMethod::Key { common, .. }
+            | OciSignMethod::Certificate { common, .. }
+            | OciSignMethod::Pkcs11Key { common, .. }
+            | OciSignMethod::Pkcs11Certificate { common, .. }
+            | OciSignMethod::Sigstore { common, .. } => common,
+        }
+    }
+
+    fn spec(&self) -> SignerSpec {
+        match self {
+            OciSignMethod::Key { key, .. } => SignerSpec::Key(key.key()),
+            OciSignMethod::Certificate { key, cert, .. } => {
+                SignerSpec::Certificate(key.key(), cert.files())
+            }
+            OciSignMethod::Pkcs11Key { pkcs11, .. } => SignerSpec::Pkcs11Key(pkcs11.key()),
+            OciSignMethod::Pkcs11Certificate { pkcs11, cert, .. } => {
+                SignerSpec::Pkcs11Certificate(pkcs11.key(), cert.files())
+            }
+            OciSignMethod::Sigstore { sigstore, .. } => SignerSpec::Sigstore(sigstore.signing()),
+        }
+    }
+}
+
+/// Runs `oci sign`.
+pub fn sign(ctx: &Ctx, method: &OciSignMethod) -> Result<serde_json::Value> {
+    let c = method.common();
+    let target = c.target.target()?;
+    let options = c.target.options(
+        &target,
+        LayerOptions {
+            allow_archives: c.allow_archives,
+            exclude: c.exclude_layer.clone(),
+            ..Default::default()
+        },
+    )?;
+    let report = crate::oci::sign(
+        &target,
+        &options,
+        method.spec().build()?,
+        c.signature.as_deref(),
+        c.attach,
+    )?;
+    if ctx.text() {
+        let mut to = Vec::new();
+        if let Some(s) = &report.signature {
+            to.push(s.clone());
+        }
+        if let Some(a) = &report.attached {
+            to.push(format!(
+                "attached as {} ({}{})",
+                a.manifest,
+                a.via,
+                a.tag.as_ref().map(|t| format!(" {t}")).unwrap_or_default()
+            ));
+        }
+        println!(
+            "Signing succeeded: {} layer(s) ({}, none downloaded) of {} ({}) signed with {} -> {}",
+            report.resources,
+            HumanBytes(report.bytes),
+            report.target,
+            report.manifest_digest,
+            report.method,
+            to.join(", ")
+        );
+    }
+    report_json(&report)
+}
