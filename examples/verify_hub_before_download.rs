@@ -49,7 +49,7 @@ fn run(repo: &str, revision: &str, key: &Path, dest: &Path) -> msign::Result<()>
         HubVerification::Offline(v) => println!(
             "verified {} file(s) of the cached snapshot {} (offline)",
             v.files,
-            v.folder.display()
+            v.folder.unwrap_or_default().display()
         ),
     }
     let every_file = msign::hub::select::Selection::all();

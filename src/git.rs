@@ -105,6 +105,23 @@ impl RevSpec {
         }
     }
 
+    /// The model as a path (what reports call `model`): the model folder in the work tree
+    /// (the git directory of a bare repository), however the repository was named; the
+    /// folder given joined with the model folder when no repository is found there.
+    pub fn model_path(&self) -> PathBuf {
+        match self.location().locate(Path::new(".")) {
+            Ok(t) => t.checkout_root,
+            Err(_) => self.dir.join(&self.subdir),
+        }
+    }
+
+    /// The commit the revision names, when it names one in a repository that opens: lets
+    /// a failure say which commit it was about.
+    pub fn commit_id(&self) -> Option<String> {
+        let (_, src) = self.open().ok()?;
+        src.commit().map(|c| c.to_string())
+    }
+
     fn open(&self) -> Result<(GitTarget, GitSource)> {
         let t = self.location().locate(Path::new("."))?;
         let src =
@@ -118,6 +135,9 @@ impl RevSpec {
 pub struct RevisionSigned {
     /// Always `signed`.
     pub status: &'static str,
+    /// The model: the model folder in the work tree (the git directory of a bare
+    /// repository).
+    pub model: PathBuf,
     /// The revision as given.
     pub revision: String,
     /// The commit it resolved to (none for a tree).
@@ -132,6 +152,8 @@ pub struct RevisionSigned {
     pub signature: String,
     /// The signing method.
     pub method: &'static str,
+    /// Who signed, as verification will name them (key hint, certificate subject).
+    pub signer: String,
     /// Files signed.
     pub files: usize,
     /// Resources signed (files, or shards).
@@ -158,6 +180,9 @@ impl RevisionSigned {
 pub struct RevisionVerified {
     /// Always `verified`.
     pub status: &'static str,
+    /// The model: the model folder in the work tree (the git directory of a bare
+    /// repository).
+    pub model: PathBuf,
     /// The revision as given.
     pub revision: String,
     /// The commit it resolved to (none for a tree).
@@ -300,10 +325,13 @@ pub fn sign_revision(
         .set_hashing_config(hashing)
         .use_signer(signer)
         .sign(&src, progress)?;
-    let written = saver.save(&signed.bundle.to_json())?;
+    let bundle = signed.bundle.to_json();
+    let written = saver.save(&bundle)?;
     let m = &signed.hashed.manifest;
     Ok(RevisionSigned {
         status: "signed",
+        model: t.checkout_root.clone(),
+        signer: crate::store::git::bundle_signer(&bundle).unwrap_or_default(),
         revision: rev.rev.clone(),
         commit: src.commit().map(|c| c.to_string()),
         tree: src.tree().to_string(),
@@ -529,6 +557,7 @@ pub fn verify_revision(
                 let m = &verified.manifest;
                 return Ok(RevisionVerified {
                     status: "verified",
+                    model: t.checkout_root.clone(),
                     revision: rev.rev.clone(),
                     commit: src.commit().map(|c| c.to_string()),
                     path: src.subdir().to_string(),

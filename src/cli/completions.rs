@@ -72,8 +72,9 @@ _git_model_sign() {
 }
 "#;
 
-/// Runs `completions`: the script on stdout.
-pub fn completions(a: CompletionsArgs) -> ExitCode {
+/// Runs `completions`: the script on stdout; with `--json`, the script as the `script`
+/// field of the usual result object.
+pub fn completions(ctx: &crate::cli::Ctx, a: CompletionsArgs) -> ExitCode {
     use clap_complete::Shell as S;
     use std::io::Write;
     let shell = match a.shell {
@@ -107,6 +108,14 @@ pub fn completions(a: CompletionsArgs) -> ExitCode {
     } else {
         let mut cmd = cmd.name(name).bin_name(name);
         clap_complete::generate(shell, &mut cmd, name, &mut script);
+    }
+    if ctx.json {
+        let v = serde_json::json!({
+            "status": "generated",
+            "shell": shell.to_string(),
+            "script": String::from_utf8_lossy(&script),
+        });
+        script = format!("{v}\n").into_bytes();
     }
     let mut out = std::io::stdout().lock();
     match out.write_all(&script).and_then(|()| out.flush()) {

@@ -127,3 +127,25 @@ pub enum GitVerifyMethod {
         certificate_chain: Vec<PathBuf>,
     },
 }
+
+impl GitSignMethod {
+    /// The revision to sign.
+    pub fn target(&self) -> &Target {
+        match self {
+            GitSignMethod::Key { common, .. } | GitSignMethod::Certificate { common, .. } => {
+                &common.target
+            }
+        }
+    }
+}
+
+impl GitVerifyMethod {
+    /// The revision to verify.
+    pub fn target(&self) -> &Target {
+        match self {
+            GitVerifyMethod::Key { common, .. } | GitVerifyMethod::Certificate { common, .. } => {
+                &common.target
+            }
+        }
+    }
+}

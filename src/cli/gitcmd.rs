@@ -20,7 +20,7 @@ use crate::cli::git_args::{GitSignMethod, GitVerifyMethod};
 use crate::cli::hook::HookCommand;
 use crate::cli::progress::Bar;
 use crate::cli::render::{conclude, ignore_rules, report_json, warnings};
-use crate::cli::{Ctx, EXIT_USAGE};
+use crate::cli::Ctx;
 use crate::error::Result;
 use crate::git::{sign_revision, verify_revision};
 use crate::sign::SignerSpec;
@@ -140,21 +140,36 @@ fn run_verify(ctx: &Ctx, m: GitVerifyMethod) -> Result<serde_json::Value> {
 
 /// Parses arguments and runs `git model-sign`.
 pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
+    let json_asked = crate::cli::render::json_asked(&args);
     let cli = match GitCli::try_parse_from(crate::cli::implied::git(args)) {
         Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
-        }
+        Err(e) => return crate::cli::render::usage_error(&e, json_asked),
     };
     let ctx = Ctx {
         json: cli.json,
         quiet: cli.quiet,
     };
-    let result = match cli.command {
-        GitCommand::Sign(m) => run_sign(&ctx, m),
-        GitCommand::Verify(m) => run_verify(&ctx, m),
+    let (result, target) = match cli.command {
+        GitCommand::Sign(m) => {
+            let t = m.target().clone();
+            (run_sign(&ctx, m), t)
+        }
+        GitCommand::Verify(m) => {
+            let t = m.target().clone();
+            (run_verify(&ctx, m), t)
+        }
         GitCommand::Hook(h) => return crate::cli::hook::run(&ctx, h),
     };
-    conclude(&ctx, result, json!({}))
+    // A failure names the revision and, when it resolves, its commit, as success does.
+    let extra = if ctx.json && result.is_err() {
+        let spec = target.spec();
+        json!({
+            "model": spec.model_path(),
+            "revision": spec.rev,
+            "commit": spec.commit_id(),
+        })
+    } else {
+        json!({})
+    };
+    conclude(&ctx, result, extra)
 }

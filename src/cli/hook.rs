@@ -98,6 +98,9 @@ fn render_installed(ctx: &Ctx, r: &Installed) -> ExitCode {
 }
 
 fn render(ctx: &Ctx, r: &PrePush) -> ExitCode {
+    if ctx.json {
+        return render_json(r);
+    }
     let say = |m: String| {
         if !ctx.quiet {
             eprintln!("{m}");
@@ -140,6 +143,28 @@ fn render(ctx: &Ctx, r: &PrePush) -> ExitCode {
     eprintln!(
         "hint: sign them with `git model-sign sign key <commit> --store notes --private-key KEY` and push refs/notes/model-signing, or set `git config msign.mode sign`"
     );
+    ExitCode::from(EXIT_VERIFY_FAILED)
+}
+
+/// The hook's report in the envelope every command uses: `passed`, or `failed` with the
+/// error object a refused verification carries elsewhere.
+fn render_json(r: &PrePush) -> ExitCode {
+    let mut v = serde_json::to_value(r).unwrap_or_default();
+    if r.passed() {
+        v["status"] = serde_json::json!("passed");
+        println!("{v}");
+        return ExitCode::SUCCESS;
+    }
+    v["status"] = serde_json::json!("failed");
+    v["error"] = serde_json::json!({
+        "kind": "unsigned_commits",
+        "message": format!(
+            "refusing to push {} commit(s) that change the model without a valid signature",
+            r.refused.len()
+        ),
+        "exit_code": EXIT_VERIFY_FAILED,
+    });
+    println!("{v}");
     ExitCode::from(EXIT_VERIFY_FAILED)
 }
 

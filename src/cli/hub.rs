@@ -1,6 +1,6 @@
 //! `msign hub verify|download|sign ORG/NAME`: models on the Hugging Face Hub.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
@@ -64,7 +64,7 @@ pub fn run(ctx: &Ctx, cmd: HubCommand) -> ExitCode {
         HubCommand::Download(a) => (hub_download::download(ctx, a), a.repo.repo.clone()),
         HubCommand::Sign(a) => (sign(ctx, a), a.repo.repo.clone()),
     };
-    conclude_hinted(ctx, result, json!({"repo": repo}), hint)
+    conclude_hinted(ctx, result, json!({"model": repo, "repo": repo}), hint)
 }
 
 /// The common hints, but naming only what the hub commands take: they have no
@@ -109,7 +109,7 @@ fn verify(ctx: &Ctx, a: &HubVerifyArgs) -> Result<serde_json::Value> {
         }
         HubVerification::Offline(r) if ctx.text() => println!(
             "Verification succeeded (offline, from {}): {} file(s) ({}) match the signature by {}",
-            r.folder.display(),
+            r.folder.as_deref().unwrap_or(Path::new(&r.repo)).display(),
             r.files,
             HumanBytes(r.bytes),
             r.signer

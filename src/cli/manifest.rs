@@ -37,14 +37,16 @@ pub struct MergeArgs {
 /// Runs `manifest`.
 pub fn run(ctx: &Ctx, cmd: ManifestCommand) -> ExitCode {
     match cmd {
-        ManifestCommand::Merge(a) => match merge(&a) {
+        ManifestCommand::Merge(a) => match merge(ctx, &a) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => report_error(ctx, &e, json!({"inputs": a.inputs})),
+            Err(e) => report_error(ctx, &e, json!({"inputs": a.inputs, "output": a.output})),
         },
     }
 }
 
-fn merge(a: &MergeArgs) -> Result<()> {
+/// Without `--output` the merged manifest on stdout is the result, `--json` or not (it is
+/// JSON, the shape `msign digest --json` prints); with it, `--json` reports what was written.
+fn merge(ctx: &Ctx, a: &MergeArgs) -> Result<()> {
     let merged = crate::manifest_json::merge(
         a.inputs
             .iter()
@@ -54,7 +56,22 @@ fn merge(a: &MergeArgs) -> Result<()> {
     )?;
     let text = serde_json::to_string_pretty(&manifest_json(&merged)).expect("json") + "\n";
     match &a.output {
-        Some(p) => write_atomic(p, text.as_bytes()),
+        Some(p) => {
+            write_atomic(p, text.as_bytes())?;
+            if ctx.json {
+                let v = json!({
+                    "status": "merged",
+                    "output": p,
+                    "model_name": merged.model_name,
+                    "files": merged.file_count(),
+                    "resources": merged.resources.len(),
+                    "digest": format!("sha256:{}", hex::encode(merged.root_digest())),
+                    "inputs": a.inputs,
+                });
+                println!("{v}");
+            }
+            Ok(())
+        }
         None => {
             print!("{text}");
             Ok(())

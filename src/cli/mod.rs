@@ -137,6 +137,7 @@ impl Ctx {
 
 /// Parses arguments and runs `msign`.
 pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
+    let json_asked = render::json_asked(&args);
     let parsed = docs::command()
         .try_get_matches_from(implied::msign(args))
         .and_then(|m| {
@@ -145,10 +146,7 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         });
     let cli = match parsed {
         Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
-        }
+        Err(e) => return render::usage_error(&e, json_asked),
     };
     let ctx = Ctx {
         json: cli.json,
@@ -164,7 +162,7 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         Command::Manifest(m) => manifest::run(&ctx, m),
         Command::Oci(c) => oci::run(&ctx, c),
         Command::GenerateKey(a) => generate_key::run(&ctx, a),
-        Command::Completions(a) => completions::completions(a),
+        Command::Completions(a) => completions::completions(&ctx, a),
         Command::Man(a) => man::man(&ctx, a),
     }
 }

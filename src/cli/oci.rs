@@ -28,11 +28,13 @@ pub enum OciCommand {
 pub fn run(ctx: &Ctx, cmd: OciCommand) -> ExitCode {
     match cmd {
         OciCommand::Sign(m) => {
-            let extra = json!({"reference": m.common().target.reference});
+            let r = &m.common().target.reference;
+            let extra = json!({"model": r, "reference": r});
             conclude(ctx, oci_sign::sign(ctx, &m), extra)
         }
         OciCommand::Verify(m) => {
-            let extra = json!({"reference": m.common().target.reference});
+            let r = &m.common().target.reference;
+            let extra = json!({"model": r, "reference": r});
             conclude(ctx, oci_verify::verify(ctx, &m), extra)
         }
     }

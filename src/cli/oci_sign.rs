@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use indicatif::HumanBytes;
-use serde_json::json;
 
 use crate::cli::key_args::{CertificateArgs, Pkcs11Args, PrivateKeyArgs};
 use crate::cli::net_args::NetArgs;
@@ -169,13 +168,11 @@ pub fn sign(ctx: &Ctx, method: &OciSignMethod) -> Result<serde_json::Value> {
                 HumanBytes(report.bytes),
                 report.target,
                 report.platform.as_ref().map(|p| format!(" [{p}]")).unwrap_or_default(),
-                report.digest,
+                report.manifest_digest,
                 report.method,
                 to.join(", ")
             );
         }
     }
-    let mut v = each_json(&reports)?;
-    v["status"] = json!("signed");
-    Ok(v)
+    each_json(&reports, "signed")
 }

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use serde_json::json;
 
 use crate::cli::net_args::NetArgs;
 use crate::cli::oci_args::TargetArgs;
@@ -121,14 +120,11 @@ pub fn verify(ctx: &Ctx, method: &OciVerifyMethod) -> Result<serde_json::Value> 
                     .as_ref()
                     .map(|p| format!(" [{p}]"))
                     .unwrap_or_default(),
-                report.digest,
+                report.manifest_digest,
                 report.signature,
                 report.signer
             );
         }
     }
-    let mut v = each_json(&reports)?;
-    v["status"] = json!("verified");
-    v["method"] = json!(config.method());
-    Ok(v)
+    each_json(&reports, "verified")
 }

@@ -2,11 +2,12 @@
 //! as text (with a hint) on stderr or as JSON, and the pieces of text reports several
 //! commands share.
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use serde_json::json;
 
-use crate::cli::Ctx;
+use crate::cli::{Ctx, EXIT_USAGE};
 use crate::error::Error;
 
 /// Ends a command: its JSON result on stdout with `--json` (text was printed already), or
@@ -44,10 +45,14 @@ pub fn report_json(report: &impl serde::Serialize) -> crate::Result<serde_json::
 }
 
 /// One report as it always was; the platforms of an OCI index as `platforms`.
-pub fn each_json<T: serde::Serialize>(reports: &[T]) -> crate::Result<serde_json::Value> {
+pub fn each_json<T: serde::Serialize>(
+    reports: &[T],
+    status: &str,
+) -> crate::Result<serde_json::Value> {
     match reports {
         [one] => report_json(one),
         all => Ok(json!({
+            "status": status,
             "platforms": all.iter().map(report_json).collect::<crate::Result<Vec<_>>>()?,
         })),
     }
@@ -67,8 +72,23 @@ fn report_error_hinted(
     if ctx.json {
         let mut v = json!({
             "status": "error",
-            "error": {"kind": e.kind(), "message": e.to_string()},
+            "error": {"kind": e.kind(), "message": e.to_string(), "exit_code": e.exit_code()},
         });
+        // What the error carries beyond its message, for scripts to act on.
+        match e {
+            Error::Io { path, .. }
+            | Error::UnsupportedEntry { path, .. }
+            | Error::ChangedWhileHashing { path } => v["error"]["path"] = json!(path),
+            Error::ContentUnavailable { names, hint } => {
+                v["error"]["names"] = json!(names);
+                v["error"]["hint"] = json!(hint);
+            }
+            Error::KeyMaterial { what, .. } => v["error"]["what"] = json!(what),
+            _ => {}
+        }
+        if let Some(hint) = e.hint() {
+            v["error"]["hint"] = json!(hint);
+        }
         if let Error::ModelMismatch(diff) = e {
             v["status"] = json!("failed");
             v["differences"] = serde_json::to_value(diff).unwrap_or_default();
@@ -88,6 +108,37 @@ fn report_error_hinted(
         }
     }
     ExitCode::from(e.exit_code())
+}
+
+/// True when `--json` is among the options (before a `--`), so that a command line clap
+/// refuses is still answered in JSON.
+pub fn json_asked(args: &[OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--json")
+}
+
+/// Ends a command line clap refused, or answers `--help`/`--version` (their text is the
+/// payload, JSON or not). A refusal is a usage error: with `--json`, the error object on
+/// stdout as every other error; otherwise clap's text on stderr.
+pub fn usage_error(e: &clap::Error, json: bool) -> ExitCode {
+    if !e.use_stderr() {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    if json {
+        let text = e.render().to_string();
+        let message = text.trim().strip_prefix("error: ").unwrap_or(text.trim());
+        let v = json!({
+            "status": "error",
+            "error": {"kind": "usage", "message": message, "exit_code": EXIT_USAGE},
+        });
+        println!("{v}");
+    } else {
+        let _ = e.print();
+    }
+    ExitCode::from(EXIT_USAGE)
 }
 
 /// Shows on stderr every ignore rule signing applied, where it came from and what it left

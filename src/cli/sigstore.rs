@@ -73,7 +73,11 @@ pub struct VerifyBundleArgs {
 pub fn run(ctx: &Ctx, cmd: SigstoreCommand) -> ExitCode {
     match cmd {
         SigstoreCommand::VerifyBundle(a) => {
-            let extra = json!({"bundle": a.bundle, "artifact": a.file_or_digest});
+            let extra = json!({
+                "signature": a.bundle,
+                "bundle": a.bundle,
+                "artifact": a.file_or_digest
+            });
             conclude(ctx, verify_bundle(ctx, &a), extra)
         }
         SigstoreCommand::UpdateTrustRoot(a) => {

@@ -98,6 +98,8 @@ impl HubModel {
 pub struct HubVerified {
     /// Always `verified`.
     pub status: &'static str,
+    /// The model: the repository, as for every command's `model`.
+    pub model: String,
     /// The repository.
     pub repo: String,
     /// The revision as given.
@@ -120,6 +122,9 @@ pub struct HubVerified {
     pub digest: String,
     /// Things the user may want to know.
     pub warnings: Vec<String>,
+    /// Offline (`HF_HUB_OFFLINE`): the cache snapshot that was verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub folder: Option<PathBuf>,
 }
 
 impl HubVerified {
@@ -151,7 +156,6 @@ pub struct FolderVerified {
     /// `sha256:<hex>` of the statement's subject.
     pub digest: String,
     /// Things the user may want to know.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
 
@@ -162,16 +166,15 @@ pub struct FolderVerified {
 pub enum HubVerification {
     /// Verified from the Hub.
     Online(HubVerified),
-    /// Verified from the local cache.
-    Offline(FolderVerified),
+    /// Verified from the local cache ([`HubVerified::folder`] names the snapshot).
+    Offline(HubVerified),
 }
 
 impl HubVerification {
     /// Things the user may want to know.
     pub fn warnings(&self) -> &[String] {
         match self {
-            HubVerification::Online(v) => &v.warnings,
-            HubVerification::Offline(v) => &v.warnings,
+            HubVerification::Online(v) | HubVerification::Offline(v) => &v.warnings,
         }
     }
 }
@@ -181,6 +184,8 @@ impl HubVerification {
 pub struct HubDownloaded {
     /// Always `verified`.
     pub status: &'static str,
+    /// The model: the repository, as for every command's `model`.
+    pub model: String,
     /// The repository.
     pub repo: String,
     /// The revision as given.
@@ -189,6 +194,10 @@ pub struct HubDownloaded {
     pub commit: String,
     /// The folder holding the model (the cache snapshot, or the local dir).
     pub folder: PathBuf,
+    /// The signature's path in the repository.
+    pub signature: String,
+    /// The verification method.
+    pub method: &'static str,
     /// Who signed.
     pub signer: String,
     /// Files checked.
@@ -203,6 +212,8 @@ pub struct HubDownloaded {
     /// checked (the listing still had to agree with the signature about them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_downloaded: Vec<String>,
+    /// `sha256:<hex>` of the statement's subject.
+    pub digest: String,
     /// Things the user may want to know.
     pub warnings: Vec<String>,
 }
@@ -212,6 +223,8 @@ pub struct HubDownloaded {
 pub struct HubSigned {
     /// Always `signed`.
     pub status: &'static str,
+    /// The model: the repository, as for every command's `model`.
+    pub model: String,
     /// The repository.
     pub repo: String,
     /// The revision as given.
@@ -222,6 +235,8 @@ pub struct HubSigned {
     pub signature: PathBuf,
     /// The signing method.
     pub method: &'static str,
+    /// Who signed, as verification names them.
+    pub signer: String,
     /// Files signed.
     pub files: usize,
     /// Bytes covered.
@@ -230,6 +245,8 @@ pub struct HubSigned {
     pub bytes_downloaded: u64,
     /// `sha256:<hex>` of the statement's subject.
     pub digest: String,
+    /// Things the user may want to know.
+    pub warnings: Vec<String>,
     /// Every ignore rule applied, where it came from and what it left out.
     pub ignore_rules: Vec<crate::ignore::RuleUse>,
     /// Set once [`upload`] committed the signature.
@@ -328,9 +345,25 @@ pub fn verify(
                 model.revision
             )));
         };
+        let commit = cache.commit_of(&model.revision)?;
         let sig = snapshot.join(model.signature.as_str());
-        return verify_folder(&config, &snapshot, &sig, Some(&cache), progress)
-            .map(HubVerification::Offline);
+        let f = verify_folder(&config, &snapshot, &sig, Some(&cache), progress)?;
+        return Ok(HubVerification::Offline(HubVerified {
+            status: "verified",
+            model: repo.to_string(),
+            repo: repo.to_string(),
+            revision: model.revision.clone(),
+            commit,
+            signature: model.signature.to_string(),
+            method: config.method(),
+            signer: f.signer,
+            files: f.files,
+            bytes: f.bytes,
+            bytes_downloaded: 0,
+            digest: f.digest,
+            warnings: f.warnings,
+            folder: Some(f.folder),
+        }));
     }
     verify_online(model, config, progress).map_err(|e| offline_hint(model, e))
 }
@@ -393,6 +426,7 @@ fn verify_online(
     Ok(HubVerification::Online(HubVerified {
         status: "verified",
         repo: repo.to_string(),
+        model: repo.to_string(),
         revision: model.revision.clone(),
         commit: source.commit().to_string(),
         signature: model.signature.to_string(),
@@ -403,6 +437,7 @@ fn verify_online(
         bytes_downloaded: source.bytes_downloaded(),
         digest: format!("sha256:{}", hex::encode(m.root_digest())),
         warnings: verified.warnings.clone(),
+        folder: None,
     }))
 }
 
@@ -500,10 +535,14 @@ fn download_online(
     }
     Ok(HubDownloaded {
         status: "verified",
+        model: repo.to_string(),
         repo: repo.to_string(),
         revision: model.revision.clone(),
         commit: source.commit().to_string(),
         folder: report.folder,
+        signature: model.signature.to_string(),
+        method: config.method(),
+        digest: format!("sha256:{}", hex::encode(signed.manifest.root_digest())),
         signer: signed.signer,
         files: report.files,
         bytes: report.bytes,
@@ -535,6 +574,9 @@ pub fn sign(
     let m = &signed.hashed.manifest;
     Ok(HubSigned {
         status: "signed",
+        model: model.repo.to_string(),
+        signer: crate::store::git::bundle_signer(&bundle).unwrap_or_default(),
+        warnings: signed.hashed.warnings.clone(),
         repo: model.repo.to_string(),
         revision: model.revision.clone(),
         commit: source.commit().to_string(),

@@ -302,10 +302,14 @@ pub struct Attached {
 /// What `sign` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct SignReport {
+    /// Always `signed`.
+    pub status: &'static str,
+    /// The model: what was signed, as given (as every command's `model`).
+    pub model: String,
     /// What was signed, as given.
     pub target: String,
-    /// The signed manifest's digest.
-    pub digest: String,
+    /// The signed OCI manifest's digest.
+    pub manifest_digest: String,
     /// The index it was picked from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index: Option<String>,
@@ -316,12 +320,18 @@ pub struct SignReport {
     pub model_name: String,
     /// Signing method.
     pub method: String,
-    /// Resources signed (one a layer, and the config with `include_config`).
+    /// Who signed, as verification names them.
+    pub signer: String,
+    /// Files signed (one a layer, and the config with `include_config`).
+    pub files: usize,
+    /// Resources signed: the same as `files`.
     pub resources: usize,
     /// Total size of the signed layers, as the manifest says (none was read).
     pub bytes: u64,
-    /// The statement's subject digest.
-    pub subject_digest: String,
+    /// `sha256:<hex>` of the statement's subject.
+    pub digest: String,
+    /// Things the user may want to know (none yet: the same field as every command's).
+    pub warnings: Vec<String>,
     /// The signature file written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
@@ -430,15 +440,20 @@ pub fn sign_each(
             .map(|l| l.size)
             .sum();
         reports.push(SignReport {
+            status: "signed",
+            model: what.clone(),
             target: what.clone(),
-            digest: resolved.descriptor.digest.clone(),
+            manifest_digest: resolved.descriptor.digest.clone(),
             index: resolved.index_digest.clone(),
             platform: resolved.platform.clone(),
             model_name: manifest.model_name.clone(),
             method: method.clone(),
+            signer: crate::store::git::bundle_signer(&bundle).unwrap_or_default(),
+            files: manifest.resources.len(),
             resources: manifest.resources.len(),
             bytes,
-            subject_digest: format!("sha256:{}", hex::encode(manifest.root_digest())),
+            digest: format!("sha256:{}", hex::encode(manifest.root_digest())),
+            warnings: Vec::new(),
             signature: written,
             attached,
             manifest: Some(manifest),
@@ -547,21 +562,44 @@ pub fn attach_bundle(
 /// What `verify` checked.
 #[derive(Debug, Clone, Serialize)]
 pub struct VerifyReport {
+    /// Always `verified`.
+    pub status: &'static str,
+    /// The model: what was verified, as given (as every command's `model`).
+    pub model: String,
     /// What was verified, as given.
     pub target: String,
-    /// The verified manifest's digest.
-    pub digest: String,
+    /// The verified OCI manifest's digest.
+    pub manifest_digest: String,
     /// Its platform, for a manifest of an image index.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
+    /// The verification method.
+    pub method: &'static str,
     /// Who signed.
     pub signer: String,
     /// Where the signature came from: a file, or the referrer's manifest digest.
     pub signature: String,
-    /// Resources checked.
+    /// Files checked (layers, and the config when it was signed).
+    pub files: usize,
+    /// Resources checked: the same as `files`.
+    pub resources: usize,
+    /// `sha256:<hex>` of the statement's subject.
+    pub digest: String,
+    /// Warnings.
+    pub warnings: Vec<String>,
+}
+
+/// What [`check_signature`] found: a signature that verifies and matches the manifest.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// Who signed.
+    pub signer: String,
+    /// Resources the signature names.
     pub resources: usize,
     /// Warnings.
     pub warnings: Vec<String>,
+    /// `sha256:<hex>` of the statement's subject.
+    pub digest: String,
 }
 
 /// The attached signatures of `resolved`: `(artifact manifest digest, bundle bytes)`, from
@@ -625,7 +663,7 @@ pub fn check_signature(
     config: &VerifyingConfig,
     signature: &[u8],
     what: &str,
-) -> Result<(String, usize, Vec<String>)> {
+) -> Result<Checked> {
     let signed = config.verify_signature(signature)?;
     let ser = &signed.manifest.serialization;
     if ser.method != Method::Files || ser.hash != HashAlgorithm::Sha256 {
@@ -673,11 +711,12 @@ pub fn check_signature(
     if !diff.is_empty() {
         return Err(Error::ModelMismatch(diff.into()));
     }
-    Ok((
-        signed.signer,
-        signed.manifest.resources.len(),
-        signed.warnings,
-    ))
+    Ok(Checked {
+        digest: format!("sha256:{}", hex::encode(signed.manifest.root_digest())),
+        signer: signed.signer,
+        resources: signed.manifest.resources.len(),
+        warnings: signed.warnings,
+    })
 }
 
 /// Verifies the model `target` names against `signature`, or against the signatures
@@ -769,16 +808,20 @@ fn verify_resolved(
         Some(p) => format!("{target} ({p})"),
         None => target.to_string(),
     };
-    let report =
-        |(signer, resources, warnings): (String, usize, Vec<String>), from: String| VerifyReport {
-            target: target.to_string(),
-            digest: resolved.descriptor.digest.clone(),
-            platform: resolved.platform.clone(),
-            signer,
-            signature: from,
-            resources,
-            warnings,
-        };
+    let report = |c: Checked, from: String| VerifyReport {
+        status: "verified",
+        model: target.to_string(),
+        target: target.to_string(),
+        manifest_digest: resolved.descriptor.digest.clone(),
+        platform: resolved.platform.clone(),
+        method: config.method(),
+        signer: c.signer,
+        signature: from,
+        files: c.resources,
+        resources: c.resources,
+        digest: c.digest,
+        warnings: c.warnings,
+    };
     if let Some((bytes, name)) = signature {
         let checked = check_signature(resolved, config, bytes, &what)?;
         return Ok(report(checked, name.to_string()));

@@ -85,6 +85,8 @@ pub struct KeyPairWritten {
     pub private_key: PathBuf,
     /// The public key file.
     pub public_key: PathBuf,
+    /// Who signs with this key, as verification names them (`key` and the hint).
+    pub signer: String,
     /// The public key's hint, as signatures made with this key name it.
     pub key_hint: String,
 }
@@ -139,6 +141,7 @@ pub fn write_pair(
         encrypted: password.is_some(),
         private_key: private.to_path_buf(),
         public_key: public.to_path_buf(),
+        signer: format!("key {}", pair.hint),
         key_hint: pair.hint,
     })
 }

@@ -47,8 +47,14 @@ pub struct BundleRequest {
 pub struct BundleReport {
     /// Always `verified`.
     pub status: &'static str,
+    /// Always `sigstore`: the method, as every verification report names it.
+    pub method: &'static str,
+    /// The bundle verified.
+    pub signature: PathBuf,
     /// Who signed (the certificate identity, or the key).
     pub signer: String,
+    /// The artifact, as given.
+    pub artifact: String,
 }
 
 /// The SHA-256 of the artifact: `sha256:<hex>` as given, else the file's content.
@@ -141,6 +147,9 @@ pub fn verify_bundle(req: &BundleRequest) -> Result<BundleReport> {
     let verified = crate::sigstore::verify::verify_bundle(&trust, &bundle, &signed, &policy)?;
     Ok(BundleReport {
         status: "verified",
+        method: "sigstore",
+        signature: req.bundle.clone(),
         signer: verified.signer,
+        artifact: req.artifact.clone(),
     })
 }

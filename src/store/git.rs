@@ -215,7 +215,23 @@ pub fn bundle_signer(bundle: &[u8]) -> Option<String> {
         .ok()?;
     use x509_parser::prelude::{FromDer, X509Certificate};
     let (_, cert) = X509Certificate::from_der(&leaf).ok()?;
+    // Fulcio certificates have an empty subject: the identity is the alternative name.
+    if cert.subject().iter_attributes().next().is_none() {
+        if let Ok(Some(san)) = cert.subject_alternative_name() {
+            if let Some(name) = san.value.general_names.first() {
+                return Some(format!("certificate {}", general_name(name)));
+            }
+        }
+    }
     Some(format!("certificate {}", cert.subject()))
+}
+
+fn general_name(name: &x509_parser::extensions::GeneralName) -> String {
+    use x509_parser::extensions::GeneralName as G;
+    match name {
+        G::RFC822Name(s) | G::URI(s) | G::DNSName(s) => s.to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// A JSON document on one line: as it is when it already is (the signed bytes inside a

@@ -94,6 +94,9 @@ pub struct ModelSigned {
     pub signature: String,
     /// The signing method.
     pub method: &'static str,
+    /// Who signed, as verification names them (key hint, certificate subject, Sigstore
+    /// identity).
+    pub signer: String,
     /// Files signed.
     pub files: usize,
     /// Resources signed (files, or shards).
@@ -135,7 +138,8 @@ pub fn sign_model(
             (signed, Some(bytes))
         }
     };
-    let written = FileStore::new(&req.signature).save(&signed.bundle.to_json())?;
+    let bundle = signed.bundle.to_json();
+    let written = FileStore::new(&req.signature).save(&bundle)?;
     let m = &signed.hashed.manifest;
     Ok(ModelSigned {
         status: "signed",
@@ -143,6 +147,7 @@ pub fn sign_model(
         model_name: m.model_name.clone(),
         signature: written,
         method,
+        signer: crate::store::git::bundle_signer(&bundle).unwrap_or_default(),
         files: m.file_count(),
         resources: m.resources.len(),
         bytes,
