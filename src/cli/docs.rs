@@ -99,6 +99,8 @@ fn env_vars(path: &[&str]) -> Vec<(&'static str, &'static str)> {
             HUB.into_iter()
                 .filter(|(n, _)| n.starts_with("HF_H") && !n.ends_with("_TIMEOUT")),
         ),
+        // The timeouts defer to --timeout, which only the subcommands take.
+        ["hub"] => v.extend(HUB.into_iter().filter(|(n, _)| !n.ends_with("_TIMEOUT"))),
         ["hub", ..] => v.extend(HUB),
         _ => {}
     }

@@ -28,7 +28,7 @@ pub struct OciSignCommon {
     #[arg(long)]
     attach: bool,
     /// For an image index: sign every platform manifest it lists, each with its own
-    /// signature attached as a referrer of that manifest (as cosign's --recursive).
+    /// signature attached as a referrer of that manifest (what cosign calls recursive signing).
     #[arg(
         long = "all-platforms",
         requires = "attach",
