@@ -559,7 +559,7 @@ fn oci_index_all_platforms_signs_each_and_verify_names_the_one_replaced() {
             "sha256:{}",
             sha256_hex(&manifest_bytes(&host, "demo/multi", tag))
         );
-        assert_eq!(p["digest"], child.as_str(), "{report}");
+        assert_eq!(p["manifest_digest"], child.as_str(), "{report}");
         // Attached to the platform's manifest: it verifies by its own tag too.
         run_ok(
             msign()
