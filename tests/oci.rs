@@ -610,11 +610,12 @@ fn oci_index_all_platforms_signs_each_and_verify_names_the_one_replaced() {
     std::fs::write(arm.join("model.safetensors"), b"poisoned arm64 weights").unwrap();
     oras_push(&format!("{host}/demo/multi:arm64"), &arm);
     put_index(&host, "demo/multi", "v1", &["amd64", "arm64"]);
+    // The new arm64 manifest has no signature attached: a missing signature, exit 3.
     let out = run_fails(
         msign()
             .args(["oci", "verify", "key", &target, "--public-key"])
             .arg(&public),
-        1,
+        3,
     );
     let err = stderr(&out);
     assert!(

@@ -792,6 +792,9 @@ pub fn verify_each(
         match failures.iter().find(|(_, e)| !e.is_verification_failure()) {
             None => Error::InvalidSignature(message),
             Some((_, Error::Usage(_))) => Error::Usage(message),
+            // A platform with no signature is a missing signature: exit 3, as for every
+            // other source.
+            Some((_, Error::NotFound(_))) => Error::NotFound(message),
             Some(_) => Error::Other(message),
         },
     )
@@ -835,7 +838,7 @@ fn verify_resolved(
     if found.is_empty() {
         // A missing signature is not evidence against the model: exit 3, as for a file,
         // the Hub and git (docs/cli.md, exit codes).
-        return Err(Error::Other(format!(
+        return Err(Error::NotFound(format!(
             "no signature is attached to {what} ({}): it is unsigned, or it changed since it \
              was signed (a new manifest under the same tag); sign it with `msign oci sign \
              --attach`, or give --signature FILE",
