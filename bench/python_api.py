@@ -102,7 +102,7 @@ def cli_digest(cli: pathlib.Path | None, m: pathlib.Path, runs: int) -> float | 
     return best(
         runs,
         lambda: subprocess.run(
-            [str(cli), "--quiet", "digest", str(m)], check=True, stdout=subprocess.DEVNULL
+            [str(cli), "--quiet", "digest", "--no-cache", str(m)], check=True, stdout=subprocess.DEVNULL
         ),
     )
 
