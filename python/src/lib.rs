@@ -306,12 +306,18 @@ impl Progress for Watch {
     }
 }
 
+impl msign::hub::download::DownloadProgress for Watch {
+    fn cancelled(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
 /// Runs `work` without the GIL on a helper thread. The calling thread checks for signals
 /// every 50 ms (Python runs handlers only on the main thread, and only when asked); when a
 /// handler raises (Ctrl-C), hashing is told to stop and that exception is raised here.
 fn run<T: Send>(
     py: Python<'_>,
-    work: impl FnOnce(&dyn Progress) -> msign::Result<T> + Send,
+    work: impl FnOnce(&Watch) -> msign::Result<T> + Send,
 ) -> PyResult<T> {
     let watch = Watch::default();
     let mut raised: Option<PyErr> = None;
@@ -730,14 +736,14 @@ fn hub_download(
 ) -> PyResult<String> {
     let verifier: VerifierSpec = from_json("verifier", verifier)?;
     let selection = msign::hub::select::Selection::new(&allow_patterns, &ignore_patterns);
-    run(py, |_| {
+    run(py, |watch| {
         let model = hub_model(repo_id, revision, signature, endpoint, token, cache_dir)?;
         let report = msign::hub::download(
             &model,
             hub_verifier(&verifier, ignore_unsigned_files)?,
             local_dir.as_deref(),
             &selection,
-            &msign::hub::download::NoDownloadProgress,
+            watch,
         )?;
         Ok(serde_json::to_string(&report).expect("a report is JSON"))
     })

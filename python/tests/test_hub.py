@@ -1,7 +1,9 @@
 """msign.hub against a loopback Hub (fakehub.py) on real sockets: HF_ENDPOINT points at
 it, and msign's own Hub client does the rest."""
 
+import os
 import pathlib
+import signal
 import threading
 import time
 
@@ -219,3 +221,19 @@ def test_the_gil_is_released_while_waiting_on_the_hub(hub, model, tmp_path):
     t.join()
     assert not errors, errors
     assert ticks > 100, "the main thread could not run while msign waited on the Hub"
+
+
+def test_ctrl_c_interrupts_a_download(hub, model, tmp_path):
+    """Ctrl-C stops a download at the next file or chunk, not after the whole model."""
+    publish_signed(hub, model, tmp_path)
+    hub.delay = 0.7  # every answer, so the model's files take several seconds in all
+    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        msign.hub.download(REPO, verifier=key_verifier(), local_dir=tmp_path / "local")
+    elapsed = time.monotonic() - start
+    files = len([p for p in model.rglob("*") if p.is_file()])
+    assert files >= 4
+    # Without the interrupt it takes at least one delayed answer per file.
+    assert elapsed < 0.7 * files, f"took {elapsed:.1f} s to stop"

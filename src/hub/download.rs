@@ -37,6 +37,17 @@ pub trait DownloadProgress: Sync {
     fn file_done(&self) {}
     /// Everything is done.
     fn finish(&self) {}
+    /// True when the caller wants the download stopped (Ctrl-C seen by a front end that
+    /// cannot take the signal itself, like the Python binding). Checked before each file
+    /// and after each chunk; a partly downloaded file is kept for the next run to resume.
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// The error of a download stopped through [`DownloadProgress::cancelled`].
+fn interrupted() -> Error {
+    Error::Other("download interrupted; run it again to resume".into())
 }
 
 /// No progress display.
@@ -296,6 +307,9 @@ fn hash_existing(path: &Path, h: &mut FileHasher, progress: &dyn DownloadProgres
         h.update(&buf[..n]);
         progress.advance(n as u64);
         n_total += n as u64;
+        if progress.cancelled() {
+            return Err(interrupted());
+        }
     }
 }
 
@@ -387,6 +401,9 @@ impl Downloader<'_> {
         };
         progress.start(files.iter().map(|f| f.size).sum());
         for f in files {
+            if progress.cancelled() {
+                return Err(interrupted());
+            }
             progress.file_start(f.path.as_str(), f.size);
             self.one(f, &mut report, progress)?;
             progress.file_done();
@@ -520,6 +537,9 @@ impl Downloader<'_> {
                 h.update(&buf[..n]);
                 progress.advance(n as u64);
                 report.bytes_downloaded += n as u64;
+                if progress.cancelled() {
+                    return Err(interrupted());
+                }
             }
             if h.len < f.size {
                 let _ = out.sync_all();
