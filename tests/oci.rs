@@ -632,6 +632,22 @@ fn oci_index_all_platforms_signs_each_and_verify_names_the_one_replaced() {
     );
 }
 
+/// An image manifest of one raw layer holding `content`, named `model.bin`.
+fn one_layer_manifest(content: &[u8]) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": format!("sha256:{}", sha256_hex(b"{}")), "size": 2},
+        "layers": [{
+            "mediaType": "application/vnd.oci.image.layer.v1.tar",
+            "digest": format!("sha256:{}", sha256_hex(content)),
+            "size": content.len(),
+            "annotations": {"org.opencontainers.image.title": "model.bin"},
+        }],
+    }))
+    .unwrap()
+}
+
 /// A registry that serves `body` for every manifest, claiming `claimed` as its digest.
 fn lying_registry(body: Vec<u8>, claimed: String) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -663,18 +679,7 @@ fn lying_registry(body: Vec<u8>, claimed: String) -> u16 {
 fn oci_refuses_a_registry_that_lies_about_a_digest() {
     let tmp = tempfile::tempdir().unwrap();
     let (key, _) = demo_key();
-    let body = serde_json::to_vec(&serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": format!("sha256:{}", sha256_hex(b"{}")), "size": 2},
-        "layers": [{
-            "mediaType": "application/vnd.oci.image.layer.v1.tar",
-            "digest": format!("sha256:{}", sha256_hex(b"poison")),
-            "size": 6,
-            "annotations": {"org.opencontainers.image.title": "model.bin"},
-        }],
-    }))
-    .unwrap();
+    let body = one_layer_manifest(b"poison");
     let asked = format!("sha256:{}", sha256_hex(b"the manifest that was signed"));
     let honest_claim = format!("sha256:{}", sha256_hex(&body));
     // Asked by digest, served other bytes (with an honest header for them).
@@ -871,18 +876,7 @@ fn token_registry(manifest: Vec<u8>) -> u16 {
 fn oci_bearer_token_from_the_challenge_realm() {
     let tmp = tempfile::tempdir().unwrap();
     let (key, _) = demo_key();
-    let manifest = serde_json::to_vec(&serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": format!("sha256:{}", sha256_hex(b"{}")), "size": 2},
-        "layers": [{
-            "mediaType": "application/vnd.oci.image.layer.v1.tar",
-            "digest": format!("sha256:{}", sha256_hex(b"weights")),
-            "size": 7,
-            "annotations": {"org.opencontainers.image.title": "model.bin"},
-        }],
-    }))
-    .unwrap();
+    let manifest = one_layer_manifest(b"weights");
     let port = token_registry(manifest);
     let target = format!("127.0.0.1:{port}/demo/m:v1");
     let no_config = tmp.path().join("none");

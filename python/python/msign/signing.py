@@ -56,6 +56,12 @@ class Config:
         self._hashing_config = hashing.Config()
         self._signer: Optional[dict[str, Any]] = None
 
+    def _checked_signer(self, signer: dict[str, Any]) -> Self:
+        # Keys, certificates and tokens are read now, as model_signing reads them here.
+        _msign.check_signer(json.dumps(signer))
+        self._signer = signer
+        return self
+
     def sign(
         self, model_path: hashing.PathLike, signature_path: hashing.PathLike
     ) -> None:
@@ -166,13 +172,13 @@ class Config:
             ValueError: The key, certificate or token cannot be used (read now, as
               model_signing reads it here).
         """
-        self._signer = {
-            "method": "key",
-            "private_key": hashing._existing(private_key),
-            "password": password,
-        }
-        _msign.check_signer(json.dumps(self._signer))
-        return self
+        return self._checked_signer(
+            {
+                "method": "key",
+                "private_key": hashing._existing(private_key),
+                "password": password,
+            }
+        )
 
     def use_certificate_signer(
         self,
@@ -196,14 +202,14 @@ class Config:
             ValueError: The key, certificate or token cannot be used (read now, as
               model_signing reads it here).
         """
-        self._signer = {
-            "method": "certificate",
-            "private_key": hashing._existing(private_key),
-            "signing_certificate": hashing._existing(signing_certificate),
-            "certificate_chain": [hashing._existing(c) for c in certificate_chain],
-        }
-        _msign.check_signer(json.dumps(self._signer))
-        return self
+        return self._checked_signer(
+            {
+                "method": "certificate",
+                "private_key": hashing._existing(private_key),
+                "signing_certificate": hashing._existing(signing_certificate),
+                "certificate_chain": [hashing._existing(c) for c in certificate_chain],
+            }
+        )
 
     def use_pkcs11_signer(
         self, *, pkcs11_uri: str, module_paths: Iterable[str] = frozenset()
@@ -223,13 +229,13 @@ class Config:
             ValueError: The key, certificate or token cannot be used (read now, as
               model_signing reads it here).
         """
-        self._signer = {
-            "method": "pkcs11",
-            "pkcs11_uri": pkcs11_uri,
-            "module_paths": [_path(p) for p in module_paths],
-        }
-        _msign.check_signer(json.dumps(self._signer))
-        return self
+        return self._checked_signer(
+            {
+                "method": "pkcs11",
+                "pkcs11_uri": pkcs11_uri,
+                "module_paths": [_path(p) for p in module_paths],
+            }
+        )
 
     def use_pkcs11_certificate_signer(
         self,
@@ -255,12 +261,12 @@ class Config:
             ValueError: The key, certificate or token cannot be used (read now, as
               model_signing reads it here).
         """
-        self._signer = {
-            "method": "pkcs11_certificate",
-            "pkcs11_uri": pkcs11_uri,
-            "signing_certificate": hashing._existing(signing_certificate),
-            "certificate_chain": [hashing._existing(c) for c in certificate_chain],
-            "module_paths": [_path(p) for p in module_paths],
-        }
-        _msign.check_signer(json.dumps(self._signer))
-        return self
+        return self._checked_signer(
+            {
+                "method": "pkcs11_certificate",
+                "pkcs11_uri": pkcs11_uri,
+                "signing_certificate": hashing._existing(signing_certificate),
+                "certificate_chain": [hashing._existing(c) for c in certificate_chain],
+                "module_paths": [_path(p) for p in module_paths],
+            }
+        )
