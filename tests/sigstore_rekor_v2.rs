@@ -15,6 +15,7 @@ use std::process::{Command, Output};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+use openssl::hash::MessageDigest;
 use serde_json::Value;
 
 impl Instance {
@@ -298,12 +299,12 @@ fn signs_through_rekor_v2_with_hashedrekord_entries_and_verifies() {
         (
             "dsse inclusion proof",
             Box::new(|b: &mut Value| flip_b64(&mut entry(b)["inclusionProof"]["hashes"][0], 5)),
-            "inclusion proof does not verify",
+            "the transparency-log inclusion proof does not lead from the entry to the root hash its checkpoint signs … root hash mismatch",
         ),
         (
             "dsse checkpoint",
             checkpoint_of_another_log(),
-            "checkpoint signature does not verify",
+            "the transparency-log checkpoint's signature by the entry's log does not verify",
         ),
         (
             "dsse envelope signature",
@@ -466,4 +467,313 @@ fn a_dsse_v2_bundle_of_an_earlier_msign_build_verifies() {
     let out = verify(&changed);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("does not match"), "{}", stderr(&out));
+}
+
+/// `sig` (ECDSA, DER) by `key` over `data`, hashed with `md`.
+fn ecdsa(key: &openssl::pkey::PKey<openssl::pkey::Private>, md: MessageDigest, data: &[u8]) -> Vec<u8> {
+    let mut s = openssl::sign::Signer::new(md, key).unwrap();
+    s.update(data).unwrap();
+    s.sign_to_vec().unwrap()
+}
+
+/// An RFC 3161 TimeStampResp of the instance's TSA over SHA-256(`message`), requested as
+/// sigstore clients do (`openssl ts -query` builds the request).
+fn tsa_timestamp(inst: &Instance, message: &[u8], tmp: &Path) -> Vec<u8> {
+    let query = tmp.join("q.tsq");
+    let out = Command::new("openssl")
+        .args(["ts", "-query", "-sha256", "-cert", "-no_nonce", "-digest"])
+        .arg(hex::encode(openssl::sha::sha256(message)))
+        .arg("-out")
+        .arg(&query)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "openssl ts -query: {}", stderr(&out));
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{}/tsa", inst.url))
+        .header("Content-Type", "application/timestamp-query")
+        .body(std::fs::read(&query).unwrap())
+        .send()
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    resp.bytes().unwrap().to_vec()
+}
+
+/// `genuine` (a model bundle msign made through Rekor v2) signed again as a P-384 signer
+/// would: a P-384 key certified by the instance's Fulcio for [`USER`], the envelope's PAE
+/// signed with ECDSA SHA-384, logged through the instance's Rekor v2 API as
+/// `hashedrekord/0.0.2` over SHA-384(PAE) (the digest follows the key), and timestamped by
+/// its TSA.
+fn p384_bundle(inst: &Instance, genuine: &Value, tmp: &Path) -> Value {
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::nid::Nid;
+    let key = openssl::pkey::PKey::from_ec_key(
+        EcKey::generate(&EcGroup::from_curve_name(Nid::SECP384R1).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let pem = String::from_utf8(key.public_key_to_pem().unwrap()).unwrap();
+    let proof = ecdsa(&key, MessageDigest::sha256(), USER.as_bytes());
+    let cert = inst.fulcio_certificate(&inst.token(USER), &pem, &proof);
+    let env = &genuine["dsseEnvelope"];
+    let payload = B64.decode(env["payload"].as_str().unwrap()).unwrap();
+    let pae = msign::bundle::pae(env["payloadType"].as_str().unwrap(), &payload);
+    let sig = ecdsa(&key, MessageDigest::sha384(), &pae);
+    let digest = openssl::hash::hash(MessageDigest::sha384(), &pae).unwrap();
+    let entry = post_json(
+        &format!("{}/api/v2/log/entries", inst.url),
+        &serde_json::json!({"hashedRekordRequestV002": {
+            "digest": B64.encode(digest),
+            "signature": {"content": B64.encode(&sig), "verifier": {
+                "keyDetails": "PKIX_ECDSA_P384_SHA_384",
+                "x509Certificate": {"rawBytes": B64.encode(&cert)}}}}}),
+    );
+    let mut b = genuine.clone();
+    b["dsseEnvelope"]["signatures"][0]["sig"] = B64.encode(&sig).into();
+    b["verificationMaterial"]["certificate"]["rawBytes"] = B64.encode(&cert).into();
+    b["verificationMaterial"]["tlogEntries"] = serde_json::json!([entry]);
+    b["verificationMaterial"]["timestampVerificationData"] = serde_json::json!({
+        "rfc3161Timestamps": [{"signedTimestamp": B64.encode(tsa_timestamp(inst, &sig, tmp))}]});
+    b
+}
+
+/// The checkpoint of a Rekor v2 entry re-signed by another Ed25519 log key (its own hint).
+fn checkpoint_signed_by_another_log() -> Edit {
+    Box::new(|b: &mut Value| {
+        let e = &mut entry(b)["inclusionProof"]["checkpoint"]["envelope"];
+        let text = e.as_str().unwrap().to_string();
+        let note = &text[..text.find("\n\n").unwrap() + 1];
+        let key = openssl::pkey::PKey::generate_ed25519().unwrap();
+        let sig = openssl::sign::Signer::new_without_digest(&key)
+            .unwrap()
+            .sign_oneshot_to_vec(note.as_bytes())
+            .unwrap();
+        let mut line = vec![0xde, 0xad, 0xbe, 0xef];
+        line.extend(sig);
+        *e = Value::String(format!(
+            "{note}\n\u{2014} log2.msign.test {}\n",
+            B64.encode(line)
+        ));
+    })
+}
+
+/// The root hash line of a Rekor v2 entry's checkpoint replaced, its signature kept.
+fn checkpoint_root_changed() -> Edit {
+    Box::new(|b: &mut Value| {
+        let e = &mut entry(b)["inclusionProof"]["checkpoint"]["envelope"];
+        let mut lines: Vec<String> = e.as_str().unwrap().split('\n').map(String::from).collect();
+        lines[2] = B64.encode([7u8; 32]);
+        *e = Value::String(lines.join("\n"));
+    })
+}
+
+/// A P-384 signer's bundle logged in Rekor v2 as the spec defines it (`hashedrekord/0.0.2`
+/// over SHA-384 of the PAE) verifies with msign, `verify sigstore` and `sigstore
+/// verify-bundle` (through its shim, sigstore-verify 0.15.1 refusing such entries); each
+/// tampering, and each wrong policy or trusted root, is refused with its own message.
+#[test]
+fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
+    let inst = Instance::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let m = sample_model(tmp.path());
+    let sig = tmp.path().join("p256.sig");
+    let out = inst.sign(&m, &sig, &inst.trust_config_v2());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let p384 = p384_bundle(&inst, &bundle_json(&sig), tmp.path());
+    let body: Value = serde_json::from_slice(
+        &B64.decode(
+            p384["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(body["spec"]["hashedRekordV002"]["data"]["algorithm"], "SHA2_384");
+    let sig384 = tmp.path().join("p384.sig");
+    std::fs::write(&sig384, p384.to_string()).unwrap();
+
+    let ours = inst.msign_verify(&m, &sig384);
+    assert!(ours.status.success(), "msign: {}", stderr(&ours));
+    let subject = msign_subject(&p384);
+    let verify_bundle = |artifact: &str, identity: &str, issuer: &str, root: &Path| {
+        msign()
+            .args(["sigstore", "verify-bundle", "--bundle"])
+            .arg(&sig384)
+            .args(["--certificate-identity", identity])
+            .args(["--certificate-oidc-issuer", issuer])
+            .arg("--trusted-root")
+            .arg(root)
+            .arg(artifact)
+            .output()
+            .unwrap()
+    };
+    let cfg = inst.trust_config_v2();
+    let out = verify_bundle(&format!("sha256:{subject}"), USER, &inst.url, &cfg);
+    assert!(out.status.success(), "verify-bundle: {}", stderr(&out));
+    // sigstore-python 4.5.1 checks this entry as the spec defines it (digest and key type
+    // following the key) but verifies every DSSE signature with ECDSA over SHA-256
+    // (`sigstore/dsse/__init__.py`, `_verify`), so it refuses a P-384 signer's envelope,
+    // which is signed over SHA-384 as the Rekor v2 log requires; the reference runs on it.
+    let py = sigstore_python_verify(&inst, &sig384);
+    assert!(
+        !py.status.success() && stderr(&py).contains("DSSE: invalid signature"),
+        "sigstore-python 4.5.1 changed: {}",
+        stderr(&py)
+    );
+    let theirs = inst.reference_verify(&m, &sig384);
+    assert!(
+        !theirs.status.success() && stdout(&theirs).contains("DSSE: invalid signature"),
+        "the reference changed: {}{}",
+        stdout(&theirs),
+        stderr(&theirs)
+    );
+
+    let hr = "hashedRekordV002";
+    let mut cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "body digest",
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, hr, |s| flip_b64(&mut s["data"]["digest"], 3))
+            }),
+            "the transparency-log entry records another artifact than the bundle's envelope (its digest is not the SHA2_384 of the envelope's PAE)",
+        ),
+        (
+            "SHA2_256 entry for a P-384 key",
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, hr, |s| s["data"]["algorithm"] = "SHA2_256".into())
+            }),
+            "the transparency-log entry records a SHA2_256 digest, but the signing key (P-384) calls for SHA2_384",
+        ),
+        (
+            "SHA2_512 entry for a P-384 key",
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, hr, |s| s["data"]["algorithm"] = "SHA2_512".into())
+            }),
+            "the transparency-log entry records a SHA2_512 digest, but the signing key (P-384) calls for SHA2_384",
+        ),
+        (
+            "key type",
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, hr, |s| {
+                    s["signature"]["verifier"]["keyDetails"] = "PKIX_ECDSA_P256_SHA_256".into()
+                })
+            }),
+            "the transparency-log entry names the key type PKIX_ECDSA_P256_SHA_256, but the signing key is P-384",
+        ),
+        (
+            "logged signature",
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, hr, |s| flip_b64(&mut s["signature"]["content"], 20))
+            }),
+            "the transparency-log entry records another signature than the bundle's envelope",
+        ),
+        (
+            "logged certificate",
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, hr, |s| {
+                    flip_b64(
+                        &mut s["signature"]["verifier"]["x509Certificate"]["rawBytes"],
+                        60,
+                    )
+                })
+            }),
+            "the transparency-log entry records another signing certificate than the bundle's",
+        ),
+        (
+            "inclusion proof",
+            Box::new(|b: &mut Value| flip_b64(&mut entry(b)["inclusionProof"]["hashes"][0], 5)),
+            "the transparency-log inclusion proof does not lead from the entry to the root hash its checkpoint signs … root hash mismatch",
+        ),
+        (
+            "checkpoint signed by another log",
+            checkpoint_signed_by_another_log(),
+            "the transparency-log checkpoint in the bundle carries no signature of the entry's log",
+        ),
+        (
+            "checkpoint root",
+            checkpoint_root_changed(),
+            "the transparency-log checkpoint's signature by the entry's log does not verify",
+        ),
+        (
+            "timestamps removed",
+            Box::new(|b: &mut Value| {
+                b["verificationMaterial"]["timestampVerificationData"] = serde_json::json!({})
+            }),
+            "the Rekor v2 entry has no RFC 3161 timestamp to date it",
+        ),
+        (
+            "DSSE signature",
+            relogged(&inst.url, |b: &mut Value| {
+                flip_b64(&mut b["dsseEnvelope"]["signatures"][0]["sig"], 20)
+            }),
+            "the signature in the bundle does not verify with its certificate or key … DSSE signature verification failed",
+        ),
+    ];
+    let sig2 = tmp.path().join("other.sig");
+    assert!(inst.sign(&m, &sig2, &inst.trust_config_v2()).status.success());
+    let other_ts = bundle_json(&sig2)["verificationMaterial"]["timestampVerificationData"].clone();
+    cases.extend(
+        timestamp_tamperings(other_ts)
+            .into_iter()
+            .filter(|(name, _, _)| *name != "timestamps removed"),
+    );
+    check_tamperings(&inst, &m, &p384, cases, tmp.path());
+
+    // The policy and the trusted root: each refused by its own check (exit 1).
+    let mut no_tsa: Value = serde_json::from_slice(&std::fs::read(&cfg).unwrap()).unwrap();
+    no_tsa["trustedRoot"]["timestampAuthorities"] = serde_json::json!([]);
+    let no_tsa_path = tmp.path().join("no_tsa.json");
+    std::fs::write(&no_tsa_path, no_tsa.to_string()).unwrap();
+    let digest = format!("sha256:{subject}");
+    let other = format!("sha256:{}", "ab".repeat(32));
+    let runs = [
+        (
+            "TSA not in the trusted root",
+            verify_bundle(&digest, USER, &inst.url, &no_tsa_path),
+            "an RFC 3161 timestamp in the bundle does not verify against the timestamp authorities of the trusted root … no timestamp authorities configured",
+        ),
+        (
+            "wrong identity",
+            verify_bundle(&digest, "bob@example.com", &inst.url, &cfg),
+            "the signing certificate was issued to another identity than the one expected",
+        ),
+        (
+            "wrong issuer",
+            verify_bundle(&digest, USER, "https://issuer.example", &cfg),
+            "the signing certificate was vouched for by another OIDC issuer than the one expected",
+        ),
+        (
+            "another artifact",
+            verify_bundle(&other, USER, &inst.url, &cfg),
+            "the artifact's digest is not a subject of the signed statement",
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (name, out, needle) in runs {
+        if out.status.code() != Some(1) || !says(&stderr(&out), needle) {
+            wrong.push(format!(
+                "{name}: exit {:?}, expected '{needle}' in: {}",
+                out.status.code(),
+                stderr(&out)
+            ));
+        }
+    }
+    // The statement's subject names the model as it was: a changed model does not match.
+    let changed = tmp.path().join("changed");
+    copy_dir(&m, &changed);
+    std::fs::write(changed.join("a.txt"), "changed\n").unwrap();
+    let out = inst.msign_verify(&changed, &sig384);
+    if out.status.code() != Some(1) || !stderr(&out).contains("does not match") {
+        wrong.push(format!("changed model: {}", stderr(&out)));
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The hex SHA-256 of the statement's first subject.
+fn msign_subject(bundle: &Value) -> String {
+    let payload = B64
+        .decode(bundle["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let st: Value = serde_json::from_slice(&payload).unwrap();
+    st["subject"][0]["digest"]["sha256"].as_str().unwrap().to_string()
 }

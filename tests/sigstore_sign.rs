@@ -647,7 +647,7 @@ fn rekor_v2_bundles_with_tsa_timestamps() {
                 tlog(b)["canonicalizedBody"] = Value::String(B64.encode(body));
                 *b = post_json(&relog, b);
             }),
-            "the Rekor v2 entry records a digest other than SHA2_256 … unsupported Rekor v2 digest algorithm: SHA2_384",
+            "the transparency-log entry records a SHA2_384 digest, but the signing key (P-256) calls for SHA2_256",
         ),
     ];
     cases.extend(timestamp_tamperings(other_ts));

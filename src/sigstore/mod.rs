@@ -7,8 +7,10 @@
 //! Fulcio, Rekor v1 or v2 and a timestamp authority ([`crate::sign::sigstore`]). Both run on
 //! OpenSSL ([`provider`]). msign keeps what is its own: choosing the instance
 //! ([`signing_config`], [`trust`]), the identity token ([`oidc`], [`oauth`]), the TUF
-//! refresh of the trusted root ([`tuf`]), and a shim for the Rekor v2 `dsse/0.0.2` entries
-//! of earlier msign builds ([`verify::legacy_dsse_v2`]).
+//! refresh of the trusted root ([`tuf`]), and two shims for Rekor v2 entries the crate
+//! refuses: the `dsse/0.0.2` entries of earlier msign builds ([`verify::legacy_dsse_v2`]),
+//! and `hashedrekord/0.0.2` entries whose digest follows a key other than P-256
+//! ([`rekor_v2_digest`]).
 //!
 //! The public-good trusted root ships inside the binary ([`TrustedRoot::public_good`]).
 
@@ -17,6 +19,7 @@ pub mod instance;
 pub mod oauth;
 pub mod oidc;
 pub mod provider;
+pub mod rekor_v2_digest;
 pub mod signing_config;
 pub mod time;
 pub mod trust;

@@ -1,7 +1,8 @@
 //! Verifying a whole Sigstore bundle against one trusted root and one policy (an identity
 //! and its issuer, or a managed key). sigstore-verify does the Sigstore checks; msign keeps
-//! one shim, for the Rekor v2 `dsse/0.0.2` entries that msign wrote before the spec dropped
-//! them ([`legacy_dsse_v2`]).
+//! two shims for Rekor v2 entries the crate refuses: the `dsse/0.0.2` entries that msign
+//! wrote before the spec dropped them ([`legacy_dsse_v2`]), and `hashedrekord/0.0.2` entries
+//! whose digest follows a key other than P-256 ([`super::rekor_v2_digest`]).
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -12,7 +13,7 @@ use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy};
 use crate::bundle::Bundle;
 use crate::error::{Error, Result};
 use crate::sigstore::trust::TrustedRoot;
-use crate::sigstore::{invalid, malformed};
+use crate::sigstore::{invalid, malformed, rekor_v2_digest};
 
 /// Who must have signed.
 #[derive(Debug, Clone)]
@@ -115,19 +116,24 @@ pub fn verify_bundle(
     }
     let digest = artifact_digest(signed)?;
     let legacy = legacy_dsse_v2::is_one(&m.tlog_entries[0]);
+    let signing_key = rekor_v2_digest::signing_key(bundle, policy);
+    let digest_shim = !legacy
+        && rekor_v2_digest::is_one(&m.tlog_entries[0], signing_key.as_ref().map(|(k, _)| k));
+    let shim = legacy || digest_shim;
     let timestamps = m
         .timestamp_verification_data
         .as_ref()
         .and_then(|t| t["rfc3161Timestamps"].as_array())
         .map_or(0, Vec::len);
-    if legacy && timestamps == 0 {
+    if shim && timestamps == 0 {
         return Err(invalid(
             "the Rekor v2 entry has no RFC 3161 timestamp to date it",
         ));
     }
     let mut json = serde_json::to_value(bundle).map_err(|e| malformed(e.to_string()))?;
-    if legacy {
-        // The crate cannot parse this entry kind: msign checks it, the crate the rest.
+    if shim {
+        // The crate cannot check this entry: msign checks it, the crate the rest (each
+        // shim's module doc lists which step of `Verifier::verify` it stands in for).
         json["verificationMaterial"]["tlogEntries"] = serde_json::json!([]);
     }
     let sbundle = SBundle::from_json(&json.to_string())
@@ -136,7 +142,7 @@ pub fn verify_bundle(
     let (result, signer) = match policy {
         Policy::Identity { identity, issuer } => {
             let mut p = VerificationPolicy::new(identity.as_str(), issuer.as_str());
-            if legacy {
+            if shim {
                 p = p.skip_tlog_unsafe();
             }
             let r = verifier.verify(digest, &sbundle, &p);
@@ -147,7 +153,7 @@ pub fn verify_bundle(
                 .public_key_to_der()
                 .map_err(|e| Error::Other(format!("public key: {e}")))?;
             let mut p = PublicKeyVerificationPolicy::new(DerPublicKey::new(der));
-            if legacy {
+            if shim {
                 p = p.skip_tlog_unsafe();
             }
             let r = verifier.verify(digest, &sbundle, &p);
@@ -162,6 +168,8 @@ pub fn verify_bundle(
         .collect();
     if legacy {
         legacy_dsse_v2::verify(trust, bundle, signed, &times)?;
+    } else if digest_shim {
+        rekor_v2_digest::verify(trust, bundle, signed, signing_key.as_ref(), &times)?;
     } else if is_rekor_v2(&m.tlog_entries[0]) {
         rekor_v2_log_keys(trust, &m.tlog_entries[0], &times)?;
     }
@@ -176,16 +184,20 @@ pub fn verify_bundle(
     })
 }
 
+/// What to do when a bundle may come from another Sigstore instance.
+pub(super) const OTHER_INSTANCE: &str = "if it was signed on another Sigstore instance, pass \
+                                         that instance's trusted root with --trusted-root or \
+                                         --trust-config";
+/// What to do with a bundle that fails a check no genuine bundle fails.
+pub(super) const TAMPERED: &str = "the bundle was changed after signing or is damaged; do not \
+                                   trust it, and ask the signer for the original";
+
 /// sigstore-verify's error in msign's words: what is wrong, in which part of the bundle,
 /// and what to do; the crate's own text follows, for the detail.
 fn explain(e: &sigstore_verify::Error) -> Error {
     use sigstore_verify::{
         CertificateError as C, Error as E, TimestampError as T, TransparencyLogError as L,
     };
-    const OTHER_INSTANCE: &str = "if it was signed on another Sigstore instance, pass that \
-                                  instance's trusted root with --trusted-root or --trust-config";
-    const TAMPERED: &str = "the bundle was changed after signing or is damaged; do not trust \
-                            it, and ask the signer for the original";
     let (what, todo) = match e {
         E::IdentityMismatch { .. } => (
             "the signing certificate was issued to another identity than the one expected",
@@ -279,12 +291,6 @@ fn explain(e: &sigstore_verify::Error) -> Error {
              RFC 3161 timestamp of a trusted authority)",
             OTHER_INSTANCE,
         ),
-        E::UnsupportedBundle(d) if d.starts_with("unsupported Rekor v2 digest algorithm") => (
-            "the Rekor v2 entry records a digest other than SHA2_256 (a P-384 or P-521 \
-             signer); the Sigstore spec allows it, but sigstore-verify 0.15.1, on which msign \
-             verifies, checks only SHA2_256 entries",
-            "msign cannot verify this bundle; verify it with sigstore-python or sigstore-go",
-        ),
         E::UnsupportedBundle(_) => (
             "the bundle uses a form that msign (sigstore-verify 0.15.1) does not support",
             "verify it with sigstore-python or sigstore-go",
@@ -346,38 +352,116 @@ fn rekor_v2_log_keys(
         .collect()
 }
 
+/// A base64 field of a tlog entry or its body, decoded.
+pub(super) fn b64(v: &serde_json::Value, what: &str) -> Result<Vec<u8>> {
+    v.as_str()
+        .and_then(|s| B64.decode(s).ok())
+        .ok_or_else(|| malformed(format!("tlog entry: {what} is not base64")))
+}
+
+fn hash(v: &serde_json::Value, what: &str) -> Result<Sha256Hash> {
+    Sha256Hash::try_from(b64(v, what)?.as_slice())
+        .map_err(|_| malformed(format!("tlog entry: {what} is not a SHA-256 hash")))
+}
+
+fn number(v: &serde_json::Value, what: &str) -> Result<u64> {
+    v.as_str()
+        .and_then(|s| s.parse().ok())
+        .or_else(|| v.as_u64())
+        .ok_or_else(|| malformed(format!("tlog entry: {what} is not a number")))
+}
+
+/// The canonicalized body of a tlog entry: its bytes (the Merkle leaf) and its JSON.
+pub(super) fn entry_body(entry: &serde_json::Value) -> Result<(Vec<u8>, serde_json::Value)> {
+    let bytes = b64(&entry["canonicalizedBody"], "canonicalizedBody")?;
+    let body = serde_json::from_slice(&bytes)
+        .map_err(|e| malformed(format!("tlog entry body is not JSON: {e}")))?;
+    Ok((bytes, body))
+}
+
+/// What sigstore-verify's step 4 (inclusion proof and signed checkpoint) checks of a Rekor
+/// v2 entry, for the entries the shims take from it: the checkpoint carries a signature by
+/// the entry's log (its signed-note key hint is the first four bytes of the log id; every
+/// signature with that hint is tried) that verifies with the log's key of the trusted root
+/// valid at every one of `times`; and the canonicalized body is the leaf at the entry's log
+/// index of the tree whose size and root the checkpoint signs. As in the crate and the
+/// Rekor v2 spec, the proof's own `rootHash` and `treeSize`, which nothing signs, are not
+/// used.
+pub(super) fn rekor_v2_inclusion(
+    trust: &TrustedRoot,
+    entry: &serde_json::Value,
+    body: &[u8],
+    times: &[i64],
+) -> Result<()> {
+    use sigstore_verify::crypto::{Checkpoint, VerificationKey};
+    use sigstore_verify::types::KeyHint;
+
+    let proof = &entry["inclusionProof"];
+    let note = proof["checkpoint"]["envelope"]
+        .as_str()
+        .ok_or_else(|| malformed("the Rekor v2 entry's inclusion proof has no checkpoint"))?;
+    let cp = Checkpoint::from_text(note).map_err(|e| {
+        malformed(format!(
+            "the Rekor v2 entry's checkpoint cannot be parsed: {e}"
+        ))
+    })?;
+    let id = b64(&entry["logId"]["keyId"], "logId")?;
+    let hint = <[u8; 4]>::try_from(id.get(..4).unwrap_or_default())
+        .map(KeyHint::new)
+        .map_err(|_| malformed("tlog entry: logId is shorter than a key hint"))?;
+    let sigs: Vec<_> = cp.signatures_by_key_hint(&hint).collect();
+    if sigs.is_empty() {
+        return Err(invalid(format!(
+            "the transparency-log checkpoint in the bundle carries no signature of the entry's \
+             log (key hint {}); {OTHER_INSTANCE}",
+            hex::encode(&id[..4])
+        )));
+    }
+    for key in rekor_v2_log_keys(trust, entry, times)? {
+        let key = VerificationKey::from_spki(&key)
+            .map_err(|e| malformed(format!("the trusted root's key of this log: {e}")))?;
+        if !sigs
+            .iter()
+            .any(|s| key.verify(cp.signed_data(), &s.signature).is_ok())
+        {
+            return Err(invalid(format!(
+                "the transparency-log checkpoint's signature by the entry's log does not \
+                 verify with the log's key of the trusted root (the checkpoint was changed, or \
+                 signed by another key with the same hint); {TAMPERED}"
+            )));
+        }
+    }
+    let hashes = proof["hashes"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .map(|h| hash(h, "inclusion proof hash"))
+        .collect::<Result<Vec<_>>>()?;
+    let index = number(&entry["logIndex"], "logIndex")?;
+    let leaf = sigstore_merkle::hash_leaf(body);
+    sigstore_merkle::verify_inclusion_proof(&leaf, index, cp.tree_size(), &hashes, cp.root_hash())
+        .map_err(|e| {
+            invalid(format!(
+                "the transparency-log inclusion proof does not lead from the entry to the \
+                 root hash its checkpoint signs; {TAMPERED} (msign: {e})"
+            ))
+        })
+}
+
 /// Rekor v2 `dsse/0.0.2` entries, written by msign before the Sigstore spec replaced them
 /// with `hashedrekord/0.0.2` over the PAE (May 2026). sigstore-verify refuses them, so msign
 /// checks the entry itself: its body records this envelope's payload, signature and signing
 /// certificate; its inclusion proof leads to the checkpoint's root; the checkpoint is
-/// signed by a log of the trusted root valid at every verified signing time. Everything
-/// else (certificate, SCT, identity, signature, RFC 3161 timestamps) is sigstore-verify's.
+/// signed by a log of the trusted root valid at every verified signing time
+/// ([`rekor_v2_inclusion`]). Everything else (certificate, SCT, identity, signature, RFC
+/// 3161 timestamps) is sigstore-verify's.
 pub mod legacy_dsse_v2 {
     use super::*;
-    use sigstore_verify::crypto::{Checkpoint, VerificationKey};
-    use sigstore_verify::types::KeyHint;
 
     /// Whether this tlog entry is a `dsse/0.0.2` one.
     pub fn is_one(entry: &serde_json::Value) -> bool {
         entry["kindVersion"]["kind"] == "dsse" && entry["kindVersion"]["version"] == "0.0.2"
-    }
-
-    fn b64(v: &serde_json::Value, what: &str) -> Result<Vec<u8>> {
-        v.as_str()
-            .and_then(|s| B64.decode(s).ok())
-            .ok_or_else(|| malformed(format!("tlog entry: {what} is not base64")))
-    }
-
-    fn hash(v: &serde_json::Value, what: &str) -> Result<Sha256Hash> {
-        Sha256Hash::try_from(b64(v, what)?.as_slice())
-            .map_err(|_| malformed(format!("tlog entry: {what} is not a SHA-256 hash")))
-    }
-
-    fn number(v: &serde_json::Value, what: &str) -> Result<u64> {
-        v.as_str()
-            .and_then(|s| s.parse().ok())
-            .or_else(|| v.as_u64())
-            .ok_or_else(|| malformed(format!("tlog entry: {what} is not a number")))
     }
 
     /// Checks the `dsse/0.0.2` entry of `bundle` (see the module doc); `times` are the
@@ -398,9 +482,7 @@ pub mod legacy_dsse_v2 {
         }
         let m = &bundle.verification_material;
         let entry = &m.tlog_entries[0];
-        let body_bytes = b64(&entry["canonicalizedBody"], "canonicalizedBody")?;
-        let body: serde_json::Value = serde_json::from_slice(&body_bytes)
-            .map_err(|e| malformed(format!("tlog entry body is not JSON: {e}")))?;
+        let (body_bytes, body) = entry_body(entry)?;
         let spec = &body["spec"]["dsseV002"];
         if body["kind"] != "dsse" || body["apiVersion"] != "0.0.2" {
             return Err(invalid("the tlog entry body is not a dsse 0.0.2 entry"));
@@ -436,51 +518,7 @@ pub mod legacy_dsse_v2 {
                 "the tlog entry records another signature or certificate than the bundle's",
             ));
         }
-
-        // Inclusion: the body is a leaf of the tree whose root the checkpoint signs.
-        let proof = &entry["inclusionProof"];
-        let hashes = proof["hashes"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-            .iter()
-            .map(|h| hash(h, "inclusion proof hash"))
-            .collect::<Result<Vec<_>>>()?;
-        let root = hash(&proof["rootHash"], "rootHash")?;
-        let index = number(&proof["logIndex"], "logIndex")?;
-        let size = number(&proof["treeSize"], "treeSize")?;
-        let leaf_hash = sigstore_merkle::hash_leaf(&body_bytes);
-        sigstore_merkle::verify_inclusion_proof(&leaf_hash, index, size, &hashes, &root)
-            .map_err(|e| invalid(format!("the inclusion proof does not verify: {e}")))?;
-        let note = proof["checkpoint"]["envelope"]
-            .as_str()
-            .ok_or_else(|| malformed("the inclusion proof has no checkpoint"))?;
-        let cp =
-            Checkpoint::from_text(note).map_err(|e| malformed(format!("bad checkpoint: {e}")))?;
-        if cp.tree_size() != size || cp.root_hash() != &root {
-            return Err(invalid(
-                "the checkpoint signs another tree than the inclusion proof's",
-            ));
-        }
-        let id = b64(&entry["logId"]["keyId"], "logId")?;
-        // A Rekor v2 log signs its checkpoints as a signed note whose key hint is the first
-        // four bytes of its log id (not of a hash of its key, as Rekor v1's).
-        let hint = <[u8; 4]>::try_from(id.get(..4).unwrap_or_default())
-            .map(KeyHint::new)
-            .map_err(|_| malformed("tlog entry: logId is shorter than a key hint"))?;
-        for key in rekor_v2_log_keys(trust, entry, times)? {
-            let key = VerificationKey::from_spki(&key)
-                .map_err(|e| malformed(format!("the trusted root's key of this log: {e}")))?;
-            let signed = cp
-                .signatures_by_key_hint(&hint)
-                .any(|s| key.verify(cp.signed_data(), &s.signature).is_ok());
-            if !signed {
-                return Err(invalid(
-                    "the checkpoint signature does not verify with the key of the entry's log",
-                ));
-            }
-        }
-        Ok(())
+        rekor_v2_inclusion(trust, entry, &body_bytes, times)
     }
 }
 
