@@ -470,7 +470,11 @@ fn a_dsse_v2_bundle_of_an_earlier_msign_build_verifies() {
 }
 
 /// `sig` (ECDSA, DER) by `key` over `data`, hashed with `md`.
-fn ecdsa(key: &openssl::pkey::PKey<openssl::pkey::Private>, md: MessageDigest, data: &[u8]) -> Vec<u8> {
+fn ecdsa(
+    key: &openssl::pkey::PKey<openssl::pkey::Private>,
+    md: MessageDigest,
+    data: &[u8],
+) -> Vec<u8> {
     let mut s = openssl::sign::Signer::new(md, key).unwrap();
     s.update(data).unwrap();
     s.sign_to_vec().unwrap()
@@ -588,7 +592,10 @@ fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
         .unwrap(),
     )
     .unwrap();
-    assert_eq!(body["spec"]["hashedRekordV002"]["data"]["algorithm"], "SHA2_384");
+    assert_eq!(
+        body["spec"]["hashedRekordV002"]["data"]["algorithm"],
+        "SHA2_384"
+    );
     let sig384 = tmp.path().join("p384.sig");
     std::fs::write(&sig384, p384.to_string()).unwrap();
 
@@ -653,6 +660,17 @@ fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
             "the transparency-log entry records a SHA2_512 digest, but the signing key (P-384) calls for SHA2_384",
         ),
         (
+            // What sigstore-verify alone would check: a SHA2_256 entry of a P-256 key type.
+            "SHA2_256 entry labelled P-256 for a P-384 key",
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, hr, |s| {
+                    s["data"]["algorithm"] = "SHA2_256".into();
+                    s["signature"]["verifier"]["keyDetails"] = "PKIX_ECDSA_P256_SHA_256".into();
+                })
+            }),
+            "the transparency-log entry records a SHA2_256 digest, but the signing key (P-384) calls for SHA2_384",
+        ),
+        (
             "key type",
             relogged(&inst.url, move |b: &mut Value| {
                 edit_body(b, hr, |s| {
@@ -711,7 +729,10 @@ fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
         ),
     ];
     let sig2 = tmp.path().join("other.sig");
-    assert!(inst.sign(&m, &sig2, &inst.trust_config_v2()).status.success());
+    assert!(inst
+        .sign(&m, &sig2, &inst.trust_config_v2())
+        .status
+        .success());
     let other_ts = bundle_json(&sig2)["verificationMaterial"]["timestampVerificationData"].clone();
     cases.extend(
         timestamp_tamperings(other_ts)
@@ -776,5 +797,8 @@ fn msign_subject(bundle: &Value) -> String {
         .decode(bundle["dsseEnvelope"]["payload"].as_str().unwrap())
         .unwrap();
     let st: Value = serde_json::from_slice(&payload).unwrap();
-    st["subject"][0]["digest"]["sha256"].as_str().unwrap().to_string()
+    st["subject"][0]["digest"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }

@@ -34,9 +34,7 @@ use serde_json::Value;
 
 use crate::bundle::Bundle;
 use crate::error::Result;
-use crate::sigstore::verify::{
-    b64, entry_body, rekor_v2_inclusion, Policy, Signed, TAMPERED,
-};
+use crate::sigstore::verify::{b64, entry_body, rekor_v2_inclusion, Policy, Signed, TAMPERED};
 use crate::sigstore::{invalid, malformed};
 
 /// The signing key of a bundle (its leaf certificate's, or the managed key of the policy)
@@ -94,7 +92,10 @@ pub fn signing_key(bundle: &Bundle, policy: &Policy) -> Option<SigningKey> {
         .or_else(|| m.x509_certificate_chain.as_ref()?.certificates.first())?
         .decode()
         .ok()?;
-    let key = openssl::x509::X509::from_der(&leaf).ok()?.public_key().ok()?;
+    let key = openssl::x509::X509::from_der(&leaf)
+        .ok()?
+        .public_key()
+        .ok()?;
     Some((key, Some(leaf)))
 }
 
@@ -195,7 +196,11 @@ pub fn verify(
     let verifier = &spec["signature"]["verifier"];
     match leaf {
         Some(leaf) => {
-            if b64(&verifier["x509Certificate"]["rawBytes"], "verifier certificate")? != *leaf {
+            if b64(
+                &verifier["x509Certificate"]["rawBytes"],
+                "verifier certificate",
+            )? != *leaf
+            {
                 return Err(invalid(format!(
                     "the transparency-log entry records another signing certificate than the \
                      bundle's; {TAMPERED}"
