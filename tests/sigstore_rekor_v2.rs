@@ -601,7 +601,10 @@ fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
 
     let ours = inst.msign_verify(&m, &sig384);
     assert!(ours.status.success(), "msign: {}", stderr(&ours));
-    let subject = msign_subject(&p384);
+    let subject = statement_of(&sig384)["subject"][0]["digest"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let verify_bundle = |artifact: &str, identity: &str, issuer: &str, root: &Path| {
         msign()
             .args(["sigstore", "verify-bundle", "--bundle"])
@@ -746,6 +749,14 @@ fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
     no_tsa["trustedRoot"]["timestampAuthorities"] = serde_json::json!([]);
     let no_tsa_path = tmp.path().join("no_tsa.json");
     std::fs::write(&no_tsa_path, no_tsa.to_string()).unwrap();
+    // The log's key trusted only from a moment after the timestamp (msign's own check).
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let mut late: Value = serde_json::from_slice(&std::fs::read(&cfg).unwrap()).unwrap();
+    for log in late["trustedRoot"]["tlogs"].as_array_mut().unwrap() {
+        log["publicKey"]["validFor"]["start"] = Value::String(utc("now"));
+    }
+    let late_path = tmp.path().join("late.json");
+    std::fs::write(&late_path, late.to_string()).unwrap();
     let digest = format!("sha256:{subject}");
     let other = format!("sha256:{}", "ab".repeat(32));
     let runs = [
@@ -753,6 +764,11 @@ fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
             "TSA not in the trusted root",
             verify_bundle(&digest, USER, &inst.url, &no_tsa_path),
             "an RFC 3161 timestamp in the bundle does not verify against the timestamp authorities of the trusted root … no timestamp authorities configured",
+        ),
+        (
+            "log key valid only after the timestamp",
+            verify_bundle(&digest, USER, &inst.url, &late_path),
+            "the Rekor v2 log's key was not valid at the time of the entry's timestamp",
         ),
         (
             "wrong identity",
@@ -789,16 +805,4 @@ fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
         wrong.push(format!("changed model: {}", stderr(&out)));
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-}
-
-/// The hex SHA-256 of the statement's first subject.
-fn msign_subject(bundle: &Value) -> String {
-    let payload = B64
-        .decode(bundle["dsseEnvelope"]["payload"].as_str().unwrap())
-        .unwrap();
-    let st: Value = serde_json::from_slice(&payload).unwrap();
-    st["subject"][0]["digest"]["sha256"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
