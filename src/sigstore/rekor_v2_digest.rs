@@ -2,7 +2,9 @@
 //! P-256: SHA2_384 for P-384, SHA2_512 for P-521, as the Sigstore spec defines them (and
 //! sigstore-python 4.5.1 checks them). sigstore-verify 0.15.1 refuses every such entry on
 //! purpose ("v0.0.2 is currently defined only for SHA-256/P-256 entries"), and its entry
-//! body type cannot even read a `keyDetails` other than `PKIX_ECDSA_P256_SHA_256`.
+//! body type cannot even read a `keyDetails` other than `PKIX_ECDSA_P256_SHA_256`. (P-521
+//! is mapped for completeness; sigstore-crypto 0.15.1 has no P-521 key algorithm, so the
+//! crate's own steps cannot take such a signer.)
 //!
 //! Only a bundle whose entry is `hashedrekord/0.0.2` and whose digest algorithm, logged key
 //! type or signing key is not the SHA2_256/P-256 kind the crate checks comes here

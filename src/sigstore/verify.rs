@@ -185,7 +185,7 @@ pub fn verify_bundle(
 }
 
 /// What to do when a bundle may come from another Sigstore instance.
-pub(super) const OTHER_INSTANCE: &str = "if it was signed on another Sigstore instance, pass \
+const OTHER_INSTANCE: &str = "if it was signed on another Sigstore instance, pass \
                                          that instance's trusted root with --trusted-root or \
                                          --trust-config";
 /// What to do with a bundle that fails a check no genuine bundle fails.
