@@ -16,7 +16,7 @@
 //!    no integrated time, so removing it loses none; a SET or `integratedTime` in it is not
 //!    read, so none is gained. At least one timestamp is required (`verify_bundle`).
 //! 1. to 3. Certificate chain at every time, SCT, identity and issuer: the crate's.
-//! 4. Inclusion proof and signed checkpoint: [`super::verify::rekor_v2_inclusion`] (the
+//! 4. Inclusion proof and signed checkpoint: `verify::rekor_v2_inclusion` (the
 //!    checkpoint signed by the entry's log with its key valid at every timestamp; the body
 //!    the leaf at the entry's index of the tree the checkpoint signs).
 //! 5. Inclusion promise (SET): Rekor v2 has none; nothing is taken from one.

@@ -454,7 +454,7 @@ pub(super) fn rekor_v2_inclusion(
 /// checks the entry itself: its body records this envelope's payload, signature and signing
 /// certificate; its inclusion proof leads to the checkpoint's root; the checkpoint is
 /// signed by a log of the trusted root valid at every verified signing time
-/// ([`rekor_v2_inclusion`]). Everything else (certificate, SCT, identity, signature, RFC
+/// (`rekor_v2_inclusion`). Everything else (certificate, SCT, identity, signature, RFC
 /// 3161 timestamps) is sigstore-verify's.
 pub mod legacy_dsse_v2 {
     use super::*;
