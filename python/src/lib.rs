@@ -657,15 +657,6 @@ fn hub_model(
     msign::hub::HubModel::new(hub, repo_id, revision, signature)
 }
 
-fn hub_verifier(
-    verifier: &VerifierSpec,
-    ignore_unsigned_files: bool,
-) -> msign::Result<VerifyingConfig> {
-    Ok(verifier
-        .build()?
-        .set_ignore_unsigned_files(ignore_unsigned_files))
-}
-
 /// Verifies a Hub model from the Hub's metadata (or, offline, its cached snapshot);
 /// returns the report JSON (`msign hub verify --json`).
 #[pyfunction]
@@ -687,7 +678,9 @@ fn hub_verify(
         let model = hub_model(repo_id, revision, signature, endpoint, token, cache_dir)?;
         let report = msign::hub::verify(
             &model,
-            hub_verifier(&verifier, ignore_unsigned_files)?,
+            verifier
+                .build()?
+                .set_ignore_unsigned_files(ignore_unsigned_files),
             progress,
         )?;
         Ok(serde_json::to_string(&report).expect("a report is JSON"))
@@ -719,7 +712,9 @@ fn hub_download(
         let model = hub_model(repo_id, revision, signature, endpoint, token, cache_dir)?;
         let report = msign::hub::download(
             &model,
-            hub_verifier(&verifier, ignore_unsigned_files)?,
+            verifier
+                .build()?
+                .set_ignore_unsigned_files(ignore_unsigned_files),
             local_dir.as_deref(),
             &selection,
             watch,
