@@ -24,7 +24,7 @@ use msign::source::spec::{model_relative, resolve_lenient};
 use msign::source::ModelSpec;
 use msign::store::{FileStore, SignatureStore};
 use msign::verify::VerifierSpec;
-use msign::{Error, HashAlgorithm, HashingConfig, SigningConfig, VerifyingConfig};
+use msign::{Error, HashAlgorithm, HashingConfig, SigningConfig};
 use pyo3::exceptions::{
     PyConnectionError, PyFileNotFoundError, PyIsADirectoryError, PyOSError, PyPermissionError,
     PyRuntimeError, PyValueError,
