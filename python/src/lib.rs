@@ -18,18 +18,13 @@ use msign::git::{RevSpec, StoreKind};
 use msign::hash::Progress;
 use msign::ignore::IgnoreRules;
 use msign::manifest::ModelPath;
-use msign::sign::pkcs11::{Pkcs11Options, Pkcs11Signer};
-use msign::sign::sigstore::SigstoreSigner;
-use msign::sign::{CertificateSigner, KeySigner, Signer};
-use msign::sigstore::oidc::IdentityToken;
-use msign::sigstore::signing_config::Endpoints;
-use msign::sigstore::TrustedRoot;
+use msign::sign::{CertificateFiles, KeyFile, Pkcs11Key, SignerSpec, SigstoreSigning};
+use msign::sigstore::Instance;
 use msign::source::spec::{model_relative, resolve_lenient};
 use msign::source::ModelSpec;
 use msign::store::{FileStore, SignatureStore};
-use msign::verify::sigstore::SigstoreVerifier;
-use msign::verify::{BundleVerifier, CertificateVerifier, KeyVerifier};
-use msign::{Error, HashAlgorithm, HashingConfig, SigningConfig, VerifyingConfig};
+use msign::verify::VerifierSpec;
+use msign::{Error, HashAlgorithm, HashingConfig, SigningConfig};
 use pyo3::exceptions::{
     PyConnectionError, PyFileNotFoundError, PyIsADirectoryError, PyOSError, PyPermissionError,
     PyRuntimeError, PyValueError,
@@ -107,10 +102,11 @@ impl HashOpts {
     }
 }
 
-/// A signing method and its parameters, as `msign.signing.Config` records them.
+/// A signing method and its parameters, as `msign.signing.Config` records them
+/// (model_signing's parameter names).
 #[derive(Deserialize)]
 #[serde(tag = "method", rename_all = "snake_case")]
-enum SignerSpec {
+enum SignerJson {
     Key {
         private_key: PathBuf,
         password: Option<String>,
@@ -142,46 +138,50 @@ enum SignerSpec {
     },
 }
 
-/// model_signing's public OAuth client for Sigstore's issuers.
-const SIGSTORE_CLIENT_ID: &str = "sigstore";
-
-impl SignerSpec {
-    fn signer(&self) -> msign::Result<Box<dyn Signer>> {
-        Ok(match self {
-            SignerSpec::Key {
+impl SignerJson {
+    /// The library's description of the same signer, with model_signing's semantics.
+    fn spec(self) -> SignerSpec {
+        let key = |path: PathBuf, password: Option<String>| KeyFile {
+            path,
+            password,
+            password_file: None,
+        };
+        let token = |uri: String, module_paths: Vec<PathBuf>| Pkcs11Key {
+            uri,
+            module_path: None,
+            module_directories: module_paths,
+        };
+        let certificate = |signing_certificate: PathBuf, chain: Vec<PathBuf>| CertificateFiles {
+            signing_certificate,
+            chain,
+        };
+        match self {
+            SignerJson::Key {
                 private_key,
                 password,
-            } => Box::new(KeySigner::from_pem_file(private_key, password.as_deref())?),
-            SignerSpec::Certificate {
+            } => SignerSpec::Key(key(private_key, password)),
+            SignerJson::Certificate {
                 private_key,
                 signing_certificate,
                 certificate_chain,
-            } => Box::new(CertificateSigner::from_files(
-                private_key,
-                None,
-                signing_certificate,
-                certificate_chain,
-            )?),
-            SignerSpec::Pkcs11 {
+            } => SignerSpec::Certificate(
+                key(private_key, None),
+                certificate(signing_certificate, certificate_chain),
+            ),
+            SignerJson::Pkcs11 {
                 pkcs11_uri,
                 module_paths,
-            } => Box::new(open_pkcs11(module_paths, |o| {
-                Pkcs11Signer::open_key(pkcs11_uri, o)
-            })?),
-            SignerSpec::Pkcs11Certificate {
+            } => SignerSpec::Pkcs11Key(token(pkcs11_uri, module_paths)),
+            SignerJson::Pkcs11Certificate {
                 pkcs11_uri,
                 signing_certificate,
                 certificate_chain,
                 module_paths,
-            } => Box::new(open_pkcs11(module_paths, |o| {
-                Pkcs11Signer::open_certificate(
-                    pkcs11_uri,
-                    o,
-                    signing_certificate,
-                    certificate_chain,
-                )
-            })?),
-            SignerSpec::Sigstore {
+            } => SignerSpec::Pkcs11Certificate(
+                token(pkcs11_uri, module_paths),
+                certificate(signing_certificate, certificate_chain),
+            ),
+            SignerJson::Sigstore {
                 oidc_issuer,
                 use_ambient_credentials,
                 use_staging,
@@ -190,66 +190,29 @@ impl SignerSpec {
                 client_id,
                 client_secret,
                 trust_config,
-            } => {
-                let (endpoints, trust) = match trust_config {
-                    Some(p) => (Endpoints::from_file(p)?, TrustedRoot::from_file(p)?),
-                    None if *use_staging => (Endpoints::staging()?, TrustedRoot::staging()?),
-                    None => (Endpoints::public_good()?, TrustedRoot::public_good()?),
-                };
-                let token = match identity_token {
-                    Some(t) => IdentityToken::parse(t)?,
-                    None => {
-                        let ambient = if *use_ambient_credentials {
-                            IdentityToken::ambient()?
-                        } else {
-                            None
-                        };
-                        match ambient {
-                            Some(t) => t,
-                            None => msign::sigstore::oauth::interactive(
-                                oidc_issuer.as_deref().or(endpoints.oidc.as_deref()),
-                                client_id.as_deref().unwrap_or(SIGSTORE_CLIENT_ID),
-                                client_secret.as_deref().unwrap_or(""),
-                                *force_oob,
-                            )?,
-                        }
-                    }
-                };
-                Box::new(SigstoreSigner::new(token, endpoints, trust))
-            }
-        })
-    }
-}
-
-/// Opens a token through each module path in turn (model_signing's `module_paths` are the
-/// folders searched for the URI's module), or through the URI alone when none is given.
-fn open_pkcs11(
-    module_paths: &[PathBuf],
-    open: impl Fn(&Pkcs11Options<'_>) -> msign::Result<Pkcs11Signer>,
-) -> msign::Result<Pkcs11Signer> {
-    let mut first_error = None;
-    for p in module_paths {
-        let options = Pkcs11Options {
-            module_path: Some(p.clone()),
-            prompt: None,
-        };
-        match open(&options) {
-            Ok(s) => return Ok(s),
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
+            } => SignerSpec::Sigstore(SigstoreSigning {
+                // model_signing's signer takes staging over a trust configuration.
+                instance: Instance {
+                    use_staging,
+                    trust_config: trust_config.filter(|_| !use_staging),
+                    ..Default::default()
+                },
+                identity_token,
+                use_ambient_credentials,
+                ambient_only_when_asked: true,
+                oidc_issuer,
+                oauth_force_oob: force_oob,
+                client_id,
+                client_secret,
+            }),
         }
-    }
-    match first_error {
-        Some(e) => Err(e),
-        None => open(&Pkcs11Options::default()),
     }
 }
 
 /// A verification method and its parameters, as `msign.verifying.Config` records them.
 #[derive(Deserialize)]
 #[serde(tag = "method", rename_all = "snake_case")]
-enum VerifierSpec {
+enum VerifierJson {
     Key {
         public_key: PathBuf,
     },
@@ -264,33 +227,46 @@ enum VerifierSpec {
     },
 }
 
-impl VerifierSpec {
-    fn verifier(&self) -> msign::Result<Box<dyn BundleVerifier>> {
-        Ok(match self {
-            VerifierSpec::Key { public_key } => Box::new(KeyVerifier::from_pem_file(public_key)?),
-            VerifierSpec::Certificate { certificate_chain } => {
-                Box::new(CertificateVerifier::from_root_files(certificate_chain)?)
-            }
-            VerifierSpec::Sigstore {
+impl VerifierJson {
+    /// The library's description of the same verifier, with model_signing's semantics.
+    fn spec(self) -> VerifierSpec {
+        match self {
+            VerifierJson::Key { public_key } => VerifierSpec::Key(public_key),
+            // model_signing accepts an expired signing certificate, with a warning.
+            VerifierJson::Certificate { certificate_chain } => VerifierSpec::Certificate {
+                roots: certificate_chain,
+                reject_expired: false,
+            },
+            VerifierJson::Sigstore {
                 identity,
                 oidc_issuer,
                 use_staging,
                 trust_config,
-            } => {
-                let trust = match trust_config {
-                    Some(p) => TrustedRoot::from_file(p)?,
-                    None if *use_staging => TrustedRoot::staging()?,
-                    None => TrustedRoot::public_good()?,
-                };
-                Box::new(SigstoreVerifier::new(trust, identity, oidc_issuer))
-            }
-        })
+            } => VerifierSpec::Sigstore {
+                identity,
+                issuer: oidc_issuer,
+                // model_signing's verifier takes a trust configuration over staging.
+                instance: Instance {
+                    use_staging: use_staging && trust_config.is_none(),
+                    trust_config,
+                    ..Default::default()
+                },
+            },
+        }
     }
 }
 
 fn from_json<T: for<'a> Deserialize<'a>>(what: &str, text: &str) -> PyResult<T> {
     serde_json::from_str(text)
         .map_err(|e| PyValueError::new_err(format!("internal: bad {what} description: {e}")))
+}
+
+fn signer_spec(text: &str) -> PyResult<SignerSpec> {
+    from_json("signer", text).map(SignerJson::spec)
+}
+
+fn verifier_spec(text: &str) -> PyResult<VerifierSpec> {
+    from_json("verifier", text).map(VerifierJson::spec)
 }
 
 /// Progress that only carries the stop request of the watching thread.
@@ -441,14 +417,14 @@ fn sign(
     signer: &str,
 ) -> PyResult<String> {
     let opts: HashOpts = from_json("hashing", hashing)?;
-    let signer: SignerSpec = from_json("signer", signer)?;
+    let signer = signer_spec(signer)?;
     run(py, |progress| {
         let cfg = opts
             .config()?
             .add_rules(&signature_rules(&model_path, &signature_path)?)?;
         let signing = SigningConfig::new()
             .set_hashing_config(cfg)
-            .use_signer(signer.signer()?);
+            .use_signer(signer.build_without_prompts()?);
         let source = msign::source::open(&spec(&model_path, opts.allow_symlinks))?;
         let signed = opts.bounded(|| signing.sign(source.as_ref(), progress))?;
         FileStore::new(&signature_path).save(&signed.bundle.to_json())?;
@@ -464,12 +440,12 @@ fn sign_manifest(
     signature_path: PathBuf,
     signer: &str,
 ) -> PyResult<()> {
-    let signer: SignerSpec = from_json("signer", signer)?;
+    let signer = signer_spec(signer)?;
     let manifest = manifest.as_bytes().to_vec();
     run(py, |_| {
         let m = msign::manifest_json::parse(&manifest)?;
         let bundle = SigningConfig::new()
-            .use_signer(signer.signer()?)
+            .use_signer(signer.build_without_prompts()?)
             .sign_manifest(&m)?;
         FileStore::new(&signature_path).save(&bundle.to_json())?;
         Ok(())
@@ -487,11 +463,12 @@ fn verify(
     hashing: Option<&str>,
     ignore_unsigned_files: bool,
 ) -> PyResult<String> {
-    let verifier: VerifierSpec = from_json("verifier", verifier)?;
+    let verifier = verifier_spec(verifier)?;
     let opts: Option<HashOpts> = hashing.map(|h| from_json("hashing", h)).transpose()?;
     run(py, |progress| {
         let bytes = FileStore::new(&signature_path).load()?;
-        let mut config = VerifyingConfig::new(verifier.verifier()?)
+        let mut config = verifier
+            .build()?
             .set_ignore_unsigned_files(ignore_unsigned_files)
             .add_ignore_rules(&signature_rules(&model_path, &signature_path)?)?;
         let signed = config.verify_signature(&bytes)?;
@@ -583,7 +560,7 @@ fn git_sign_revision(
     signature: Option<PathBuf>,
 ) -> PyResult<String> {
     let opts: HashOpts = from_json("hashing", hashing)?;
-    let signer: SignerSpec = from_json("signer", signer)?;
+    let signer = signer_spec(signer)?;
     let store = store_kind(store)?;
     let rev = rev_spec(
         repo,
@@ -597,7 +574,7 @@ fn git_sign_revision(
             msign::git::sign_revision(
                 &rev,
                 opts.config()?,
-                signer.signer()?,
+                signer.build_without_prompts()?,
                 store,
                 signature.as_deref(),
                 progress,
@@ -622,10 +599,10 @@ fn git_verify_revision(
     allow_symlinks: bool,
     ignore_git_paths: bool,
 ) -> PyResult<String> {
-    let verifier: VerifierSpec = from_json("verifier", verifier)?;
+    let verifier = verifier_spec(verifier)?;
     let rev = rev_spec(repo, revision, path, allow_symlinks, ignore_git_paths);
     run(py, |progress| {
-        let config = VerifyingConfig::new(verifier.verifier()?);
+        let config = verifier.build()?;
         let report = msign::git::verify_revision(
             &rev,
             config,
@@ -642,19 +619,19 @@ fn git_verify_revision(
 /// there. Sigstore signers are left alone (they may log in interactively).
 #[pyfunction]
 fn check_signer(py: Python<'_>, signer: &str) -> PyResult<()> {
-    let signer: SignerSpec = from_json("signer", signer)?;
-    if matches!(signer, SignerSpec::Sigstore { .. }) {
+    let signer = signer_spec(signer)?;
+    if matches!(signer, SignerSpec::Sigstore(_)) {
         return Ok(());
     }
-    run(py, |_| signer.signer().map(drop))
+    run(py, |_| signer.build_without_prompts().map(drop))
 }
 
 /// Loads the keys or certificates a verifier configuration names, as model_signing does
 /// when the verifier is configured.
 #[pyfunction]
 fn check_verifier(py: Python<'_>, verifier: &str) -> PyResult<()> {
-    let verifier: VerifierSpec = from_json("verifier", verifier)?;
-    run(py, |_| verifier.verifier().map(drop))
+    let verifier = verifier_spec(verifier)?;
+    run(py, |_| verifier.build().map(drop))
 }
 
 /// The Hub settings from the environment (`HF_ENDPOINT`, `HF_TOKEN`, `HF_HOME`,
@@ -680,13 +657,6 @@ fn hub_model(
     msign::hub::HubModel::new(hub, repo_id, revision, signature)
 }
 
-fn hub_verifier(
-    verifier: &VerifierSpec,
-    ignore_unsigned_files: bool,
-) -> msign::Result<VerifyingConfig> {
-    Ok(VerifyingConfig::new(verifier.verifier()?).set_ignore_unsigned_files(ignore_unsigned_files))
-}
-
 /// Verifies a Hub model from the Hub's metadata (or, offline, its cached snapshot);
 /// returns the report JSON (`msign hub verify --json`).
 #[pyfunction]
@@ -703,12 +673,14 @@ fn hub_verify(
     token: Option<String>,
     cache_dir: Option<PathBuf>,
 ) -> PyResult<String> {
-    let verifier: VerifierSpec = from_json("verifier", verifier)?;
+    let verifier = verifier_spec(verifier)?;
     run(py, |progress| {
         let model = hub_model(repo_id, revision, signature, endpoint, token, cache_dir)?;
         let report = msign::hub::verify(
             &model,
-            hub_verifier(&verifier, ignore_unsigned_files)?,
+            verifier
+                .build()?
+                .set_ignore_unsigned_files(ignore_unsigned_files),
             progress,
         )?;
         Ok(serde_json::to_string(&report).expect("a report is JSON"))
@@ -734,13 +706,15 @@ fn hub_download(
     allow_patterns: Vec<String>,
     ignore_patterns: Vec<String>,
 ) -> PyResult<String> {
-    let verifier: VerifierSpec = from_json("verifier", verifier)?;
+    let verifier = verifier_spec(verifier)?;
     let selection = msign::hub::select::Selection::new(&allow_patterns, &ignore_patterns);
     run(py, |watch| {
         let model = hub_model(repo_id, revision, signature, endpoint, token, cache_dir)?;
         let report = msign::hub::download(
             &model,
-            hub_verifier(&verifier, ignore_unsigned_files)?,
+            verifier
+                .build()?
+                .set_ignore_unsigned_files(ignore_unsigned_files),
             local_dir.as_deref(),
             &selection,
             watch,

@@ -94,6 +94,7 @@ impl Pkcs11Args {
         Pkcs11Key {
             uri: self.pkcs11_uri.clone(),
             module_path: self.module_path.clone(),
+            ..Default::default()
         }
     }
 }

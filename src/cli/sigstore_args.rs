@@ -100,6 +100,7 @@ impl SigstoreTokenArgs {
             oauth_force_oob: self.oauth_force_oob,
             client_id: self.client_id.clone(),
             client_secret: self.client_secret.clone(),
+            ..Default::default()
         }
     }
 }

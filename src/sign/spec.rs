@@ -43,6 +43,16 @@ impl KeyFile {
         )
     }
 
+    /// The password to open the key with; without `prompts` a key whose password was not
+    /// given is opened without one (an encrypted key then fails, naming the key).
+    fn password(&self, prompts: bool) -> Result<Option<String>> {
+        if prompts || self.password_file.is_some() {
+            self.resolve_password()
+        } else {
+            Ok(self.password.clone())
+        }
+    }
+
     /// The same key with its password resolved now, so it is asked for only once.
     pub fn resolved(&self) -> Result<KeyFile> {
         Ok(KeyFile {
@@ -69,14 +79,18 @@ pub struct Pkcs11Key {
     pub uri: String,
     /// The module, or a folder searched for the URI's module-name.
     pub module_path: Option<PathBuf>,
+    /// Folders searched for the URI's module-name instead of the usual ones, when neither
+    /// the URI nor `module_path` names the module (model_signing's `module_paths`).
+    pub module_directories: Vec<PathBuf>,
 }
 
 impl Pkcs11Key {
-    fn open<T>(&self, f: impl FnOnce(&Pkcs11Options<'_>) -> Result<T>) -> Result<T> {
+    fn open<T>(&self, prompts: bool, f: impl FnOnce(&Pkcs11Options<'_>) -> Result<T>) -> Result<T> {
         let prompt = |token: &str| read_secret(&format!("PIN for token '{token}': "));
         f(&Pkcs11Options {
             module_path: self.module_path.clone(),
-            prompt: if stdin_is_terminal() {
+            module_directories: self.module_directories.clone(),
+            prompt: if prompts && stdin_is_terminal() {
                 Some(&prompt)
             } else {
                 None
@@ -94,6 +108,11 @@ pub struct SigstoreSigning {
     pub identity_token: Option<String>,
     /// Insist on the CI environment's token (an error when there is none).
     pub use_ambient_credentials: bool,
+    /// model_signing's order instead: the CI environment's token is looked for only when
+    /// `use_ambient_credentials` is set, and without one the interactive flow follows.
+    pub ambient_only_when_asked: bool,
+    /// The OIDC issuer of the interactive flow, instead of the instance's.
+    pub oidc_issuer: Option<String>,
     /// Out-of-band OAuth flow: print a URL instead of opening a browser.
     pub oauth_force_oob: bool,
     /// OIDC client id (default `sigstore`).
@@ -107,22 +126,33 @@ impl SigstoreSigning {
     /// interactive flow), then the instance.
     pub fn signer(&self) -> Result<SigstoreSigner> {
         let (trust, endpoints) = self.instance.signing()?;
+        // The CLI always looks in the environment and, with `use_ambient_credentials`,
+        // insists; model_signing looks only when asked and otherwise logs in.
+        let look_for_ambient = self.use_ambient_credentials || !self.ambient_only_when_asked;
+        let insist = self.use_ambient_credentials && !self.ambient_only_when_asked;
         let token = match self.identity_token.as_deref() {
             Some(t) => IdentityToken::parse(t)?,
-            None => match IdentityToken::ambient()? {
-                Some(t) => t,
-                None if self.use_ambient_credentials => {
-                    return Err(Error::Usage(
-                        "--use-ambient-credentials: no SIGSTORE_ID_TOKEN and no GitHub Actions OIDC variables (ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN) in the environment".into(),
-                    ))
+            None => {
+                let ambient = if look_for_ambient {
+                    IdentityToken::ambient()?
+                } else {
+                    None
+                };
+                match ambient {
+                    Some(t) => t,
+                    None if insist => {
+                        return Err(Error::Usage(
+                            "--use-ambient-credentials: no SIGSTORE_ID_TOKEN and no GitHub Actions OIDC variables (ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN) in the environment".into(),
+                        ))
+                    }
+                    None => crate::sigstore::oauth::interactive(
+                        self.oidc_issuer.as_deref().or(endpoints.oidc.as_deref()),
+                        self.client_id.as_deref().unwrap_or("sigstore"),
+                        self.client_secret.as_deref().unwrap_or(""),
+                        self.oauth_force_oob,
+                    )?,
                 }
-                None => crate::sigstore::oauth::interactive(
-                    endpoints.oidc.as_deref(),
-                    self.client_id.as_deref().unwrap_or("sigstore"),
-                    self.client_secret.as_deref().unwrap_or(""),
-                    self.oauth_force_oob,
-                )?,
-            },
+            }
         };
         Ok(SigstoreSigner::new(token, endpoints, trust))
     }
@@ -195,19 +225,33 @@ impl SignerSpec {
         })
     }
 
-    /// Opens the signer: reads the key, opens the token or gets the identity token.
+    /// Opens the signer: reads the key, opens the token or gets the identity token. A key
+    /// password or token PIN that was not given is asked for on the terminal.
     pub fn build(&self) -> Result<Box<dyn Signer>> {
+        self.open(true)
+    }
+
+    /// As [`SignerSpec::build`], but never asks on the terminal, as model_signing's API
+    /// does not: a missing key password or token PIN is an error. (Sigstore's interactive
+    /// login still runs when no identity token is found.)
+    pub fn build_without_prompts(&self) -> Result<Box<dyn Signer>> {
+        self.open(false)
+    }
+
+    fn open(&self, prompts: bool) -> Result<Box<dyn Signer>> {
         Ok(match self {
             SignerSpec::Key(k) => {
-                signer_from_files(&k.path, k.resolve_password()?.as_deref(), None)?
+                signer_from_files(&k.path, k.password(prompts)?.as_deref(), None)?
             }
             SignerSpec::Certificate(k, c) => signer_from_files(
                 &k.path,
-                k.resolve_password()?.as_deref(),
+                k.password(prompts)?.as_deref(),
                 Some((c.signing_certificate.as_path(), c.chain.as_slice())),
             )?,
-            SignerSpec::Pkcs11Key(p) => Box::new(p.open(|o| Pkcs11Signer::open_key(&p.uri, o))?),
-            SignerSpec::Pkcs11Certificate(p, c) => Box::new(p.open(|o| {
+            SignerSpec::Pkcs11Key(p) => {
+                Box::new(p.open(prompts, |o| Pkcs11Signer::open_key(&p.uri, o))?)
+            }
+            SignerSpec::Pkcs11Certificate(p, c) => Box::new(p.open(prompts, |o| {
                 Pkcs11Signer::open_certificate(&p.uri, o, &c.signing_certificate, &c.chain)
             })?),
             SignerSpec::Sigstore(s) => Box::new(s.signer()?),

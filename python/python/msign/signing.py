@@ -131,8 +131,9 @@ class Config:
 
         Args:
             oidc_issuer: The OIDC issuer (default: the one of the signing config).
-            use_ambient_credentials: Take the identity token from the environment (CI).
-            use_staging: Use Sigstore's staging instance.
+            use_ambient_credentials: Take the identity token from the environment (CI)
+                when there is one; otherwise (and when not asked) log in interactively.
+            use_staging: Use Sigstore's staging instance (over `trust_config`).
             force_oob: Print the login link and read the code instead of a local server.
             identity_token: A ready identity token (JWT).
             client_id: OAuth client id (default `sigstore`).

@@ -132,7 +132,8 @@ class Config:
             identity: The expected identity (e-mail, workflow URI, ...).
             oidc_issuer: The expected OIDC issuer URL.
             use_staging: Trust Sigstore's staging instance.
-            trust_config: A ClientTrustConfig or trusted_root.json of another instance.
+            trust_config: A ClientTrustConfig or trusted_root.json of another instance
+                (over `use_staging`).
 
         Returns:
             This configuration.

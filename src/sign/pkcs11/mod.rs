@@ -33,6 +33,9 @@ pub struct Pkcs11Options<'a> {
     /// `--module-path`: the module file, or a folder searched for the URI's `module-name`.
     /// Used when the URI has no `module-path`.
     pub module_path: Option<PathBuf>,
+    /// Folders searched for the URI's `module-name` instead of the usual ones, when neither
+    /// the URI nor `module_path` names the module (model_signing's `module_paths`).
+    pub module_directories: Vec<PathBuf>,
     /// Asked for the PIN when the URI gives none and the token needs one.
     pub prompt: Option<&'a PinPrompt>,
 }

@@ -1,8 +1,8 @@
 //! Which PKCS #11 module (shared library) to load for a URI.
 //!
 //! Order: the URI's `module-path` (a file, or a folder searched for `module-name`), then the
-//! caller's module path (same forms), then `module-name` searched in the usual module
-//! folders, as model_signing does.
+//! caller's module path (same forms), then `module-name` searched in the caller's module
+//! folders or else the usual ones, as model_signing does.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -30,8 +30,14 @@ fn module_error(what: impl Into<String>, reason: impl Into<String>) -> Error {
     }
 }
 
-/// Resolves the module to load. `fallback` is `--module-path` (a file or a folder).
-pub fn resolve_module(uri: &Pkcs11Uri, fallback: Option<&Path>) -> Result<PathBuf> {
+/// Resolves the module to load. `fallback` is `--module-path` (a file or a folder);
+/// `directories` replace the usual folders searched for `module-name` when not empty
+/// (model_signing's `module_paths`).
+pub fn resolve_module(
+    uri: &Pkcs11Uri,
+    fallback: Option<&Path>,
+    directories: &[PathBuf],
+) -> Result<PathBuf> {
     let name = uri.module_name();
     if let Some(p) = uri.module_path() {
         return file_or_search(Path::new(OsStr::from_bytes(p)), name, "module-path");
@@ -40,7 +46,8 @@ pub fn resolve_module(uri: &Pkcs11Uri, fallback: Option<&Path>) -> Result<PathBu
         return file_or_search(p, name, "--module-path");
     }
     match name {
-        Some(n) => search(&default_module_directories(), n),
+        Some(n) if directories.is_empty() => search(&default_module_directories(), n),
+        Some(n) => search(directories, n),
         None => Err(Error::Usage(
             "the PKCS #11 URI names no module: add ?module-path=/path/to/module.so \
              (or module-name=NAME) to it, or pass --module-path"
@@ -136,16 +143,26 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(
-            resolve_module(&uri, None).unwrap(),
+            resolve_module(&uri, None, &[]).unwrap(),
             dir.path().join("libMine.so.1")
         );
+        // The caller's folders replace the usual ones for a bare module-name.
+        let by_name = Pkcs11Uri::parse("pkcs11:object=k?module-name=mine").unwrap();
+        assert_eq!(
+            resolve_module(&by_name, None, &[dir.path().to_path_buf()]).unwrap(),
+            dir.path().join("libMine.so.1")
+        );
+        let e = resolve_module(&by_name, None, &[dir.path().join("absent")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("absent") && !e.contains("/usr/lib"), "{e}");
         let uri = Pkcs11Uri::parse("pkcs11:object=k?module-name=absent-module").unwrap();
-        let e = resolve_module(&uri, Some(dir.path()))
+        let e = resolve_module(&uri, Some(dir.path()), &[])
             .unwrap_err()
             .to_string();
         assert!(e.contains("no PKCS #11 module"), "{e}");
         let uri = Pkcs11Uri::parse("pkcs11:object=k").unwrap();
-        let e = resolve_module(&uri, None).unwrap_err().to_string();
+        let e = resolve_module(&uri, None, &[]).unwrap_err().to_string();
         assert!(e.contains("names no module"), "{e}");
     }
 }

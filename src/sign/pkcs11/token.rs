@@ -61,7 +61,11 @@ impl TokenKey {
             )));
         }
         let criteria = KeyCriteria::from_uri(&uri)?;
-        let module = module::resolve_module(&uri, options.module_path.as_deref())?;
+        let module = module::resolve_module(
+            &uri,
+            options.module_path.as_deref(),
+            &options.module_directories,
+        )?;
         let ctx = Pkcs11::new(&module).map_err(|e| {
             token_error(
                 module.display().to_string(),
