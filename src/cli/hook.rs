@@ -80,17 +80,7 @@ fn render_installed(ctx: &Ctx, r: &Installed) -> ExitCode {
     if ctx.quiet {
         return ExitCode::SUCCESS;
     }
-    println!(
-        "Installed the msign pre-push hook at {} ({} mode)",
-        r.path.display(),
-        r.mode.as_str()
-    );
-    if !r.fetch_notes.is_empty() {
-        println!(
-            "git fetch from {} now brings {NOTES_REF}",
-            r.fetch_notes.join(", ")
-        );
-    }
+    println!("{r}");
     for n in &r.notes {
         eprintln!("note: {n}");
     }

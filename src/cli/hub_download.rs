@@ -4,11 +4,10 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use indicatif::HumanBytes;
 
 use crate::cli::hub_args::{RepoArgs, VerifierArgs};
 use crate::cli::progress::DownloadBars;
-use crate::cli::render::{report_json, warnings};
+use crate::cli::render::{report, warnings};
 use crate::cli::Ctx;
 use crate::error::Result;
 use crate::hub::select::Selection;
@@ -64,27 +63,5 @@ pub fn download(ctx: &Ctx, a: &HubDownloadArgs) -> Result<serde_json::Value> {
         &bars,
     )?;
     warnings(ctx, &r.warnings);
-    if ctx.text() {
-        println!(
-            "Downloaded and verified {} file(s) ({}) of {}@{} signed by {} into {}",
-            r.files,
-            HumanBytes(r.bytes),
-            r.repo,
-            r.commit,
-            r.signer,
-            r.folder.display()
-        );
-        println!(
-            "{} bytes downloaded, {} bytes already on disk re-checked",
-            r.bytes_downloaded, r.bytes_reused
-        );
-        if !r.not_downloaded.is_empty() {
-            println!(
-                "{} signed file(s) not downloaded (left out by --include/--exclude): {}",
-                r.not_downloaded.len(),
-                r.not_downloaded.join(", ")
-            );
-        }
-    }
-    report_json(&r)
+    report(ctx, &r)
 }

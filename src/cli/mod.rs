@@ -114,6 +114,7 @@ pub enum Command {
 }
 
 /// Context every subcommand gets.
+#[derive(Debug, Clone, Copy)]
 pub struct Ctx {
     /// Emit JSON.
     pub json: bool,
@@ -129,7 +130,18 @@ impl Ctx {
         }
     }
 
-    /// Whether text results go to stdout (neither `--json` nor `--quiet`).
+    /// Shows a workflow's notice on stderr: a warning unless quiet; fingerprints, which
+    /// were asked for, always (as model_signing logs them).
+    pub fn notice(&self, notice: &crate::hash::Notice) {
+        match notice {
+            crate::hash::Notice::Warning(w) => self.warn(w),
+            crate::hash::Notice::Fingerprint(fp) => {
+                eprintln!("[  init  ] sha256 Fingerprint: {fp}")
+            }
+        }
+    }
+
+        /// Whether text results go to stdout (neither `--json` nor `--quiet`).
     pub fn text(&self) -> bool {
         !self.json && !self.quiet
     }

@@ -111,19 +111,7 @@ pub fn verify(ctx: &Ctx, method: &OciVerifyMethod) -> Result<serde_json::Value> 
     for report in &reports {
         warnings(ctx, &report.warnings);
         if ctx.text() {
-            println!(
-                "Verification succeeded: {} layer(s) of {}{} ({}) match the signature ({}) by {}",
-                report.resources,
-                report.target,
-                report
-                    .platform
-                    .as_ref()
-                    .map(|p| format!(" [{p}]"))
-                    .unwrap_or_default(),
-                report.manifest_digest,
-                report.signature,
-                report.signer
-            );
+            println!("{report}");
         }
     }
     each_json(&reports, "verified")
