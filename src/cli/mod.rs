@@ -141,7 +141,7 @@ impl Ctx {
         }
     }
 
-        /// Whether text results go to stdout (neither `--json` nor `--quiet`).
+    /// Whether text results go to stdout (neither `--json` nor `--quiet`).
     pub fn text(&self) -> bool {
         !self.json && !self.quiet
     }

@@ -195,13 +195,7 @@ pub fn create(req: &KeyPairRequest) -> Result<KeyPairWritten> {
     } else {
         None
     };
-    write_pair(
-        req.curve,
-        password.as_deref(),
-        &private,
-        &public,
-        req.force,
-    )
+    write_pair(req.curve, password.as_deref(), &private, &public, req.force)
 }
 
 #[cfg(test)]
