@@ -87,16 +87,7 @@ fn run_verify(ctx: &Ctx, m: GitVerifyMethod) -> Result<serde_json::Value> {
         GitVerifyMethod::Key { common, public_key } => {
             (common, VerifierSpec::Key(public_key.clone()))
         }
-        GitVerifyMethod::Certificate {
-            common,
-            certificate_chain,
-        } => (
-            common,
-            VerifierSpec::Certificate {
-                roots: certificate_chain.clone(),
-                reject_expired: false,
-            },
-        ),
+        GitVerifyMethod::Certificate { common, roots } => (common, roots.spec(false)),
     };
     let r = verify_revision(
         &common.target.spec(),

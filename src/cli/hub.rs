@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::cli::hub_args::{RepoArgs, SignerArgs, VerifierArgs};
+use crate::cli::hub_args::{RepoArgs, SignatureInRepo, SignerArgs, VerifierArgs};
 use crate::cli::hub_download;
 use crate::cli::render::{self, conclude_hinted, ignore_rules, report_json, warnings};
 use crate::cli::Ctx;
@@ -31,9 +31,8 @@ pub enum HubCommand {
 pub struct HubVerifyArgs {
     #[command(flatten)]
     repo: RepoArgs,
-    /// Path of the signature inside the repository.
-    #[arg(long, default_value = "model.sig", value_name = "PATH_IN_REPO")]
-    signature: String,
+    #[command(flatten)]
+    signature: SignatureInRepo,
     #[command(flatten)]
     verifier: VerifierArgs,
 }
@@ -85,7 +84,7 @@ fn model(repo: &RepoArgs, signature: &str) -> Result<HubModel> {
 }
 
 fn verify(ctx: &Ctx, a: &HubVerifyArgs) -> Result<serde_json::Value> {
-    let model = model(&a.repo, &a.signature)?;
+    let model = model(&a.repo, &a.signature.signature)?;
     let report = hub::verify(&model, a.verifier.spec()?.build()?, &NoProgress)?;
     warnings(ctx, report.warnings());
     render::report(ctx, &report)

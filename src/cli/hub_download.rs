@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::hub_args::{RepoArgs, VerifierArgs};
+use crate::cli::hub_args::{RepoArgs, SignatureInRepo, VerifierArgs};
 use crate::cli::progress::DownloadBars;
 use crate::cli::render::{report, warnings};
 use crate::cli::Ctx;
@@ -18,9 +18,8 @@ use crate::hub::{self, HubConfig, HubModel};
 pub struct HubDownloadArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
-    /// Path of the signature inside the repository.
-    #[arg(long, default_value = "model.sig", value_name = "PATH_IN_REPO")]
-    signature: String,
+    #[command(flatten)]
+    signature: SignatureInRepo,
     #[command(flatten)]
     verifier: VerifierArgs,
     /// Download into this folder instead of the Hugging Face cache.
@@ -52,7 +51,12 @@ pub fn download(ctx: &Ctx, a: &HubDownloadArgs) -> Result<serde_json::Value> {
     if let Some(d) = &a.cache_dir {
         config.cache_dir = d.clone();
     }
-    let model = HubModel::new(config, &a.repo.repo, &a.repo.revision, &a.signature)?;
+    let model = HubModel::new(
+        config,
+        &a.repo.repo,
+        &a.repo.revision,
+        &a.signature.signature,
+    )?;
     let bars = DownloadBars::new(!ctx.text());
     let selection = Selection::new(&a.include, &a.exclude);
     let r = hub::download(

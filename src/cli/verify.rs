@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::cli::args::ModelArgs;
+use crate::cli::key_args::{PublicKeyArgs, RootsArgs};
 use crate::cli::progress::Bar;
 use crate::cli::render::{conclude, report, warnings};
 use crate::cli::sigstore_args::{SigstoreIdentityArgs, SigstoreTrustArgs};
@@ -55,21 +56,15 @@ pub enum VerifyMethod {
     Key {
         #[command(flatten)]
         common: VerifyCommon,
-        /// The public key (PEM) paired with the signing key.
-        #[arg(long = "public-key", alias = "public_key", value_name = "PUBLIC_KEY")]
-        public_key: PathBuf,
+        #[command(flatten)]
+        key: PublicKeyArgs,
     },
     /// Verify a signature made with a certificate chain.
     Certificate {
         #[command(flatten)]
         common: VerifyCommon,
-        /// Trusted root certificate(s) (PEM, repeatable); the system's roots when absent.
-        #[arg(
-            long = "certificate-chain",
-            alias = "certificate_chain",
-            value_name = "CERTIFICATE_PATH"
-        )]
-        certificate_chain: Vec<PathBuf>,
+        #[command(flatten)]
+        roots: RootsArgs,
         /// Print the SHA-256 fingerprints of the certificates involved.
         #[arg(long = "log-fingerprints", alias = "log_fingerprints")]
         log_fingerprints: bool,
@@ -100,15 +95,12 @@ impl VerifyMethod {
 
     fn spec(&self) -> VerifierSpec {
         match self {
-            VerifyMethod::Key { public_key, .. } => VerifierSpec::Key(public_key.clone()),
+            VerifyMethod::Key { key, .. } => key.spec(),
             VerifyMethod::Certificate {
-                certificate_chain,
+                roots,
                 reject_expired,
                 ..
-            } => VerifierSpec::Certificate {
-                roots: certificate_chain.clone(),
-                reject_expired: *reject_expired,
-            },
+            } => roots.spec(*reject_expired),
             VerifyMethod::Sigstore { signer, trust, .. } => signer.spec(trust),
         }
     }
