@@ -9,7 +9,7 @@ use std::path::Path;
 use indicatif::HumanBytes;
 
 use crate::git::{RejectedSignature, RevisionSigned, RevisionVerified};
-use crate::hook::Installed;
+use crate::hook::{Installed, PrePush};
 use crate::hub::{HubDownloaded, HubSigned, HubVerification, Uploaded};
 use crate::oci::{SignReport, VerifyReport};
 use crate::sign::keygen::KeyPairWritten;
@@ -291,5 +291,64 @@ impl Display for Installed {
             )?;
         }
         Ok(())
+    }
+}
+
+/// A commit id as the hook names commits: its first 12 digits.
+fn short(id: &str) -> &str {
+    &id[..12.min(id.len())]
+}
+
+impl PrePush {
+    /// Why the push is refused, each commit with its reason, and how to sign them; `None`
+    /// when the push may proceed. The hook prints this on stderr even when quiet.
+    pub fn refusal(&self) -> Option<String> {
+        if self.passed() {
+            return None;
+        }
+        let mut out = format!(
+            "msign pre-push: refusing to push {} commit(s) that change the model without a valid signature:",
+            self.refused.len()
+        );
+        for c in &self.refused {
+            out += &format!(
+                "\n  {} {}\n    {}",
+                short(&c.commit),
+                c.summary,
+                c.reason.replace('\n', "\n    ")
+            );
+        }
+        out += "\nhint: sign them with `git model-sign sign key <commit> --store notes --private-key KEY` and push refs/notes/model-signing, or set `git config msign.mode sign`";
+        Some(out)
+    }
+}
+
+/// What the hook did, commit by commit, then what is left to do or why the push is
+/// refused ([`PrePush::refusal`]); empty when nothing was pushed that touches the model.
+impl Display for PrePush {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let mut lines = Vec::new();
+        for v in &self.verified {
+            lines.push(format!(
+                "msign: {} model signature verified ({})",
+                short(&v.commit),
+                v.origin
+            ));
+        }
+        for c in &self.signed {
+            lines.push(format!(
+                "msign: signed {} (note under {NOTES_REF})",
+                short(c)
+            ));
+        }
+        match self.refusal() {
+            Some(refusal) => lines.push(refusal),
+            None if self.signatures_in_notes => lines.push(format!(
+                "msign: signatures are in notes; publish them with `git push {} {NOTES_REF}`",
+                self.remote
+            )),
+            None => {}
+        }
+        write!(f, "{}", lines.join("\n"))
     }
 }
