@@ -514,3 +514,82 @@ fn key_pairs_are_created_as_generate_key_makes_them() {
         )
     );
 }
+
+/// `msign manifest merge` as a library call: the merged manifest written is what the
+/// command prints, its report what the command prints with `--json`, and a signature of
+/// it verifies against the whole model.
+#[test]
+fn manifests_hashed_apart_merge_as_the_command_merges_them() {
+    use msign::workflow::merge_manifest_files;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let model = d.join("model");
+    copy_dir(&fixtures().join("demo-model"), &model);
+    // Two "machines", each with the same layout holding only its half of the files.
+    let names: Vec<String> = std::fs::read_dir(&model)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let (first, rest) = names.split_at(names.len() / 2);
+    let mut parts = Vec::new();
+    for (i, half) in [first, rest].iter().enumerate() {
+        let root = d.join(format!("node{i}")).join("model");
+        std::fs::create_dir_all(&root).unwrap();
+        for n in half.iter() {
+            if model.join(n).is_dir() {
+                copy_dir(&model.join(n), &root.join(n));
+            } else {
+                std::fs::copy(model.join(n), root.join(n)).unwrap();
+            }
+        }
+        let out = run_ok(msign().args(["digest", "--json", "--no-cache"]).arg(&root));
+        let part = d.join(format!("part{i}.json"));
+        std::fs::write(&part, out.stdout).unwrap();
+        parts.push(part);
+    }
+
+    let out = d.join("merged.json");
+    let merged = merge_manifest_files(&parts, None, Some(&out)).unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), merged.manifest_json);
+    assert_eq!((merged.files, merged.model_name.as_str()), (4, "model"));
+    let cli = run_ok(msign().args(["manifest", "merge"]).args(&parts));
+    assert_eq!(stdout(&cli), merged.manifest_json);
+    let cli = run_ok(
+        msign()
+            .args(["--json", "manifest", "merge", "--output"])
+            .arg(d.join("cli.json"))
+            .args(&parts),
+    );
+    let mut report = serde_json::to_value(&merged).unwrap();
+    report["output"] = d.join("cli.json").display().to_string().into();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&cli.stdout).unwrap(),
+        report
+    );
+
+    let keys = fixtures().join("keys");
+    let sig = d.join("model.sig");
+    run_ok(
+        msign()
+            .args(["sign", "key"])
+            .arg(&model)
+            .arg("--signature")
+            .arg(&sig)
+            .arg("--private-key")
+            .arg(keys.join("demo-p256.pem"))
+            .arg("--from-manifest")
+            .arg(&out),
+    );
+    let verified = run_ok(
+        msign()
+            .args(["--json", "verify", "key"])
+            .arg(&model)
+            .arg("--signature")
+            .arg(&sig)
+            .arg("--public-key")
+            .arg(keys.join("demo-p256.pub")),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&verified.stdout).unwrap();
+    assert_eq!(v["digest"], merged.digest.as_str());
+}

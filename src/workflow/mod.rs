@@ -49,8 +49,9 @@ pub struct SignRequest {
     pub signature: PathBuf,
     /// Sign this manifest file (as `msign digest --json` writes it) instead of hashing.
     pub from_manifest: Option<PathBuf>,
-    /// Where [`sign_with_spec`] may reuse digests from (not read by [`sign_model`], whose
-    /// caller plugs them into [`SignRequest::hashing`]).
+    /// Where [`sign_with_spec`] may reuse digests from: by default the user's digest
+    /// cache, as `msign sign` does. Not read by [`sign_model`], whose caller plugs them
+    /// into [`SignRequest::hashing`].
     pub reuse: Reuse,
 }
 
@@ -230,6 +231,63 @@ pub fn read_manifest_file_with_size(path: &Path) -> Result<(Manifest, Option<u64
     }
     crate::manifest_json::parse_with_size(&out)
         .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))
+}
+
+/// What [`merge_manifest_files`] made.
+#[derive(Debug, Clone, Serialize)]
+pub struct ManifestsMerged {
+    /// Always `merged`.
+    pub status: &'static str,
+    /// Where the merged manifest was written, if anywhere.
+    pub output: Option<PathBuf>,
+    /// The model name it records.
+    pub model_name: String,
+    /// Files it covers.
+    pub files: usize,
+    /// Resources it covers (files, or shards).
+    pub resources: usize,
+    /// `sha256:<hex>` of the statement's subject it would be signed as.
+    pub digest: String,
+    /// The manifests merged.
+    pub inputs: Vec<PathBuf>,
+    /// The merged manifest, in the shape `msign digest --json` prints, ending with a
+    /// newline: what was written to `output`.
+    #[serde(skip)]
+    pub manifest_json: String,
+}
+
+/// Merges manifests of disjoint parts of one model (`msign manifest merge`), hashed on
+/// several machines, into one ready for [`SignRequest::from_manifest`]; writes it to
+/// `output` (atomically) when given. `model_name` is needed when the parts name different
+/// models.
+pub fn merge_manifest_files(
+    inputs: &[PathBuf],
+    model_name: Option<String>,
+    output: Option<&Path>,
+) -> Result<ManifestsMerged> {
+    let merged = crate::manifest_json::merge(
+        inputs
+            .iter()
+            .map(|p| read_manifest_file(p))
+            .collect::<Result<_>>()?,
+        model_name,
+    )?;
+    let text = serde_json::to_string_pretty(&crate::bundle::statement::manifest_json(&merged))
+        .map_err(|e| Error::Other(format!("rendering the manifest: {e}")))?
+        + "\n";
+    if let Some(p) = output {
+        crate::store::file::write_atomic(p, text.as_bytes())?;
+    }
+    Ok(ManifestsMerged {
+        status: "merged",
+        output: output.map(Path::to_path_buf),
+        model_name: merged.model_name.clone(),
+        files: merged.file_count(),
+        resources: merged.resources.len(),
+        digest: format!("sha256:{}", hex::encode(merged.root_digest())),
+        inputs: inputs.to_vec(),
+        manifest_json: text,
+    })
 }
 
 /// What to verify, against which signature file.
