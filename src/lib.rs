@@ -53,6 +53,7 @@ pub mod sign;
 pub mod sigstore;
 pub mod source;
 pub mod store;
+pub mod summary;
 pub mod verify;
 pub mod workflow;
 

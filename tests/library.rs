@@ -312,3 +312,284 @@ fn sigstore_bundle_verifies_against_its_artifact_from_the_library() {
     let err = verify_bundle(&request(format!("sha256:{subject}"), "x@y")).unwrap_err();
     assert!(err.to_string().contains("identity mismatch"), "{err}");
 }
+
+/// A [`msign::Progress`] that keeps the notices a workflow gives before its result.
+#[derive(Default)]
+struct Notices(std::sync::Mutex<Vec<msign::hash::Notice>>);
+
+impl msign::Progress for Notices {
+    fn advance(&self, _bytes: u64) {}
+    fn notice(&self, notice: &msign::hash::Notice) {
+        self.0.lock().unwrap().push(notice.clone());
+    }
+}
+
+impl Notices {
+    fn taken(&self) -> Vec<msign::hash::Notice> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+/// `msign sign` and `msign verify` as one library call each, from the method's
+/// description: the warnings and fingerprints the commands print before their result
+/// come as notices, the digests of a previous signature are reused, and each report's
+/// text is, byte for byte, what the command prints.
+#[test]
+fn sign_and_verify_with_specs_are_the_commands_as_library_calls() {
+    use msign::hash::{HashOptions, Notice};
+    use msign::sign::{KeyFile, SignerSpec};
+    use msign::source::ModelSpec;
+    use msign::verify::VerifierSpec;
+    use msign::workflow::{sign_with_spec, verify_with_spec, Reuse, SignRequest, VerifyRequest};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().canonicalize().unwrap();
+    let model = d.join("model");
+    copy_dir(&fixtures().join("demo-model"), &model);
+    let keys = fixtures().join("keys");
+    let (private, public) = (keys.join("demo-p256.pem"), keys.join("demo-p256.pub"));
+    let (sig, cli_sig) = (d.join("lib.sig"), d.join("cli.sig"));
+    let outside = d.join("elsewhere");
+    let cache = d.join("cache");
+    // Digests of files changed within the cache's racy margin are not trusted later.
+    std::thread::sleep(std::time::Duration::from_millis(2_500));
+
+    let notices = Notices::default();
+    let mut spec = ModelSpec::new(&model);
+    spec.ignore_paths = vec![outside.clone()];
+    let hashing = HashOptions::default().config().unwrap();
+    let mut req = SignRequest::new(spec.clone(), hashing.clone(), sig.clone()).unwrap();
+    req.reuse = Reuse {
+        from: Some(cache.clone()),
+        no_cache: false,
+    };
+    std::fs::create_dir(&cache).unwrap();
+    let signed = sign_with_spec(&req, SignerSpec::Key(KeyFile::new(&private)), &notices).unwrap();
+    let warned = notices.taken();
+    assert!(
+        matches!(&warned[..], [Notice::Warning(w)] if w.contains("--ignore-paths") && w.contains("outside the model")),
+        "{warned:?}"
+    );
+    let cli = run_ok(
+        msign()
+            .args(["sign", "key"])
+            .arg(&model)
+            .arg("--private-key")
+            .arg(&private)
+            .arg("--signature")
+            .arg(&cli_sig)
+            .arg("--ignore-paths")
+            .arg(&outside)
+            .arg("--no-cache"),
+    );
+    assert_eq!(
+        stdout(&cli),
+        format!("{signed}\n").replace(&sig.display().to_string(), &cli_sig.display().to_string())
+    );
+    assert!(stderr(&cli).contains(&format!(
+        "warning: {}",
+        match &warned[0] {
+            Notice::Warning(w) => w,
+            other => panic!("{other:?}"),
+        }
+    )));
+
+    // Signing again reuses what the cache folder recorded: nothing is hashed twice.
+    let again = sign_with_spec(&req, SignerSpec::Key(KeyFile::new(&private)), &notices).unwrap();
+    assert_eq!(again.digest, signed.digest);
+    assert_eq!(again.reused_files, again.files, "{again:?}");
+    assert_eq!(notices.taken(), warned);
+    assert!(format!("{again}").starts_with(&format!(
+        "{} file(s) unchanged: digests reused, not re-hashed\nSigning succeeded",
+        again.files
+    )));
+
+    // Verification with fingerprints asked for announces them before checking the chain,
+    // as the command prints them, and fails (the signature was made with a bare key).
+    let pki = Pki::new(&d, "lib");
+    let mut vreq = VerifyRequest::new(ModelSpec::new(&model), sig.clone());
+    vreq.log_fingerprints = true;
+    let roots = VerifierSpec::Certificate {
+        roots: vec![pki.root.clone()],
+        reject_expired: false,
+    };
+    let err = verify_with_spec(&vreq, &roots, &notices).unwrap_err();
+    assert_eq!(err.exit_code(), 1, "{err}");
+    let fps = notices.taken();
+    let cli = run_fails(
+        msign()
+            .args(["verify", "certificate"])
+            .arg(&model)
+            .arg("--signature")
+            .arg(&sig)
+            .arg("--certificate-chain")
+            .arg(&pki.root)
+            .arg("--log-fingerprints"),
+        1,
+    );
+    match &fps[..] {
+        [Notice::Fingerprint(fp)] => assert!(
+            stderr(&cli).starts_with(&format!("[  init  ] sha256 Fingerprint: {fp}\n")),
+            "{}",
+            stderr(&cli)
+        ),
+        other => panic!("{other:?}"),
+    }
+
+    // A missing signature fails before the key is read (the key path does not exist).
+    let missing = VerifyRequest::new(ModelSpec::new(&model), d.join("missing.sig"));
+    let err = verify_with_spec(&missing, &VerifierSpec::Key(d.join("no.pub")), &notices)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no signature at"), "{err}");
+
+    let vreq = VerifyRequest::new(ModelSpec::new(&model), sig.clone());
+    let mut verified =
+        verify_with_spec(&vreq, &VerifierSpec::Key(public.clone()), &notices).unwrap();
+    assert_eq!(verified.digest, signed.digest);
+    let verify_cli = |extra: &[&str]| {
+        stdout(&run_ok(
+            msign()
+                .env("XDG_CACHE_HOME", d.join("xdg"))
+                .args(["verify", "key"])
+                .arg(&model)
+                .arg("--signature")
+                .arg(&sig)
+                .arg("--public-key")
+                .arg(&public)
+                .args(extra),
+        ))
+    };
+    assert_eq!(verify_cli(&[]), format!("{verified}\n"));
+    // With the digest cache asked for (an empty one), the text says what it knew.
+    verified.digest_cache = true;
+    assert_eq!(verify_cli(&["--cache"]), format!("{verified}\n"));
+    assert!(format!("{verified}").starts_with("0 file(s) unchanged since cached"));
+}
+
+/// `msign generate-key` as a library call: existing files are refused before a password
+/// is asked for, and the report's text is what the command prints.
+#[test]
+fn key_pairs_are_created_as_generate_key_makes_them() {
+    use msign::sign::keygen::{create, Curve, KeyPairRequest};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let req = KeyPairRequest {
+        curve: Curve::P384,
+        prefix: d.join("lib"),
+        encrypt: false,
+        password_file: None,
+        force: false,
+    };
+    let made = create(&req).unwrap();
+    assert_eq!(made.private_key, d.join("lib.pem"));
+    assert_eq!(made.public_key, d.join("lib.pub"));
+    assert!(req.private_key().exists() && req.public_key().exists());
+
+    // Asking for encryption from a password file that does not exist would fail; the
+    // existing files are refused first.
+    let again = KeyPairRequest {
+        encrypt: true,
+        password_file: Some(d.join("no-such-password")),
+        ..req.clone()
+    };
+    let err = create(&again).unwrap_err().to_string();
+    assert!(
+        err.contains("exists; choose another --output-prefix"),
+        "{err}"
+    );
+
+    let cli = run_ok(
+        msign()
+            .arg("generate-key")
+            .args(["--curve", "p384", "--output-prefix"])
+            .arg(d.join("cli")),
+    );
+    assert_eq!(
+        stdout(&cli),
+        format!("{made}\n").replace(
+            &d.join("lib").display().to_string(),
+            &d.join("cli").display().to_string()
+        )
+    );
+}
+
+/// `msign manifest merge` as a library call: the merged manifest written is what the
+/// command prints, its report what the command prints with `--json`, and a signature of
+/// it verifies against the whole model.
+#[test]
+fn manifests_hashed_apart_merge_as_the_command_merges_them() {
+    use msign::workflow::merge_manifest_files;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let model = d.join("model");
+    copy_dir(&fixtures().join("demo-model"), &model);
+    // Two "machines", each with the same layout holding only its half of the files.
+    let names: Vec<String> = std::fs::read_dir(&model)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let (first, rest) = names.split_at(names.len() / 2);
+    let mut parts = Vec::new();
+    for (i, half) in [first, rest].iter().enumerate() {
+        let root = d.join(format!("node{i}")).join("model");
+        std::fs::create_dir_all(&root).unwrap();
+        for n in half.iter() {
+            if model.join(n).is_dir() {
+                copy_dir(&model.join(n), &root.join(n));
+            } else {
+                std::fs::copy(model.join(n), root.join(n)).unwrap();
+            }
+        }
+        let out = run_ok(msign().args(["digest", "--json", "--no-cache"]).arg(&root));
+        let part = d.join(format!("part{i}.json"));
+        std::fs::write(&part, out.stdout).unwrap();
+        parts.push(part);
+    }
+
+    let out = d.join("merged.json");
+    let merged = merge_manifest_files(&parts, None, Some(&out)).unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), merged.manifest_json);
+    assert_eq!((merged.files, merged.model_name.as_str()), (4, "model"));
+    let cli = run_ok(msign().args(["manifest", "merge"]).args(&parts));
+    assert_eq!(stdout(&cli), merged.manifest_json);
+    let cli = run_ok(
+        msign()
+            .args(["--json", "manifest", "merge", "--output"])
+            .arg(d.join("cli.json"))
+            .args(&parts),
+    );
+    let mut report = serde_json::to_value(&merged).unwrap();
+    report["output"] = d.join("cli.json").display().to_string().into();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&cli.stdout).unwrap(),
+        report
+    );
+
+    let keys = fixtures().join("keys");
+    let sig = d.join("model.sig");
+    run_ok(
+        msign()
+            .args(["sign", "key"])
+            .arg(&model)
+            .arg("--signature")
+            .arg(&sig)
+            .arg("--private-key")
+            .arg(keys.join("demo-p256.pem"))
+            .arg("--from-manifest")
+            .arg(&out),
+    );
+    let verified = run_ok(
+        msign()
+            .args(["--json", "verify", "key"])
+            .arg(&model)
+            .arg("--signature")
+            .arg(&sig)
+            .arg("--public-key")
+            .arg(keys.join("demo-p256.pub")),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&verified.stdout).unwrap();
+    assert_eq!(v["digest"], merged.digest.as_str());
+}

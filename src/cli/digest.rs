@@ -1,7 +1,6 @@
 //! `msign digest MODEL`: the model's digest and manifest, without signing.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Args;
 use serde_json::json;
@@ -13,8 +12,7 @@ use crate::cli::progress::Bar;
 use crate::cli::render::{report_error, warnings};
 use crate::cli::Ctx;
 use crate::error::Result;
-use crate::hash::cache::DigestCache;
-use crate::workflow::digest_model;
+use crate::workflow::{digest_model, Reuse};
 
 /// Options of `digest`.
 #[derive(Debug, Args)]
@@ -38,10 +36,11 @@ pub fn run(ctx: &Ctx, args: DigestArgs) -> ExitCode {
 }
 
 fn digest(ctx: &Ctx, args: &DigestArgs) -> Result<()> {
-    let mut hashing = args.hash.hashing()?;
-    if !args.no_cache {
-        hashing = hashing.set_digest_cache(Some(Arc::new(DigestCache::user_default()?)));
-    }
+    let reuse = Reuse {
+        from: None,
+        no_cache: args.no_cache,
+    };
+    let hashing = reuse.apply(args.hash.hashing()?, None)?;
     let bar = Bar::new("hashing", !ctx.text());
     let hashed = digest_model(&args.model.checked_spec()?, hashing, &bar)?;
     warnings(ctx, &hashed.warnings);

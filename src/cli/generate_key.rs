@@ -1,17 +1,16 @@
 //! `msign generate-key`: a new EC key pair for `sign key` / `verify key`, like cosign's
 //! `generate-key-pair` (`msign.pem` private, `msign.pub` public).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
-use crate::cli::render::{conclude, report_json};
+use crate::cli::render::{conclude, report};
 use crate::cli::Ctx;
 use crate::error::Result;
-use crate::sign::keygen::{check_free, write_pair, Curve};
-use crate::sign::password::new_password;
+use crate::sign::keygen::{create, Curve, KeyPairRequest};
 
 /// The curve on the command line.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -65,51 +64,19 @@ pub struct GenerateKeyArgs {
     force: bool,
 }
 
-fn with_extension(prefix: &Path, ext: &str) -> PathBuf {
-    let mut s = prefix.as_os_str().to_owned();
-    s.push(ext);
-    PathBuf::from(s)
-}
-
 /// Runs `generate-key`.
 pub fn run(ctx: &Ctx, a: GenerateKeyArgs) -> ExitCode {
-    let private = with_extension(&a.output_prefix, ".pem");
-    let public = with_extension(&a.output_prefix, ".pub");
-    let extra = json!({"private_key": private, "public_key": public});
-    conclude(ctx, generate_key(ctx, &a, &private, &public), extra)
+    let req = KeyPairRequest {
+        curve: a.curve.into(),
+        prefix: a.output_prefix,
+        encrypt: a.encrypt,
+        password_file: a.password_file,
+        force: a.force,
+    };
+    let extra = json!({"private_key": req.private_key(), "public_key": req.public_key()});
+    conclude(ctx, generate_key(ctx, &req), extra)
 }
 
-fn generate_key(
-    ctx: &Ctx,
-    a: &GenerateKeyArgs,
-    private: &Path,
-    public: &Path,
-) -> Result<serde_json::Value> {
-    // Both checked before the password is asked for, so a refusal costs nothing.
-    if !a.force {
-        check_free(private, public)?;
-    }
-    let password = if a.encrypt || a.password_file.is_some() {
-        Some(new_password(a.password_file.as_deref())?)
-    } else {
-        None
-    };
-    let r = write_pair(
-        a.curve.into(),
-        password.as_deref(),
-        private,
-        public,
-        a.force,
-    )?;
-    if ctx.text() {
-        println!(
-            "Generated a {} key{}: {} (private: keep it secret) and {} (public: give it to \
-             verifiers)",
-            r.curve,
-            if r.encrypted { ", encrypted" } else { "" },
-            private.display(),
-            public.display()
-        );
-    }
-    report_json(&r)
+fn generate_key(ctx: &Ctx, req: &KeyPairRequest) -> Result<serde_json::Value> {
+    report(ctx, &create(req)?)
 }

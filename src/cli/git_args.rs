@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use crate::cli::hash_args::HashArgs;
-use crate::cli::key_args::{CertificateArgs, PrivateKeyArgs};
+use crate::cli::key_args::{CertificateArgs, PrivateKeyArgs, RootsArgs};
 use crate::git::{RevSpec, StoreKind};
 
 /// Which revision, which folder.
@@ -118,13 +118,8 @@ pub enum GitVerifyMethod {
     Certificate {
         #[command(flatten)]
         common: GitVerifyCommon,
-        /// Trusted root certificate(s) (PEM, repeatable); the system's roots when absent.
-        #[arg(
-            long = "certificate-chain",
-            alias = "certificate_chain",
-            value_name = "CERTIFICATE_PATH"
-        )]
-        certificate_chain: Vec<PathBuf>,
+        #[command(flatten)]
+        roots: RootsArgs,
     },
 }
 

@@ -13,13 +13,12 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use indicatif::HumanBytes;
 use serde_json::json;
 
 use crate::cli::git_args::{GitSignMethod, GitVerifyMethod};
 use crate::cli::hook::HookCommand;
 use crate::cli::progress::Bar;
-use crate::cli::render::{conclude, ignore_rules, report_json, warnings};
+use crate::cli::render::{conclude, ignore_rules, report, warnings};
 use crate::cli::Ctx;
 use crate::error::Result;
 use crate::git::{sign_revision, verify_revision};
@@ -80,18 +79,7 @@ fn run_sign(ctx: &Ctx, m: GitSignMethod) -> Result<serde_json::Value> {
     )?;
     ignore_rules(ctx, &r.ignore_rules);
     warnings(ctx, &r.warnings);
-    if ctx.text() {
-        println!(
-            "Signing succeeded: {} file(s) ({}) of '{}' at {} signed with {} -> {}",
-            r.files,
-            HumanBytes(r.bytes),
-            r.model_name,
-            r.describe(),
-            r.method,
-            r.signature,
-        );
-    }
-    report_json(&r)
+    report(ctx, &r)
 }
 
 fn run_verify(ctx: &Ctx, m: GitVerifyMethod) -> Result<serde_json::Value> {
@@ -99,16 +87,7 @@ fn run_verify(ctx: &Ctx, m: GitVerifyMethod) -> Result<serde_json::Value> {
         GitVerifyMethod::Key { common, public_key } => {
             (common, VerifierSpec::Key(public_key.clone()))
         }
-        GitVerifyMethod::Certificate {
-            common,
-            certificate_chain,
-        } => (
-            common,
-            VerifierSpec::Certificate {
-                roots: certificate_chain.clone(),
-                reject_expired: false,
-            },
-        ),
+        GitVerifyMethod::Certificate { common, roots } => (common, roots.spec(false)),
     };
     let r = verify_revision(
         &common.target.spec(),
@@ -119,23 +98,9 @@ fn run_verify(ctx: &Ctx, m: GitVerifyMethod) -> Result<serde_json::Value> {
     )?;
     warnings(ctx, &r.warnings);
     for x in &r.rejected {
-        ctx.warn(&format!(
-            "also found {}, which does not verify: {}",
-            x.signature,
-            x.reason.trim_end().replace('\n', "\n  ")
-        ));
+        ctx.warn(&x.to_string());
     }
-    if ctx.text() {
-        println!(
-            "Verification succeeded: {} file(s) ({}) of {} match the signature by {} (signature: {})",
-            r.files,
-            HumanBytes(r.bytes),
-            r.describe(),
-            r.signer,
-            r.signature
-        );
-    }
-    report_json(&r)
+    report(ctx, &r)
 }
 
 /// Parses arguments and runs `git model-sign`.

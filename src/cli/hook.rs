@@ -9,7 +9,6 @@ use clap::Subcommand;
 use crate::cli::render::{report_error, warnings};
 use crate::cli::{Ctx, EXIT_VERIFY_FAILED};
 use crate::hook::{HookMode, InstallOptions, Installed, PrePush};
-use crate::store::git::NOTES_REF;
 
 /// `hook` subcommands.
 #[derive(Debug, Subcommand)]
@@ -80,17 +79,7 @@ fn render_installed(ctx: &Ctx, r: &Installed) -> ExitCode {
     if ctx.quiet {
         return ExitCode::SUCCESS;
     }
-    println!(
-        "Installed the msign pre-push hook at {} ({} mode)",
-        r.path.display(),
-        r.mode.as_str()
-    );
-    if !r.fetch_notes.is_empty() {
-        println!(
-            "git fetch from {} now brings {NOTES_REF}",
-            r.fetch_notes.join(", ")
-        );
-    }
+    println!("{r}");
     for n in &r.notes {
         eprintln!("note: {n}");
     }
@@ -101,49 +90,20 @@ fn render(ctx: &Ctx, r: &PrePush) -> ExitCode {
     if ctx.json {
         return render_json(r);
     }
-    let say = |m: String| {
-        if !ctx.quiet {
-            eprintln!("{m}");
-        }
+    // A refusal is an error: said even when quiet.
+    let text = if ctx.quiet {
+        r.refusal()
+    } else {
+        Some(r.to_string())
     };
-    for v in &r.verified {
-        say(format!(
-            "msign: {} model signature verified ({})",
-            short(&v.commit),
-            v.origin
-        ));
-    }
-    for c in &r.signed {
-        say(format!(
-            "msign: signed {} (note under {NOTES_REF})",
-            short(c)
-        ));
+    if let Some(text) = text.filter(|t| !t.is_empty()) {
+        eprintln!("{text}");
     }
     if r.passed() {
-        if r.signatures_in_notes {
-            say(format!(
-                "msign: signatures are in notes; publish them with `git push {} {NOTES_REF}`",
-                r.remote
-            ));
-        }
-        return ExitCode::SUCCESS;
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_VERIFY_FAILED)
     }
-    eprintln!(
-        "msign pre-push: refusing to push {} commit(s) that change the model without a valid signature:",
-        r.refused.len()
-    );
-    for c in &r.refused {
-        eprintln!(
-            "  {} {}\n    {}",
-            short(&c.commit),
-            c.summary,
-            c.reason.replace('\n', "\n    ")
-        );
-    }
-    eprintln!(
-        "hint: sign them with `git model-sign sign key <commit> --store notes --private-key KEY` and push refs/notes/model-signing, or set `git config msign.mode sign`"
-    );
-    ExitCode::from(EXIT_VERIFY_FAILED)
 }
 
 /// The hook's report in the envelope every command uses: `passed`, or `failed` with the
@@ -166,8 +126,4 @@ fn render_json(r: &PrePush) -> ExitCode {
     });
     println!("{v}");
     ExitCode::from(EXIT_VERIFY_FAILED)
-}
-
-fn short(id: &str) -> &str {
-    &id[..12.min(id.len())]
 }

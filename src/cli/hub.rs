@@ -1,18 +1,17 @@
 //! `msign hub verify|download|sign ORG/NAME`: models on the Hugging Face Hub.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use indicatif::HumanBytes;
 use serde_json::json;
 
-use crate::cli::hub_args::{RepoArgs, SignerArgs, VerifierArgs};
+use crate::cli::hub_args::{RepoArgs, SignatureInRepo, SignerArgs, VerifierArgs};
 use crate::cli::hub_download;
-use crate::cli::render::{conclude_hinted, ignore_rules, report_json, warnings};
+use crate::cli::render::{self, conclude_hinted, ignore_rules, report_json, warnings};
 use crate::cli::Ctx;
 use crate::error::{Error, Result};
-use crate::hub::{self, HubConfig, HubModel, HubVerification};
+use crate::hub::{self, HubConfig, HubModel};
 use crate::NoProgress;
 
 /// Hub subcommands.
@@ -32,9 +31,8 @@ pub enum HubCommand {
 pub struct HubVerifyArgs {
     #[command(flatten)]
     repo: RepoArgs,
-    /// Path of the signature inside the repository.
-    #[arg(long, default_value = "model.sig", value_name = "PATH_IN_REPO")]
-    signature: String,
+    #[command(flatten)]
+    signature: SignatureInRepo,
     #[command(flatten)]
     verifier: VerifierArgs,
 }
@@ -86,37 +84,10 @@ fn model(repo: &RepoArgs, signature: &str) -> Result<HubModel> {
 }
 
 fn verify(ctx: &Ctx, a: &HubVerifyArgs) -> Result<serde_json::Value> {
-    let model = model(&a.repo, &a.signature)?;
+    let model = model(&a.repo, &a.signature.signature)?;
     let report = hub::verify(&model, a.verifier.spec()?.build()?, &NoProgress)?;
     warnings(ctx, report.warnings());
-    match &report {
-        HubVerification::Online(r) if ctx.text() => {
-            println!(
-                "Verification succeeded: {} file(s) ({}) of {}@{} match the signature by {}",
-                r.files,
-                HumanBytes(r.bytes),
-                r.repo,
-                r.commit,
-                r.signer
-            );
-            println!(
-                "Downloaded {} bytes ({}) to check it: {:.3}% of the model's {} bytes",
-                r.bytes_downloaded,
-                HumanBytes(r.bytes_downloaded),
-                r.downloaded_percent(),
-                r.bytes
-            );
-        }
-        HubVerification::Offline(r) if ctx.text() => println!(
-            "Verification succeeded (offline, from {}): {} file(s) ({}) match the signature by {}",
-            r.folder.as_deref().unwrap_or(Path::new(&r.repo)).display(),
-            r.files,
-            HumanBytes(r.bytes),
-            r.signer
-        ),
-        _ => {}
-    }
-    report_json(&report)
+    render::report(ctx, &report)
 }
 
 fn sign(ctx: &Ctx, a: &HubSignArgs) -> Result<serde_json::Value> {
@@ -127,24 +98,12 @@ fn sign(ctx: &Ctx, a: &HubSignArgs) -> Result<serde_json::Value> {
     let mut r = hub::sign(&model, a.signer.spec()?.build()?, &a.output, &NoProgress)?;
     ignore_rules(ctx, &r.ignore_rules);
     if ctx.text() {
-        println!(
-            "Signing succeeded: {} file(s) ({}) of {}@{} signed with {} -> {} ({} bytes downloaded)",
-            r.files,
-            HumanBytes(r.bytes),
-            r.repo,
-            r.commit,
-            r.method,
-            r.signature.display(),
-            r.bytes_downloaded
-        );
+        println!("{r}");
     }
     if a.upload {
         let up = hub::upload(&model, &r)?;
         if ctx.text() {
-            println!(
-                "Uploaded {} to {}@{}: commit {}",
-                up.path, r.repo, up.branch, up.commit
-            );
+            println!("{}", up.summary(&r));
         }
         r.uploaded = Some(up);
     }

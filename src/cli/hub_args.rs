@@ -23,6 +23,14 @@ pub struct RepoArgs {
     pub revision: String,
 }
 
+/// Where the signature is in the repository (`hub verify`, `hub download`).
+#[derive(Debug, Args, Clone)]
+pub struct SignatureInRepo {
+    /// Path of the signature inside the repository.
+    #[arg(long, default_value = "model.sig", value_name = "PATH_IN_REPO")]
+    pub signature: String,
+}
+
 /// How a Sigstore signature is checked, as in `msign verify sigstore`.
 #[derive(Debug, Args, Clone)]
 pub struct SigstoreVerifyArgs {

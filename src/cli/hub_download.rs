@@ -4,11 +4,10 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use indicatif::HumanBytes;
 
-use crate::cli::hub_args::{RepoArgs, VerifierArgs};
+use crate::cli::hub_args::{RepoArgs, SignatureInRepo, VerifierArgs};
 use crate::cli::progress::DownloadBars;
-use crate::cli::render::{report_json, warnings};
+use crate::cli::render::{report, warnings};
 use crate::cli::Ctx;
 use crate::error::Result;
 use crate::hub::select::Selection;
@@ -19,9 +18,8 @@ use crate::hub::{self, HubConfig, HubModel};
 pub struct HubDownloadArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
-    /// Path of the signature inside the repository.
-    #[arg(long, default_value = "model.sig", value_name = "PATH_IN_REPO")]
-    signature: String,
+    #[command(flatten)]
+    signature: SignatureInRepo,
     #[command(flatten)]
     verifier: VerifierArgs,
     /// Download into this folder instead of the Hugging Face cache.
@@ -53,7 +51,12 @@ pub fn download(ctx: &Ctx, a: &HubDownloadArgs) -> Result<serde_json::Value> {
     if let Some(d) = &a.cache_dir {
         config.cache_dir = d.clone();
     }
-    let model = HubModel::new(config, &a.repo.repo, &a.repo.revision, &a.signature)?;
+    let model = HubModel::new(
+        config,
+        &a.repo.repo,
+        &a.repo.revision,
+        &a.signature.signature,
+    )?;
     let bars = DownloadBars::new(!ctx.text());
     let selection = Selection::new(&a.include, &a.exclude);
     let r = hub::download(
@@ -64,27 +67,5 @@ pub fn download(ctx: &Ctx, a: &HubDownloadArgs) -> Result<serde_json::Value> {
         &bars,
     )?;
     warnings(ctx, &r.warnings);
-    if ctx.text() {
-        println!(
-            "Downloaded and verified {} file(s) ({}) of {}@{} signed by {} into {}",
-            r.files,
-            HumanBytes(r.bytes),
-            r.repo,
-            r.commit,
-            r.signer,
-            r.folder.display()
-        );
-        println!(
-            "{} bytes downloaded, {} bytes already on disk re-checked",
-            r.bytes_downloaded, r.bytes_reused
-        );
-        if !r.not_downloaded.is_empty() {
-            println!(
-                "{} signed file(s) not downloaded (left out by --include/--exclude): {}",
-                r.not_downloaded.len(),
-                r.not_downloaded.join(", ")
-            );
-        }
-    }
-    report_json(&r)
+    report(ctx, &r)
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::sign::{CertificateFiles, KeyFile, Pkcs11Key};
+use crate::verify::VerifierSpec;
 
 /// A PEM private key, optionally encrypted.
 #[derive(Debug, Args, Clone)]
@@ -95,6 +96,43 @@ impl Pkcs11Args {
             uri: self.pkcs11_uri.clone(),
             module_path: self.module_path.clone(),
             ..Default::default()
+        }
+    }
+}
+
+/// The public key of `verify key` and `oci verify key`.
+#[derive(Debug, Args, Clone)]
+pub struct PublicKeyArgs {
+    /// The public key (PEM) paired with the signing key.
+    #[arg(long = "public-key", alias = "public_key", value_name = "PUBLIC_KEY")]
+    pub public_key: PathBuf,
+}
+
+impl PublicKeyArgs {
+    /// The verifier, for the library.
+    pub fn spec(&self) -> VerifierSpec {
+        VerifierSpec::Key(self.public_key.clone())
+    }
+}
+
+/// The trusted roots of certificate verification.
+#[derive(Debug, Args, Clone)]
+pub struct RootsArgs {
+    /// Trusted root certificate(s) (PEM, repeatable); the system's roots when absent.
+    #[arg(
+        long = "certificate-chain",
+        alias = "certificate_chain",
+        value_name = "CERTIFICATE_PATH"
+    )]
+    pub certificate_chain: Vec<PathBuf>,
+}
+
+impl RootsArgs {
+    /// The verifier, for the library.
+    pub fn spec(&self, reject_expired: bool) -> VerifierSpec {
+        VerifierSpec::Certificate {
+            roots: self.certificate_chain.clone(),
+            reject_expired,
         }
     }
 }

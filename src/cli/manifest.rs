@@ -7,11 +7,10 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::bundle::statement::manifest_json;
-use crate::cli::render::report_error;
+use crate::cli::render::{report_error, report_json};
 use crate::cli::Ctx;
 use crate::error::Result;
-use crate::store::file::write_atomic;
+use crate::workflow::merge_manifest_files;
 
 /// Manifest operations.
 #[derive(Debug, Subcommand)]
@@ -47,34 +46,11 @@ pub fn run(ctx: &Ctx, cmd: ManifestCommand) -> ExitCode {
 /// Without `--output` the merged manifest on stdout is the result, `--json` or not (it is
 /// JSON, the shape `msign digest --json` prints); with it, `--json` reports what was written.
 fn merge(ctx: &Ctx, a: &MergeArgs) -> Result<()> {
-    let merged = crate::manifest_json::merge(
-        a.inputs
-            .iter()
-            .map(|p| crate::workflow::read_manifest_file(p))
-            .collect::<Result<_>>()?,
-        a.model_name.clone(),
-    )?;
-    let text = serde_json::to_string_pretty(&manifest_json(&merged)).expect("json") + "\n";
+    let r = merge_manifest_files(&a.inputs, a.model_name.clone(), a.output.as_deref())?;
     match &a.output {
-        Some(p) => {
-            write_atomic(p, text.as_bytes())?;
-            if ctx.json {
-                let v = json!({
-                    "status": "merged",
-                    "output": p,
-                    "model_name": merged.model_name,
-                    "files": merged.file_count(),
-                    "resources": merged.resources.len(),
-                    "digest": format!("sha256:{}", hex::encode(merged.root_digest())),
-                    "inputs": a.inputs,
-                });
-                println!("{v}");
-            }
-            Ok(())
-        }
-        None => {
-            print!("{text}");
-            Ok(())
-        }
+        None => print!("{}", r.manifest_json),
+        Some(_) if ctx.json => println!("{}", report_json(&r)?),
+        Some(_) => {}
     }
+    Ok(())
 }

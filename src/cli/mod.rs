@@ -114,6 +114,7 @@ pub enum Command {
 }
 
 /// Context every subcommand gets.
+#[derive(Debug, Clone, Copy)]
 pub struct Ctx {
     /// Emit JSON.
     pub json: bool,
@@ -126,6 +127,17 @@ impl Ctx {
     pub fn warn(&self, msg: &str) {
         if !self.quiet {
             eprintln!("warning: {msg}");
+        }
+    }
+
+    /// Shows a workflow's notice on stderr: a warning unless quiet; fingerprints, which
+    /// were asked for, always (as model_signing logs them).
+    pub fn notice(&self, notice: &crate::hash::Notice) {
+        match notice {
+            crate::hash::Notice::Warning(w) => self.warn(w),
+            crate::hash::Notice::Fingerprint(fp) => {
+                eprintln!("[  init  ] sha256 Fingerprint: {fp}")
+            }
         }
     }
 

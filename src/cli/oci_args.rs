@@ -1,12 +1,10 @@
 //! How `msign oci` reaches a manifest: the reference, the platform, plain HTTP and the
 //! registry credentials (given on standard input, else from the Docker config).
 
-use std::io::Read as _;
-
 use clap::Args;
 
-use crate::error::{Error, Result};
-use crate::oci::{auth, Credentials, LayerOptions, OciOptions, RegistryOptions, Target};
+use crate::error::Result;
+use crate::oci::{auth, LayerOptions, OciOptions, RegistryOptions, Target};
 
 /// The manifest and how to reach it.
 #[derive(Debug, Args, Clone)]
@@ -42,30 +40,8 @@ impl TargetArgs {
 
     /// The options for `target`, `layers` completed by the flags.
     pub fn options(&self, target: &Target, layers: LayerOptions) -> Result<OciOptions> {
-        let credentials = match (&self.username, target) {
-            (Some(user), _) => {
-                let mut password = String::new();
-                std::io::stdin()
-                    .take(64 << 10)
-                    .read_to_string(&mut password)
-                    .map_err(|e| Error::Usage(format!("--password-stdin: {e}")))?;
-                let password = password.trim_end_matches(['\r', '\n']).to_string();
-                if password.is_empty() {
-                    return Err(Error::Usage(
-                        "--password-stdin: standard input holds no password".into(),
-                    ));
-                }
-                Some(Credentials {
-                    username: user.clone(),
-                    password,
-                })
-            }
-            (None, Target::Registry(r)) => match auth::docker_config_path() {
-                Some(p) => auth::from_docker_config(&p, &r.registry)?,
-                None => None,
-            },
-            (None, Target::File(_)) => None,
-        };
+        let credentials =
+            auth::for_target(target, self.username.as_deref(), &mut std::io::stdin())?;
         Ok(OciOptions {
             registry: RegistryOptions {
                 plain_http: self.plain_http,

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use indicatif::HumanBytes;
 
 use crate::cli::key_args::{CertificateArgs, Pkcs11Args, PrivateKeyArgs};
 use crate::cli::net_args::NetArgs;
@@ -150,28 +149,7 @@ pub fn sign(ctx: &Ctx, method: &OciSignMethod) -> Result<serde_json::Value> {
     )?;
     if ctx.text() {
         for report in &reports {
-            let mut to = Vec::new();
-            if let Some(s) = &report.signature {
-                to.push(s.clone());
-            }
-            if let Some(a) = &report.attached {
-                to.push(format!(
-                    "attached as {} ({}{})",
-                    a.manifest,
-                    a.via,
-                    a.tag.as_ref().map(|t| format!(" {t}")).unwrap_or_default()
-                ));
-            }
-            println!(
-                "Signing succeeded: {} layer(s) ({}, none downloaded) of {}{} ({}) signed with {} -> {}",
-                report.resources,
-                HumanBytes(report.bytes),
-                report.target,
-                report.platform.as_ref().map(|p| format!(" [{p}]")).unwrap_or_default(),
-                report.manifest_digest,
-                report.method,
-                to.join(", ")
-            );
+            println!("{report}");
         }
     }
     each_json(&reports, "signed")

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use crate::cli::key_args::{PublicKeyArgs, RootsArgs};
 use crate::cli::net_args::NetArgs;
 use crate::cli::oci_args::TargetArgs;
 use crate::cli::render::{each_json, warnings};
@@ -32,9 +33,8 @@ pub enum OciVerifyMethod {
     Key {
         #[command(flatten)]
         common: OciVerifyCommon,
-        /// The public key (PEM) paired with the signing key.
-        #[arg(long = "public-key", alias = "public_key", value_name = "PUBLIC_KEY")]
-        public_key: PathBuf,
+        #[command(flatten)]
+        key: PublicKeyArgs,
         #[command(flatten)]
         net: NetArgs,
     },
@@ -42,13 +42,8 @@ pub enum OciVerifyMethod {
     Certificate {
         #[command(flatten)]
         common: OciVerifyCommon,
-        /// Trusted root certificate(s) (PEM, repeatable); the system's roots when absent.
-        #[arg(
-            long = "certificate-chain",
-            alias = "certificate_chain",
-            value_name = "CERTIFICATE_PATH"
-        )]
-        certificate_chain: Vec<PathBuf>,
+        #[command(flatten)]
+        roots: RootsArgs,
         /// Refuse an expired signing certificate.
         #[arg(long = "reject-expired")]
         reject_expired: bool,
@@ -78,15 +73,12 @@ impl OciVerifyMethod {
 
     fn spec(&self) -> VerifierSpec {
         match self {
-            OciVerifyMethod::Key { public_key, .. } => VerifierSpec::Key(public_key.clone()),
+            OciVerifyMethod::Key { key, .. } => key.spec(),
             OciVerifyMethod::Certificate {
-                certificate_chain,
+                roots,
                 reject_expired,
                 ..
-            } => VerifierSpec::Certificate {
-                roots: certificate_chain.clone(),
-                reject_expired: *reject_expired,
-            },
+            } => roots.spec(*reject_expired),
             OciVerifyMethod::Sigstore { signer, trust, .. } => signer.spec(trust),
         }
     }
@@ -111,19 +103,7 @@ pub fn verify(ctx: &Ctx, method: &OciVerifyMethod) -> Result<serde_json::Value> 
     for report in &reports {
         warnings(ctx, &report.warnings);
         if ctx.text() {
-            println!(
-                "Verification succeeded: {} layer(s) of {}{} ({}) match the signature ({}) by {}",
-                report.resources,
-                report.target,
-                report
-                    .platform
-                    .as_ref()
-                    .map(|p| format!(" [{p}]"))
-                    .unwrap_or_default(),
-                report.manifest_digest,
-                report.signature,
-                report.signer
-            );
+            println!("{report}");
         }
     }
     each_json(&reports, "verified")

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::hash::Progress;
+use crate::cli::Ctx;
+use crate::hash::{Notice, Progress};
 use crate::hub::download::DownloadProgress;
 
 const SHOW_AFTER: Duration = Duration::from_millis(800);
@@ -19,6 +20,7 @@ pub struct Bar {
     started: Instant,
     shown: AtomicBool,
     label: String,
+    notices: Option<Ctx>,
 }
 
 impl Bar {
@@ -30,6 +32,15 @@ impl Bar {
             started: Instant::now(),
             shown: AtomicBool::new(false),
             label: label.to_string(),
+            notices: None,
+        }
+    }
+
+    /// A bar for a command run with `ctx`, which also shows the workflow's notices.
+    pub fn for_command(label: &str, ctx: &Ctx) -> Self {
+        Bar {
+            notices: Some(*ctx),
+            ..Bar::new(label, !ctx.text())
         }
     }
 }
@@ -64,6 +75,12 @@ impl Progress for Bar {
     fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
+        }
+    }
+
+    fn notice(&self, notice: &Notice) {
+        if let Some(ctx) = &self.notices {
+            ctx.notice(notice);
         }
     }
 }

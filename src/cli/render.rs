@@ -44,6 +44,18 @@ pub fn report_json(report: &impl serde::Serialize) -> crate::Result<serde_json::
     serde_json::to_value(report).map_err(|e| Error::Other(format!("rendering the report: {e}")))
 }
 
+/// A library report as the command's result: its text summary on stdout unless `--json`
+/// or `--quiet`, and its JSON form for [`conclude`].
+pub fn report(
+    ctx: &Ctx,
+    r: &(impl std::fmt::Display + serde::Serialize),
+) -> crate::Result<serde_json::Value> {
+    if ctx.text() {
+        println!("{r}");
+    }
+    report_json(r)
+}
+
 /// One report as it always was; the platforms of an OCI index as `platforms`.
 pub fn each_json<T: serde::Serialize>(
     reports: &[T],

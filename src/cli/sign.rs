@@ -4,18 +4,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use indicatif::HumanBytes;
 use serde_json::json;
 
 use crate::cli::args::ModelArgs;
 use crate::cli::hash_args::HashArgs;
 use crate::cli::key_args::{CertificateArgs, Pkcs11Args, PrivateKeyArgs};
 use crate::cli::progress::Bar;
-use crate::cli::render::{conclude, ignore_rules, report_json, warnings};
+use crate::cli::render::{conclude, ignore_rules, report, warnings};
 use crate::cli::Ctx;
 use crate::error::Result;
 use crate::sign::SignerSpec;
-use crate::workflow::{sign_model, Reuse, SignRequest};
+use crate::workflow::{sign_with_spec, Reuse, SignRequest};
 
 /// Options of every signing method.
 #[derive(Debug, Args, Clone)]
@@ -134,41 +133,15 @@ pub fn run(ctx: &Ctx, method: SignMethod) -> ExitCode {
 
 fn sign(ctx: &Ctx, spec: SignerSpec, common: &SignCommon) -> Result<serde_json::Value> {
     let hashing = common.hash.hashing()?;
-    // Before the key's password is asked for or a Sigstore identity fetched.
-    crate::store::file::check_writable(&common.signature)?;
     let model = common.model.checked_spec()?;
-    warnings(ctx, &model.ignore_paths_outside()?);
     let mut req = SignRequest::new(model, hashing, common.signature.clone())?;
-    // Asked once: the signer and --reuse both open the key.
-    let spec = spec.with_resolved_password()?;
-    let signer = spec.build()?;
     req.from_manifest = common.reuse.from_manifest.clone();
-    if req.from_manifest.is_none() {
-        let reuse = Reuse {
-            from: common.reuse.reuse.clone(),
-            no_cache: common.reuse.no_cache,
-        };
-        req.hashing = reuse.apply(req.hashing, spec.private_key())?;
-    }
-    let r = sign_model(&req, signer, &Bar::new("hashing", !ctx.text()))?;
+    req.reuse = Reuse {
+        from: common.reuse.reuse.clone(),
+        no_cache: common.reuse.no_cache,
+    };
+    let r = sign_with_spec(&req, spec, &Bar::for_command("hashing", ctx))?;
     ignore_rules(ctx, &r.ignore_rules);
     warnings(ctx, &r.warnings);
-    if ctx.text() && r.reused_files > 0 {
-        println!(
-            "{} file(s) unchanged: digests reused, not re-hashed",
-            r.reused_files
-        );
-    }
-    if ctx.text() {
-        let size = r.bytes.map(|b| format!(" ({})", HumanBytes(b)));
-        println!(
-            "Signing succeeded: {} file(s){} of '{}' signed with {} -> {}",
-            r.files,
-            size.unwrap_or_default(),
-            r.model_name,
-            r.method,
-            r.signature
-        );
-    }
-    report_json(&r)
+    report(ctx, &r)
 }

@@ -8,11 +8,11 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::cli::render::{conclude, report_json};
+use crate::cli::render::{conclude, report};
 use crate::cli::sigstore_args::TufArgs;
 use crate::cli::Ctx;
 use crate::error::{Error, Result};
-use crate::sigstore::{tuf, BundleRequest, Expected, Instance, TufSource};
+use crate::sigstore::{BundleRequest, Expected, Instance, TufSource};
 
 /// Sigstore tools.
 #[derive(Debug, Subcommand)]
@@ -111,10 +111,7 @@ fn verify_bundle(ctx: &Ctx, a: &VerifyBundleArgs) -> Result<serde_json::Value> {
             ..Default::default()
         },
     })?;
-    if ctx.text() {
-        println!("OK: bundle verified, signed by {}", r.signer);
-    }
-    report_json(&r)
+    report(ctx, &r)
 }
 
 fn update_trust_root(ctx: &Ctx, a: &UpdateTrustRootArgs) -> Result<serde_json::Value> {
@@ -123,24 +120,5 @@ fn update_trust_root(ctx: &Ctx, a: &UpdateTrustRootArgs) -> Result<serde_json::V
         root: a.tuf_root.clone(),
     };
     let u = crate::sigstore::update_trust_root(&source, a.use_staging, a.output.as_deref())?;
-    if ctx.text() {
-        println!("OK: trusted root refreshed from {}", u.repository);
-        for (name, m) in [
-            ("root     ", &u.root),
-            ("timestamp", &u.timestamp),
-            ("snapshot ", &u.snapshot),
-            ("targets  ", &u.targets),
-        ] {
-            println!("  {name} v{} (expires {})", m.version, m.expires);
-        }
-        println!("  {} sha256:{}", tuf::TARGET, u.trusted_root_sha256);
-        match &u.signing_config_sha256 {
-            Some(d) => println!("  {} sha256:{d}", tuf::SIGNING_CONFIG),
-            None => println!("  no {} in the repository", tuf::SIGNING_CONFIG),
-        }
-        if let Some(out) = &u.output {
-            println!("  written to {}", out.display());
-        }
-    }
-    report_json(&u)
+    report(ctx, &u)
 }

@@ -4,17 +4,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use indicatif::HumanBytes;
 use serde_json::json;
 
 use crate::cli::args::ModelArgs;
+use crate::cli::key_args::{PublicKeyArgs, RootsArgs};
 use crate::cli::progress::Bar;
-use crate::cli::render::{conclude, report_json, warnings};
+use crate::cli::render::{conclude, report, warnings};
 use crate::cli::sigstore_args::{SigstoreIdentityArgs, SigstoreTrustArgs};
 use crate::cli::Ctx;
 use crate::error::Result;
 use crate::verify::VerifierSpec;
-use crate::workflow::{verify_model, VerifyRequest};
+use crate::workflow::{verify_with_spec, VerifyRequest};
 
 /// Options of every verification method.
 #[derive(Debug, Args, Clone)]
@@ -56,21 +56,15 @@ pub enum VerifyMethod {
     Key {
         #[command(flatten)]
         common: VerifyCommon,
-        /// The public key (PEM) paired with the signing key.
-        #[arg(long = "public-key", alias = "public_key", value_name = "PUBLIC_KEY")]
-        public_key: PathBuf,
+        #[command(flatten)]
+        key: PublicKeyArgs,
     },
     /// Verify a signature made with a certificate chain.
     Certificate {
         #[command(flatten)]
         common: VerifyCommon,
-        /// Trusted root certificate(s) (PEM, repeatable); the system's roots when absent.
-        #[arg(
-            long = "certificate-chain",
-            alias = "certificate_chain",
-            value_name = "CERTIFICATE_PATH"
-        )]
-        certificate_chain: Vec<PathBuf>,
+        #[command(flatten)]
+        roots: RootsArgs,
         /// Print the SHA-256 fingerprints of the certificates involved.
         #[arg(long = "log-fingerprints", alias = "log_fingerprints")]
         log_fingerprints: bool,
@@ -101,15 +95,12 @@ impl VerifyMethod {
 
     fn spec(&self) -> VerifierSpec {
         match self {
-            VerifyMethod::Key { public_key, .. } => VerifierSpec::Key(public_key.clone()),
+            VerifyMethod::Key { key, .. } => key.spec(),
             VerifyMethod::Certificate {
-                certificate_chain,
+                roots,
                 reject_expired,
                 ..
-            } => VerifierSpec::Certificate {
-                roots: certificate_chain.clone(),
-                reject_expired: *reject_expired,
-            },
+            } => roots.spec(*reject_expired),
             VerifyMethod::Sigstore { signer, trust, .. } => signer.spec(trust),
         }
     }
@@ -123,48 +114,21 @@ pub fn run(ctx: &Ctx, method: VerifyMethod) -> ExitCode {
 }
 
 fn verify(ctx: &Ctx, method: &VerifyMethod, common: &VerifyCommon) -> Result<serde_json::Value> {
-    let mut model = common.model.clone();
-    model.hub_cache = false;
-    let mut req = VerifyRequest {
-        model: model.spec(),
+    let req = VerifyRequest {
+        model: common.model.spec(),
         signature: common.signature.clone(),
         ignore_unsigned_files: common.ignore_unsigned_files && !common.no_ignore_unsigned_files,
         digest_cache: common.cache,
+        hub_cache: common.model.hub_cache,
+        log_fingerprints: matches!(
+            method,
+            VerifyMethod::Certificate {
+                log_fingerprints: true,
+                ..
+            }
+        ),
     };
-    if common.model.hub_cache {
-        req = req.in_hub_cache()?;
-    }
-    req.check_signature_exists()?;
-    warnings(ctx, &req.model.ignore_paths_outside()?);
-    if let VerifyMethod::Certificate {
-        certificate_chain,
-        log_fingerprints: true,
-        ..
-    } = method
-    {
-        for fp in crate::verify::spec::fingerprints(certificate_chain)? {
-            eprintln!("[  init  ] sha256 Fingerprint: {fp}");
-        }
-    }
-    let r = verify_model(
-        &req,
-        method.spec().build()?,
-        &Bar::new("verifying", !ctx.text()),
-    )?;
+    let r = verify_with_spec(&req, &method.spec(), &Bar::for_command("verifying", ctx))?;
     warnings(ctx, &r.warnings);
-    if ctx.text() && common.cache {
-        println!(
-            "{} file(s) unchanged since cached: not re-hashed",
-            r.cached_files
-        );
-    }
-    if ctx.text() {
-        println!(
-            "Verification succeeded: {} file(s) ({}) match the signature by {}",
-            r.files,
-            HumanBytes(r.bytes),
-            r.signer
-        );
-    }
-    report_json(&r)
+    report(ctx, &r)
 }

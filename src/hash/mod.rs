@@ -38,6 +38,21 @@ pub trait Progress: Sync {
     fn cancelled(&self) -> bool {
         false
     }
+    /// Something the user should see before the result, as soon as it is known (the work
+    /// may still fail after it). Dropped by default; `msign` prints it on stderr.
+    fn notice(&self, _notice: &Notice) {}
+}
+
+/// What a workflow tells its user before its result, through [`Progress::notice`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Notice {
+    /// A warning: a request that does not do what it seems to (an ignored path outside
+    /// the model leaves nothing out).
+    Warning(String),
+    /// The SHA-256 fingerprint of a trusted root certificate, announced when asked for
+    /// ([`crate::workflow::VerifyRequest::log_fingerprints`]) before the chain is checked.
+    Fingerprint(String),
 }
 
 /// Progress that goes nowhere.

@@ -37,6 +37,41 @@ impl Credentials {
 /// The most a Docker config file may weigh.
 const MAX_CONFIG: u64 = 4 << 20;
 
+/// The credentials `msign oci` uses for `target`: `username` with the password read from
+/// `password` (`--password-stdin`: at most 64 KiB, the line end dropped), else those the
+/// Docker config holds for its registry, else none (anonymous). A manifest file needs none.
+pub fn for_target(
+    target: &crate::oci::Target,
+    username: Option<&str>,
+    password: &mut dyn std::io::Read,
+) -> Result<Option<Credentials>> {
+    use std::io::Read as _;
+    match (username, target) {
+        (Some(user), _) => {
+            let mut text = String::new();
+            password
+                .take(64 << 10)
+                .read_to_string(&mut text)
+                .map_err(|e| Error::Usage(format!("--password-stdin: {e}")))?;
+            let text = text.trim_end_matches(['\r', '\n']).to_string();
+            if text.is_empty() {
+                return Err(Error::Usage(
+                    "--password-stdin: standard input holds no password".into(),
+                ));
+            }
+            Ok(Some(Credentials {
+                username: user.to_string(),
+                password: text,
+            }))
+        }
+        (None, crate::oci::Target::Registry(r)) => match docker_config_path() {
+            Some(p) => from_docker_config(&p, &r.registry),
+            None => Ok(None),
+        },
+        (None, crate::oci::Target::File(_)) => Ok(None),
+    }
+}
+
 /// The Docker client config: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
 pub fn docker_config_path() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
@@ -200,6 +235,28 @@ pub fn parse_challenge(header: &str) -> Option<Challenge> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_come_from_the_reader_only_when_a_user_is_named() {
+        let target = crate::oci::Target::parse("registry.example/models/bert:v1").unwrap();
+        let c = for_target(&target, Some("alice"), &mut &b"s3cret\r\n"[..])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (c.username.as_str(), c.password.as_str()),
+            ("alice", "s3cret")
+        );
+        let err = for_target(&target, Some("alice"), &mut &b"\n"[..]).unwrap_err();
+        assert!(err.to_string().contains("holds no password"), "{err}");
+        // No user: the reader is not touched (standard input stays the caller's).
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("manifest.json");
+        std::fs::write(&manifest, "{}").unwrap();
+        let file = crate::oci::Target::parse(manifest.to_str().unwrap()).unwrap();
+        let mut untouched = &b"not read"[..];
+        assert!(for_target(&file, None, &mut untouched).unwrap().is_none());
+        assert_eq!(untouched, b"not read");
+    }
 
     #[test]
     fn challenges_parse_with_quoted_commas() {

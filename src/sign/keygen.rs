@@ -146,6 +146,58 @@ pub fn write_pair(
     })
 }
 
+/// A new key pair as `msign generate-key` makes it: files named by a prefix, the private
+/// key optionally encrypted.
+#[derive(Debug, Clone)]
+pub struct KeyPairRequest {
+    /// The curve.
+    pub curve: Curve,
+    /// Writes `PREFIX.pem` (private key) and `PREFIX.pub` (public key).
+    pub prefix: PathBuf,
+    /// Encrypt the private key with a password typed twice on the terminal, or read from
+    /// [`KeyPairRequest::password_file`] (which implies it).
+    pub encrypt: bool,
+    /// The file holding the password (one line).
+    pub password_file: Option<PathBuf>,
+    /// Replace existing key files.
+    pub force: bool,
+}
+
+impl KeyPairRequest {
+    /// `PREFIX.pem`.
+    pub fn private_key(&self) -> PathBuf {
+        with_extension(&self.prefix, ".pem")
+    }
+
+    /// `PREFIX.pub`.
+    pub fn public_key(&self) -> PathBuf {
+        with_extension(&self.prefix, ".pub")
+    }
+}
+
+fn with_extension(prefix: &Path, ext: &str) -> PathBuf {
+    let mut s = prefix.as_os_str().to_owned();
+    s.push(ext);
+    PathBuf::from(s)
+}
+
+/// Makes the key pair `req` asks for: existing files are refused before the password is
+/// asked for, so a refusal costs nothing; then [`write_pair`].
+pub fn create(req: &KeyPairRequest) -> Result<KeyPairWritten> {
+    let (private, public) = (req.private_key(), req.public_key());
+    if !req.force {
+        check_free(&private, &public)?;
+    }
+    let password = if req.encrypt || req.password_file.is_some() {
+        Some(crate::sign::password::new_password(
+            req.password_file.as_deref(),
+        )?)
+    } else {
+        None
+    };
+    write_pair(req.curve, password.as_deref(), &private, &public, req.force)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

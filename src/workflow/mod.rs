@@ -24,13 +24,13 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::hash::cache::DigestCache;
-use crate::hash::{Hashed, HashingConfig, Progress};
+use crate::hash::{Hashed, HashingConfig, Notice, Progress};
 use crate::ignore::{IgnoreRules, RuleUse};
 use crate::manifest::Manifest;
-use crate::sign::{Signed, Signer, SigningConfig};
+use crate::sign::{Signed, Signer, SignerSpec, SigningConfig};
 use crate::source::ModelSpec;
 use crate::store::{FileStore, SignatureStore};
-use crate::verify::VerifyingConfig;
+use crate::verify::{VerifierSpec, VerifyingConfig};
 
 pub mod reuse;
 
@@ -49,20 +49,50 @@ pub struct SignRequest {
     pub signature: PathBuf,
     /// Sign this manifest file (as `msign digest --json` writes it) instead of hashing.
     pub from_manifest: Option<PathBuf>,
+    /// Where [`sign_with_spec`] may reuse digests from: by default the user's digest
+    /// cache, as `msign sign` does. Not read by [`sign_model`], whose caller plugs them
+    /// into [`SignRequest::hashing`].
+    pub reuse: Reuse,
 }
 
 impl SignRequest {
     /// Applies `model`'s options and ignored paths, and leaves `signature` out when it is
-    /// inside the model.
+    /// inside the model. Fails first, before anything is read, when the signature cannot
+    /// be written there.
     pub fn new(model: ModelSpec, hashing: HashingConfig, signature: PathBuf) -> Result<Self> {
+        crate::store::file::check_writable(&signature)?;
         let hashing = model_hashing(&model, hashing, &[signature.as_path()])?;
         Ok(SignRequest {
             model,
             hashing,
             signature,
             from_manifest: None,
+            reuse: Reuse::default(),
         })
     }
+}
+
+/// Signs as `msign sign` does, from the method's description: warns (through
+/// [`Progress::notice`]) of ignored paths outside the model, asks for the key's password
+/// once, opens the signer, plugs in the digests [`SignRequest::reuse`] offers (unless
+/// [`SignRequest::from_manifest`] is signed), then [`sign_model`]. The identity token or
+/// password is only asked for once the request is known to be good.
+pub fn sign_with_spec(
+    req: &SignRequest,
+    spec: SignerSpec,
+    progress: &dyn Progress,
+) -> Result<ModelSigned> {
+    for w in req.model.ignore_paths_outside()? {
+        progress.notice(&Notice::Warning(w));
+    }
+    // Asked once: the signer and a reused signature both open the key.
+    let spec = spec.with_resolved_password()?;
+    let signer = spec.build()?;
+    let mut req = req.clone();
+    if req.from_manifest.is_none() {
+        req.hashing = req.reuse.apply(req.hashing, spec.private_key())?;
+    }
+    sign_model(&req, signer, progress)
 }
 
 /// `hashing` with `model`'s link and git-path choices and its ignored paths plus `extra`.
@@ -203,6 +233,63 @@ pub fn read_manifest_file_with_size(path: &Path) -> Result<(Manifest, Option<u64
         .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))
 }
 
+/// What [`merge_manifest_files`] made.
+#[derive(Debug, Clone, Serialize)]
+pub struct ManifestsMerged {
+    /// Always `merged`.
+    pub status: &'static str,
+    /// Where the merged manifest was written, if anywhere.
+    pub output: Option<PathBuf>,
+    /// The model name it records.
+    pub model_name: String,
+    /// Files it covers.
+    pub files: usize,
+    /// Resources it covers (files, or shards).
+    pub resources: usize,
+    /// `sha256:<hex>` of the statement's subject it would be signed as.
+    pub digest: String,
+    /// The manifests merged.
+    pub inputs: Vec<PathBuf>,
+    /// The merged manifest, in the shape `msign digest --json` prints, ending with a
+    /// newline: what was written to `output`.
+    #[serde(skip)]
+    pub manifest_json: String,
+}
+
+/// Merges manifests of disjoint parts of one model (`msign manifest merge`), hashed on
+/// several machines, into one ready for [`SignRequest::from_manifest`]; writes it to
+/// `output` (atomically) when given. `model_name` is needed when the parts name different
+/// models.
+pub fn merge_manifest_files(
+    inputs: &[PathBuf],
+    model_name: Option<String>,
+    output: Option<&Path>,
+) -> Result<ManifestsMerged> {
+    let merged = crate::manifest_json::merge(
+        inputs
+            .iter()
+            .map(|p| read_manifest_file(p))
+            .collect::<Result<_>>()?,
+        model_name,
+    )?;
+    let text = serde_json::to_string_pretty(&crate::bundle::statement::manifest_json(&merged))
+        .map_err(|e| Error::Other(format!("rendering the manifest: {e}")))?
+        + "\n";
+    if let Some(p) = output {
+        crate::store::file::write_atomic(p, text.as_bytes())?;
+    }
+    Ok(ManifestsMerged {
+        status: "merged",
+        output: output.map(Path::to_path_buf),
+        model_name: merged.model_name.clone(),
+        files: merged.file_count(),
+        resources: merged.resources.len(),
+        digest: format!("sha256:{}", hex::encode(merged.root_digest())),
+        inputs: inputs.to_vec(),
+        manifest_json: text,
+    })
+}
+
 /// What to verify, against which signature file.
 #[derive(Debug, Clone)]
 pub struct VerifyRequest {
@@ -214,6 +301,12 @@ pub struct VerifyRequest {
     pub ignore_unsigned_files: bool,
     /// Skip re-hashing files the user's digest cache knows unchanged; record the others.
     pub digest_cache: bool,
+    /// The model path is `ORG/NAME[@REV]` in the Hugging Face cache, resolved by
+    /// [`verify_with_spec`] as [`VerifyRequest::in_hub_cache`] does.
+    pub hub_cache: bool,
+    /// Announce the SHA-256 fingerprints of the trusted root certificates
+    /// ([`Notice::Fingerprint`]) before verifying (the certificate method).
+    pub log_fingerprints: bool,
 }
 
 impl VerifyRequest {
@@ -224,6 +317,8 @@ impl VerifyRequest {
             signature,
             ignore_unsigned_files: false,
             digest_cache: false,
+            hub_cache: false,
+            log_fingerprints: false,
         }
     }
 
@@ -257,6 +352,32 @@ impl VerifyRequest {
     }
 }
 
+/// Verifies as `msign verify` does, from the method's description: resolves a Hub cache
+/// model, fails early when the signature file is missing (before keys or trust roots are
+/// loaded), warns of ignored paths outside the model and announces fingerprints (through
+/// [`Progress::notice`]), then [`verify_model`].
+pub fn verify_with_spec(
+    req: &VerifyRequest,
+    spec: &VerifierSpec,
+    progress: &dyn Progress,
+) -> Result<ModelVerified> {
+    let mut req = req.clone();
+    if req.hub_cache {
+        req = req.in_hub_cache()?;
+        req.hub_cache = false;
+    }
+    req.check_signature_exists()?;
+    for w in req.model.ignore_paths_outside()? {
+        progress.notice(&Notice::Warning(w));
+    }
+    if let (true, VerifierSpec::Certificate { roots, .. }) = (req.log_fingerprints, spec) {
+        for fp in crate::verify::spec::fingerprints(roots)? {
+            progress.notice(&Notice::Fingerprint(fp));
+        }
+    }
+    verify_model(&req, spec.build()?, progress)
+}
+
 /// What [`verify_model`] found.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelVerified {
@@ -278,6 +399,10 @@ pub struct ModelVerified {
     pub bytes: u64,
     /// Files the digest cache knew unchanged, not re-hashed.
     pub cached_files: usize,
+    /// Whether the digest cache was asked for (the summary then says how many files it
+    /// knew).
+    #[serde(skip)]
+    pub digest_cache: bool,
     /// `sha256:<hex>` of the statement's subject.
     pub digest: String,
     /// Things the user may want to know.
@@ -324,6 +449,7 @@ pub fn verify_model(
         resources: m.resources.len(),
         bytes: verified.hashed.bytes,
         cached_files: verified.hashed.reused_files,
+        digest_cache: req.digest_cache,
         digest: format!("sha256:{}", hex::encode(m.root_digest())),
         warnings: verified.warnings.clone(),
     })
