@@ -393,6 +393,48 @@ fn sign_upload_then_verify_round_trip() {
     );
 }
 
+/// A failed upload still says, as a success does and before the error, that the local
+/// signature was made, with the ignore rules it applied; --json says only the error.
+#[test]
+fn failed_upload_still_reports_the_signature_made() {
+    let env = Env::new();
+    let m = model(&env);
+    env.publish(&m, "main", &[]);
+    env.hub.state().unavailable_posts = usize::MAX;
+    let local = env.path("kept.sig");
+    let sign = |extra: &[&str]| {
+        let mut c = env.msign();
+        c.env("HF_TOKEN", TOKEN)
+            .args(["hub", "sign", REPO, "--upload", "--private-key"])
+            .arg(&env.key)
+            .arg("--output")
+            .arg(&local)
+            .args(extra);
+        c
+    };
+    let out = run_fails(&mut sign(&[]), 3);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("Signing succeeded: ") && text.ends_with(" bytes downloaded)\n"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains(&format!("-> {}", local.display())), "{text}");
+    let err = stderr(&out);
+    let rules = err.find("ignore rules applied").expect(&err);
+    assert!(rules < err.find("HTTP 503").expect(&err), "{err}");
+    assert!(local.is_file());
+
+    let out = run_fails(&mut sign(&["--json"]), 3);
+    assert!(
+        out.stdout.starts_with(b"{"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(json_of(&out)["status"], "error");
+    assert!(stderr(&out).contains("ignore rules applied"));
+}
+
 fn snapshot_of(env: &Env, commit: &str) -> PathBuf {
     env.cache()
         .join("models--acme--tiny-bert/snapshots")

@@ -330,6 +330,71 @@ impl Notices {
     }
 }
 
+/// `msign hub sign --upload` as one library call: the signature is announced, with its
+/// ignore rules, as soon as it is written, so a failed upload does not hide it; a request
+/// to upload without a token is refused before any signer is made.
+#[test]
+fn hub_sign_and_upload_announces_the_signature_before_the_upload() {
+    use fakehub::{files_from_dir, regular, FakeHub, TOKEN};
+    use msign::hash::Notice;
+    use msign::hub::{sign_and_upload, HubConfig, HubModel, HubSignRequest};
+    use msign::sign::{KeyFile, SignerSpec};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let (key, _) = ec_keypair(tmp.path(), "prime256v1");
+    let model = sample_model(tmp.path());
+    let hub = FakeHub::start();
+    let mut files = files_from_dir(&model, |_, _| false);
+    files.insert(".gitattributes".into(), regular(b""));
+    hub.publish("acme/demo", "main", files, &[]);
+    let config = HubConfig {
+        endpoint: hub.endpoint.clone(),
+        token: None,
+        cache_dir: tmp.path().join("hf"),
+        offline: false,
+    };
+    let at = |config: &HubConfig| HubModel::new(config.clone(), "acme/demo", "main", "model.sig");
+    let out = tmp.path().join("hub.sig");
+    let refused = HubSignRequest::new(at(&config).unwrap(), out.clone(), true).unwrap_err();
+    assert!(matches!(refused, msign::Error::Usage(_)), "{refused}");
+    assert!(refused.to_string().contains("HF_TOKEN"), "{refused}");
+
+    let model = at(&HubConfig {
+        token: Some(TOKEN.into()),
+        ..config
+    })
+    .unwrap();
+    let req = HubSignRequest::new(model, out.clone(), true).unwrap();
+    let notices = Notices::default();
+    let spec = || SignerSpec::Key(KeyFile::new(&key));
+    hub.state().unavailable_posts = usize::MAX;
+    let err = sign_and_upload(&req, spec(), &notices).unwrap_err();
+    assert!(err.to_string().contains("HTTP 503"), "{err}");
+    let announced = notices.taken();
+    let [Notice::Signed {
+        summary,
+        ignore_rules,
+    }] = &announced[..]
+    else {
+        panic!("{announced:?}")
+    };
+    assert!(summary.starts_with("Signing succeeded: "), "{summary}");
+    assert!(summary.contains(&out.display().to_string()), "{summary}");
+    assert!(
+        ignore_rules.iter().any(|r| r.rule == "model.sig"),
+        "{ignore_rules:?}"
+    );
+    assert!(out.is_file());
+
+    hub.state().unavailable_posts = 0;
+    let signed = sign_and_upload(&req, spec(), &notices).unwrap();
+    let uploaded = signed.uploaded.as_ref().expect("uploaded");
+    assert_eq!(hub.state().repos["acme/demo"].refs["main"], uploaded.commit);
+    assert!(
+        matches!(&notices.taken()[..], [Notice::Signed { summary, .. }] if *summary == signed.to_string())
+    );
+}
+
 /// `msign sign` and `msign verify` as one library call each, from the method's
 /// description: the warnings and fingerprints the commands print before their result
 /// come as notices, the digests of a previous signature are reused, and each report's

@@ -8,10 +8,10 @@ use serde_json::json;
 
 use crate::cli::hub_args::{RepoArgs, SignatureInRepo, SignerArgs, VerifierArgs};
 use crate::cli::hub_download;
-use crate::cli::render::{self, conclude_hinted, ignore_rules, report_json, warnings};
+use crate::cli::render::{self, conclude_hinted, report_json, warnings};
 use crate::cli::Ctx;
 use crate::error::{Error, Result};
-use crate::hub::{self, HubConfig, HubModel};
+use crate::hub::{self, HubConfig, HubModel, HubSignRequest};
 use crate::NoProgress;
 
 /// Hub subcommands.
@@ -91,21 +91,10 @@ fn verify(ctx: &Ctx, a: &HubVerifyArgs) -> Result<serde_json::Value> {
 }
 
 fn sign(ctx: &Ctx, a: &HubSignArgs) -> Result<serde_json::Value> {
-    let model = model(&a.repo, &a.signature)?;
-    if a.upload {
-        model.check_can_upload()?;
-    }
-    let mut r = hub::sign(&model, a.signer.spec()?.build()?, &a.output, &NoProgress)?;
-    ignore_rules(ctx, &r.ignore_rules);
-    if ctx.text() {
-        println!("{r}");
-    }
-    if a.upload {
-        let up = hub::upload(&model, &r)?;
-        if ctx.text() {
-            println!("{}", up.summary(&r));
-        }
-        r.uploaded = Some(up);
+    let req = HubSignRequest::new(model(&a.repo, &a.signature)?, a.output.clone(), a.upload)?;
+    let r = hub::sign_and_upload(&req, a.signer.spec()?, ctx)?;
+    if let (Some(up), true) = (&r.uploaded, ctx.text()) {
+        println!("{}", up.summary(&r));
     }
     report_json(&r)
 }

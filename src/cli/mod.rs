@@ -138,12 +138,30 @@ impl Ctx {
             crate::hash::Notice::Fingerprint(fp) => {
                 eprintln!("[  init  ] sha256 Fingerprint: {fp}")
             }
+            crate::hash::Notice::Signed {
+                summary,
+                ignore_rules,
+            } => {
+                render::ignore_rules(self, ignore_rules);
+                if self.text() {
+                    println!("{summary}");
+                }
+            }
         }
     }
 
     /// Whether text results go to stdout (neither `--json` nor `--quiet`).
     pub fn text(&self) -> bool {
         !self.json && !self.quiet
+    }
+}
+
+/// Shows a workflow's notices, and no progress: for work whose progress is not worth a bar.
+impl crate::hash::Progress for Ctx {
+    fn advance(&self, _bytes: u64) {}
+
+    fn notice(&self, notice: &crate::hash::Notice) {
+        Ctx::notice(self, notice);
     }
 }
 

@@ -53,6 +53,15 @@ pub enum Notice {
     /// The SHA-256 fingerprint of a trusted root certificate, announced when asked for
     /// ([`crate::workflow::VerifyRequest::log_fingerprints`]) before the chain is checked.
     Fingerprint(String),
+    /// A signature is written and the work goes on (`msign hub sign --upload` commits it
+    /// next, which may fail): the ignore rules applied and the line the report's summary
+    /// would give, said now so that a failure after it does not hide them.
+    Signed {
+        /// What the signature says was signed, in one line.
+        summary: String,
+        /// Every ignore rule applied, where it came from and what it left out.
+        ignore_rules: Vec<RuleUse>,
+    },
 }
 
 /// Progress that goes nowhere.

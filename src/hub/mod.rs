@@ -33,8 +33,9 @@ pub mod workflow;
 pub use api::{HubClient, TreeEntry};
 pub use source::HubSource;
 pub use workflow::{
-    download, metadata_suffices, resolve_hub_cache, sign, upload, verify, verify_folder,
-    FolderVerified, HubDownloaded, HubModel, HubSigned, HubVerification, HubVerified, Uploaded,
+    download, metadata_suffices, resolve_hub_cache, sign, sign_and_upload, upload, verify,
+    verify_folder, FolderVerified, HubDownloaded, HubModel, HubSignRequest, HubSigned,
+    HubVerification, HubVerified, Uploaded,
 };
 
 /// The endpoint the Hub's own clients use when `HF_ENDPOINT` is not set.

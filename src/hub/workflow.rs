@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::hash::{HashingConfig, Progress};
+use crate::hash::{HashingConfig, Notice, Progress};
 use crate::hub::cache::{parse_repo_at, CachedRepo};
 use crate::hub::download::{precheck, Destination, DownloadProgress, Downloader};
 use crate::hub::select::Selection;
@@ -19,7 +19,7 @@ use crate::hub::source::HubSource;
 use crate::hub::{check_revision, is_commit_id, HubClient, HubConfig, RepoId};
 use crate::ignore::IgnoreRules;
 use crate::manifest::{HashAlgorithm, Manifest, Method, ModelPath};
-use crate::sign::{Signer, SigningConfig};
+use crate::sign::{Signer, SignerSpec, SigningConfig};
 use crate::source::DirSource;
 use crate::store::file::write_atomic;
 use crate::verify::{ManifestDiff, SignedManifest, VerifyingConfig};
@@ -590,6 +590,53 @@ pub fn sign(
         uploaded: None,
         bundle,
     })
+}
+
+/// What `msign hub sign` does: sign a model on the Hub into a local file and, when asked,
+/// commit the signature to the repository.
+#[derive(Debug, Clone)]
+pub struct HubSignRequest {
+    /// The model, and where its signature goes in the repository.
+    pub model: HubModel,
+    /// Where the signature is written locally (atomically).
+    pub output: PathBuf,
+    /// Commit the signature to the repository ([`upload`]).
+    pub upload: bool,
+}
+
+impl HubSignRequest {
+    /// Fails first when the upload cannot be done (no token), before a signer is made: a
+    /// Sigstore signer may start an interactive login.
+    pub fn new(model: HubModel, output: PathBuf, upload: bool) -> Result<Self> {
+        if upload {
+            model.check_can_upload()?;
+        }
+        Ok(HubSignRequest {
+            model,
+            output,
+            upload,
+        })
+    }
+}
+
+/// Signs as `msign hub sign` does: opens the signer `spec` describes, [`sign`]s, then
+/// [`upload`]s when asked. Once the signature is written, it is announced through
+/// [`Progress::notice`] ([`Notice::Signed`]), so that a failed upload still lets the user
+/// know the local file is good.
+pub fn sign_and_upload(
+    req: &HubSignRequest,
+    spec: SignerSpec,
+    progress: &dyn Progress,
+) -> Result<HubSigned> {
+    let mut signed = sign(&req.model, spec.build()?, &req.output, progress)?;
+    progress.notice(&Notice::Signed {
+        summary: signed.to_string(),
+        ignore_rules: signed.ignore_rules.clone(),
+    });
+    if req.upload {
+        signed.uploaded = Some(upload(&req.model, &signed)?);
+    }
+    Ok(signed)
 }
 
 /// Commits the signature [`sign`] made to `model`'s repository at its signature path, on
