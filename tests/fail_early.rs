@@ -333,6 +333,26 @@ fn verify_bundle_takes_use_staging_as_its_help_says() {
     );
 }
 
+#[test]
+fn verify_bundle_without_a_signer_says_which_flags_name_one() {
+    let out = run_fails(
+        msign().args([
+            "sigstore",
+            "verify-bundle",
+            "--bundle",
+            "none.json",
+            "sha256:00",
+        ]),
+        2,
+    );
+    assert!(
+        stderr(&out)
+            .contains("give --key, or --certificate-identity with --certificate-oidc-issuer"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// A git repository in `d` with `sub/a.bin` and `top.txt` committed; git's identity and
 /// configuration come from the environment `git_env` sets.
 fn git_repo(d: &Path) -> PathBuf {

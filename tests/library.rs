@@ -311,6 +311,25 @@ fn sigstore_bundle_verifies_against_its_artifact_from_the_library() {
     assert_eq!(err.exit_code(), 1);
     let err = verify_bundle(&request(format!("sha256:{subject}"), "x@y")).unwrap_err();
     assert!(err.to_string().contains("identity mismatch"), "{err}");
+
+    // The command's flags choose the signer in the library: a key, or an identity with
+    // its issuer; anything else is a usage error.
+    assert!(
+        matches!(Expected::choose(Some("k.pub".into()), None, None), Ok(Expected::Key(k)) if k == Path::new("k.pub"))
+    );
+    let identity = Expected::choose(None, Some("a@b".into()), Some("https://i".into()));
+    assert!(
+        matches!(&identity, Ok(Expected::Identity { identity, issuer }) if identity == "a@b" && issuer == "https://i")
+    );
+    for half in [
+        Expected::choose(None, Some("a@b".into()), None),
+        Expected::choose(None, None, Some("https://i".into())),
+        Expected::choose(None, None, None),
+    ] {
+        let err = half.unwrap_err();
+        assert_eq!(err.exit_code(), 2, "{err}");
+        assert!(err.to_string().contains("--certificate-identity"), "{err}");
+    }
 }
 
 /// A [`msign::Progress`] that keeps the notices a workflow gives before its result.

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::cli::render::{conclude, report};
 use crate::cli::sigstore_args::TufArgs;
 use crate::cli::Ctx;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::sigstore::{BundleRequest, Expected, Instance, TufSource};
 
 /// Sigstore tools.
@@ -88,22 +88,14 @@ pub fn run(ctx: &Ctx, cmd: SigstoreCommand) -> ExitCode {
 }
 
 fn verify_bundle(ctx: &Ctx, a: &VerifyBundleArgs) -> Result<serde_json::Value> {
-    let expected = match (&a.key, &a.certificate_identity, &a.certificate_oidc_issuer) {
-        (Some(k), _, _) => Expected::Key(k.clone()),
-        (None, Some(i), Some(o)) => Expected::Identity {
-            identity: i.clone(),
-            issuer: o.clone(),
-        },
-        _ => {
-            return Err(Error::Usage(
-                "give --key, or --certificate-identity with --certificate-oidc-issuer".into(),
-            ))
-        }
-    };
     let r = crate::sigstore::verify_bundle(&BundleRequest {
         bundle: a.bundle.clone(),
         artifact: a.file_or_digest.clone(),
-        expected,
+        expected: Expected::choose(
+            a.key.clone(),
+            a.certificate_identity.clone(),
+            a.certificate_oidc_issuer.clone(),
+        )?,
         instance: Instance {
             use_staging: a.staging,
             trusted_root: a.trusted_root.clone(),

@@ -29,6 +29,24 @@ pub enum Expected {
     },
 }
 
+impl Expected {
+    /// The signer `msign sigstore verify-bundle` means by its flags: a key, or an identity
+    /// with its issuer (both needed).
+    pub fn choose(
+        key: Option<PathBuf>,
+        identity: Option<String>,
+        issuer: Option<String>,
+    ) -> Result<Expected> {
+        match (key, identity, issuer) {
+            (Some(k), _, _) => Ok(Expected::Key(k)),
+            (None, Some(identity), Some(issuer)) => Ok(Expected::Identity { identity, issuer }),
+            _ => Err(Error::Usage(
+                "give --key, or --certificate-identity with --certificate-oidc-issuer".into(),
+            )),
+        }
+    }
+}
+
 /// A bundle and the artifact it should sign.
 #[derive(Debug, Clone)]
 pub struct BundleRequest {
