@@ -349,6 +349,34 @@ impl Notices {
     }
 }
 
+/// `hub download --token/--cache-dir` (and the Python package's keyword arguments) are
+/// applied by the library: a blank token means none, not the environment's.
+#[test]
+fn hub_settings_given_explicitly_override_the_environment() {
+    use msign::hub::{HubConfig, HubOverrides};
+    let given = HubConfig::from_env_with(HubOverrides {
+        endpoint: Some("http://127.0.0.1:9/".into()),
+        token: Some(" hf_abc\n".into()),
+        cache_dir: Some("/somewhere/hub".into()),
+    })
+    .unwrap();
+    assert_eq!(given.endpoint, "http://127.0.0.1:9");
+    assert_eq!(given.token.as_deref(), Some("hf_abc"));
+    assert_eq!(given.cache_dir, Path::new("/somewhere/hub"));
+    let blank = HubConfig::from_env_with(HubOverrides {
+        token: Some("  ".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(blank.token, None);
+    let env = HubConfig::from_env().unwrap();
+    let none = HubConfig::from_env_with(HubOverrides::default()).unwrap();
+    assert_eq!(
+        (none.endpoint, none.token, none.cache_dir),
+        (env.endpoint, env.token, env.cache_dir)
+    );
+}
+
 /// `msign hub sign --upload` as one library call: the signature is announced, with its
 /// ignore rules, as soon as it is written, so a failed upload does not hide it; a request
 /// to upload without a token is refused before any signer is made.

@@ -644,16 +644,11 @@ fn hub_model(
     token: Option<String>,
     cache_dir: Option<PathBuf>,
 ) -> msign::Result<msign::hub::HubModel> {
-    let mut hub = msign::hub::HubConfig::from_env()?;
-    if let Some(e) = endpoint {
-        hub.endpoint = e.trim_end_matches('/').to_string();
-    }
-    if token.is_some() {
-        hub.token = token;
-    }
-    if let Some(c) = cache_dir {
-        hub.cache_dir = c;
-    }
+    let hub = msign::hub::HubConfig::from_env_with(msign::hub::HubOverrides {
+        endpoint,
+        token,
+        cache_dir,
+    })?;
     msign::hub::HubModel::new(hub, repo_id, revision, signature)
 }
 

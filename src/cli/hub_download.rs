@@ -11,7 +11,7 @@ use crate::cli::render::{report, warnings};
 use crate::cli::Ctx;
 use crate::error::Result;
 use crate::hub::select::Selection;
-use crate::hub::{self, HubConfig, HubModel};
+use crate::hub::{self, HubConfig, HubModel, HubOverrides};
 
 /// `msign hub download`.
 #[derive(Debug, Args, Clone)]
@@ -44,13 +44,11 @@ pub struct HubDownloadArgs {
 
 /// Runs `hub download`.
 pub fn download(ctx: &Ctx, a: &HubDownloadArgs) -> Result<serde_json::Value> {
-    let mut config = HubConfig::from_env()?;
-    if let Some(t) = &a.token {
-        config.token = Some(t.trim().to_string()).filter(|t| !t.is_empty());
-    }
-    if let Some(d) = &a.cache_dir {
-        config.cache_dir = d.clone();
-    }
+    let config = HubConfig::from_env_with(HubOverrides {
+        token: a.token.clone(),
+        cache_dir: a.cache_dir.clone(),
+        ..Default::default()
+    })?;
     let model = HubModel::new(
         config,
         &a.repo.repo,

@@ -65,7 +65,33 @@ fn truthy(v: &str) -> bool {
     )
 }
 
+/// Hub settings a caller gives explicitly (flags, arguments), over the environment's.
+#[derive(Debug, Clone, Default)]
+pub struct HubOverrides {
+    /// The endpoint, instead of `HF_ENDPOINT`.
+    pub endpoint: Option<String>,
+    /// The access token, instead of `HF_TOKEN` or the token file; a blank one means none.
+    pub token: Option<String>,
+    /// The cache root, instead of `HF_HUB_CACHE` or `$HF_HOME/hub`.
+    pub cache_dir: Option<PathBuf>,
+}
+
 impl HubConfig {
+    /// [`HubConfig::from_env`], with what `overrides` gives in place of the environment's.
+    pub fn from_env_with(overrides: HubOverrides) -> Result<Self> {
+        let mut config = HubConfig::from_env()?;
+        if let Some(e) = overrides.endpoint {
+            config.endpoint = e.trim_end_matches('/').to_string();
+        }
+        if let Some(t) = overrides.token {
+            config.token = Some(t.trim().to_string()).filter(|t| !t.is_empty());
+        }
+        if let Some(d) = overrides.cache_dir {
+            config.cache_dir = d;
+        }
+        Ok(config)
+    }
+
     /// Reads `HF_ENDPOINT`, `HF_TOKEN` (or `HF_TOKEN_PATH` / `$HF_HOME/token`), `HF_HOME`,
     /// `HF_HUB_CACHE` and `HF_HUB_OFFLINE` as `huggingface_hub` does.
     pub fn from_env() -> Result<Self> {
