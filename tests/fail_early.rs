@@ -353,6 +353,51 @@ fn verify_bundle_without_a_signer_says_which_flags_name_one() {
     );
 }
 
+/// A file written atomically into a folder that does not exist names the folder and says
+/// to create it, not the random temporary file that could not be made there.
+#[test]
+fn writing_into_a_missing_folder_names_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = sample_model(d);
+    let part = d.join("part.json");
+    let out = run_ok(msign().arg("digest").arg(&model).arg("--json"));
+    std::fs::write(&part, &out.stdout).unwrap();
+    let missing = d.join("no/such");
+    let merge = |to: &Path| {
+        let mut c = msign();
+        c.args(["manifest", "merge", "-o"]).arg(to).arg(&part);
+        c
+    };
+    let mut keygen = msign();
+    keygen
+        .args(["generate-key", "--output-prefix"])
+        .arg(missing.join("k"));
+    for mut c in [merge(&missing.join("x.json")), keygen] {
+        let err = stderr(&run_fails(&mut c, 3));
+        assert!(
+            err.contains(&format!(
+                "{}: the folder does not exist; create it",
+                missing.display()
+            )),
+            "{err}"
+        );
+        assert!(!err.contains(".msign-"), "{err}");
+    }
+    let err = stderr(&run_fails(&mut merge(&part.join("x.json")), 3));
+    assert!(
+        err.contains(&format!("{}: not a folder", part.display())),
+        "{err}"
+    );
+    assert!(!err.contains(".msign-"), "{err}");
+
+    let out = run_fails(merge(&missing.join("x.json")).arg("--json"), 3);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "io", "{v}");
+    assert_eq!(v["error"]["path"], missing.display().to_string(), "{v}");
+    assert!(!missing.exists());
+}
+
 /// A git repository in `d` with `sub/a.bin` and `top.txt` committed; git's identity and
 /// configuration come from the environment `git_env` sets.
 fn git_repo(d: &Path) -> PathBuf {

@@ -55,10 +55,11 @@ pub fn write_atomic_as(path: &Path, bytes: &[u8], mode: u32, replace: bool) -> R
         .suffix(".tmp")
         .permissions(fs::Permissions::from_mode(mode))
         .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
+        .map_err(|e| Error::io(dir, std::io::Error::new(e.kind(), folder_refuses(&e))))?;
+    // The temporary file is gone once this fails: the file wanted is what to name.
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
-        .map_err(|e| Error::io(tmp.path().to_path_buf(), e))?;
+        .map_err(|e| Error::io(path, e))?;
     if replace {
         tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     } else {
@@ -66,6 +67,25 @@ pub fn write_atomic_as(path: &Path, bytes: &[u8], mode: u32, replace: bool) -> R
             .map_err(|e| Error::io(path, e.error))?;
     }
     Ok(())
+}
+
+/// Why a folder took no new file, and what to do. tempfile's own error names the random
+/// temporary file it tried, which tells the user nothing, so only the kind is kept.
+fn folder_refuses(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => {
+            "the folder does not exist; create it first, or give a path in an existing folder"
+                .into()
+        }
+        ErrorKind::NotADirectory => {
+            "not a folder (or a file is on its path); give a path in an existing folder".into()
+        }
+        kind => format!(
+            "the folder does not take new files ({}); give a path in a writable folder",
+            std::io::Error::from(kind)
+        ),
+    }
 }
 
 /// The folder a file at `path` goes into (`.` for a bare name).
@@ -111,12 +131,7 @@ pub fn check_writable(path: &Path) -> Result<()> {
         .prefix(".msign-")
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(|e| {
-            cannot(format!(
-                "the folder {} does not take new files ({e}); give a path in a writable folder",
-                dir.display()
-            ))
-        })?;
+        .map_err(|e| cannot(format!("{}: {}", dir.display(), folder_refuses(&e))))?;
     Ok(())
 }
 
