@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use crate::cli::hash_args::HashArgs;
-use crate::cli::key_args::{CertificateArgs, PrivateKeyArgs, RootsArgs};
+use crate::cli::key_args::{KeyCertificateArgs, PrivateKeyArgs, RootsArgs, SignerFlags};
 use crate::git::{RevSpec, StoreKind};
 
 /// Which revision, which folder.
@@ -75,16 +75,14 @@ pub enum GitSignMethod {
         #[command(flatten)]
         common: GitSignCommon,
         #[command(flatten)]
-        key: PrivateKeyArgs,
+        signer: PrivateKeyArgs,
     },
     /// Sign with a private key and its certificate chain.
     Certificate {
         #[command(flatten)]
         common: GitSignCommon,
         #[command(flatten)]
-        key: PrivateKeyArgs,
-        #[command(flatten)]
-        cert: CertificateArgs,
+        signer: KeyCertificateArgs,
     },
 }
 
@@ -124,13 +122,17 @@ pub enum GitVerifyMethod {
 }
 
 impl GitSignMethod {
+    /// The options every method has, and the method's own flags.
+    pub fn parts(&self) -> (&GitSignCommon, &dyn SignerFlags) {
+        match self {
+            GitSignMethod::Key { common, signer } => (common, signer),
+            GitSignMethod::Certificate { common, signer } => (common, signer),
+        }
+    }
+
     /// The revision to sign.
     pub fn target(&self) -> &Target {
-        match self {
-            GitSignMethod::Key { common, .. } | GitSignMethod::Certificate { common, .. } => {
-                &common.target
-            }
-        }
+        &self.parts().0.target
     }
 }
 

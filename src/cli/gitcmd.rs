@@ -22,7 +22,6 @@ use crate::cli::render::{conclude, ignore_rules, report, warnings};
 use crate::cli::Ctx;
 use crate::error::Result;
 use crate::git::{sign_revision, verify_revision};
-use crate::sign::SignerSpec;
 use crate::verify::VerifierSpec;
 
 /// Sign and verify models in git revisions, Git LFS pointers included.
@@ -63,16 +62,11 @@ pub enum GitCommand {
 }
 
 fn run_sign(ctx: &Ctx, m: GitSignMethod) -> Result<serde_json::Value> {
-    let (common, spec) = match &m {
-        GitSignMethod::Key { common, key } => (common, SignerSpec::Key(key.key())),
-        GitSignMethod::Certificate { common, key, cert } => {
-            (common, SignerSpec::Certificate(key.key(), cert.files()))
-        }
-    };
+    let (common, signer) = m.parts();
     let r = sign_revision(
         &common.target.spec(),
         common.hash.hashing()?,
-        spec.build()?,
+        signer.spec().build()?,
         common.store,
         common.signature.as_deref(),
         &Bar::new("hashing", !ctx.text()),

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::sign::{CertificateFiles, KeyFile, Pkcs11Key};
+use crate::cli::sigstore_args::SigstoreTokenArgs;
+use crate::sign::{CertificateFiles, KeyFile, Pkcs11Key, SignerSpec};
 use crate::verify::VerifierSpec;
 
 /// A PEM private key, optionally encrypted.
@@ -97,6 +98,61 @@ impl Pkcs11Args {
             module_path: self.module_path.clone(),
             ..Default::default()
         }
+    }
+}
+
+/// A private key and its certificate chain: `certificate` signing.
+#[derive(Debug, Args, Clone)]
+pub struct KeyCertificateArgs {
+    #[command(flatten)]
+    key: PrivateKeyArgs,
+    #[command(flatten)]
+    cert: CertificateArgs,
+}
+
+/// A token key and its certificate chain: `pkcs11-certificate` signing.
+#[derive(Debug, Args, Clone)]
+pub struct Pkcs11CertificateArgs {
+    #[command(flatten)]
+    pkcs11: Pkcs11Args,
+    #[command(flatten)]
+    cert: CertificateArgs,
+}
+
+/// The flags of one signing method, whichever command takes them (`sign`, `oci sign`,
+/// `git model-sign sign`): each group says which signer it describes, in one place.
+pub trait SignerFlags {
+    /// The signer, for the library.
+    fn spec(&self) -> SignerSpec;
+}
+
+impl SignerFlags for PrivateKeyArgs {
+    fn spec(&self) -> SignerSpec {
+        SignerSpec::Key(self.key())
+    }
+}
+
+impl SignerFlags for KeyCertificateArgs {
+    fn spec(&self) -> SignerSpec {
+        SignerSpec::Certificate(self.key.key(), self.cert.files())
+    }
+}
+
+impl SignerFlags for Pkcs11Args {
+    fn spec(&self) -> SignerSpec {
+        SignerSpec::Pkcs11Key(self.key())
+    }
+}
+
+impl SignerFlags for Pkcs11CertificateArgs {
+    fn spec(&self) -> SignerSpec {
+        SignerSpec::Pkcs11Certificate(self.pkcs11.key(), self.cert.files())
+    }
+}
+
+impl SignerFlags for SigstoreTokenArgs {
+    fn spec(&self) -> SignerSpec {
+        SignerSpec::Sigstore(self.signing())
     }
 }
 

@@ -28,7 +28,7 @@ pub enum OciCommand {
 pub fn run(ctx: &Ctx, cmd: OciCommand) -> ExitCode {
     match cmd {
         OciCommand::Sign(m) => {
-            let r = &m.common().target.reference;
+            let r = &m.parts().0.target.reference;
             let extra = json!({"model": r, "reference": r});
             conclude(ctx, oci_sign::sign(ctx, &m), extra)
         }

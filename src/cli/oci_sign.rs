@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::cli::key_args::{CertificateArgs, Pkcs11Args, PrivateKeyArgs};
+use crate::cli::key_args::{
+    KeyCertificateArgs, Pkcs11Args, Pkcs11CertificateArgs, PrivateKeyArgs, SignerFlags,
+};
 use crate::cli::net_args::NetArgs;
 use crate::cli::oci_args::TargetArgs;
 use crate::cli::render::each_json;
@@ -12,7 +14,6 @@ use crate::cli::sigstore_args::SigstoreTokenArgs;
 use crate::cli::Ctx;
 use crate::error::Result;
 use crate::oci::{LayerOptions, OciOptions};
-use crate::sign::SignerSpec;
 
 /// Options of every `oci sign` method.
 #[derive(Debug, Args, Clone)]
@@ -52,7 +53,7 @@ pub enum OciSignMethod {
         #[command(flatten)]
         common: OciSignCommon,
         #[command(flatten)]
-        key: PrivateKeyArgs,
+        signer: PrivateKeyArgs,
         #[command(flatten)]
         net: NetArgs,
     },
@@ -61,9 +62,7 @@ pub enum OciSignMethod {
         #[command(flatten)]
         common: OciSignCommon,
         #[command(flatten)]
-        key: PrivateKeyArgs,
-        #[command(flatten)]
-        cert: CertificateArgs,
+        signer: KeyCertificateArgs,
         #[command(flatten)]
         net: NetArgs,
     },
@@ -73,7 +72,7 @@ pub enum OciSignMethod {
         #[command(flatten)]
         common: OciSignCommon,
         #[command(flatten)]
-        pkcs11: Pkcs11Args,
+        signer: Pkcs11Args,
         #[command(flatten)]
         net: NetArgs,
     },
@@ -83,9 +82,7 @@ pub enum OciSignMethod {
         #[command(flatten)]
         common: OciSignCommon,
         #[command(flatten)]
-        pkcs11: Pkcs11Args,
-        #[command(flatten)]
-        cert: CertificateArgs,
+        signer: Pkcs11CertificateArgs,
         #[command(flatten)]
         net: NetArgs,
     },
@@ -94,40 +91,26 @@ pub enum OciSignMethod {
         #[command(flatten)]
         common: OciSignCommon,
         #[command(flatten)]
-        sigstore: SigstoreTokenArgs,
+        signer: SigstoreTokenArgs,
     },
 }
 
 impl OciSignMethod {
-    /// The options every method has.
-    pub fn common(&self) -> &OciSignCommon {
+    /// The options every method has, and the method's own flags.
+    pub fn parts(&self) -> (&OciSignCommon, &dyn SignerFlags) {
         match self {
-            OciSignMethod::Key { common, .. }
-            | OciSignMethod::Certificate { common, .. }
-            | OciSignMethod::Pkcs11Key { common, .. }
-            | OciSignMethod::Pkcs11Certificate { common, .. }
-            | OciSignMethod::Sigstore { common, .. } => common,
-        }
-    }
-
-    fn spec(&self) -> SignerSpec {
-        match self {
-            OciSignMethod::Key { key, .. } => SignerSpec::Key(key.key()),
-            OciSignMethod::Certificate { key, cert, .. } => {
-                SignerSpec::Certificate(key.key(), cert.files())
-            }
-            OciSignMethod::Pkcs11Key { pkcs11, .. } => SignerSpec::Pkcs11Key(pkcs11.key()),
-            OciSignMethod::Pkcs11Certificate { pkcs11, cert, .. } => {
-                SignerSpec::Pkcs11Certificate(pkcs11.key(), cert.files())
-            }
-            OciSignMethod::Sigstore { sigstore, .. } => SignerSpec::Sigstore(sigstore.signing()),
+            OciSignMethod::Key { common, signer, .. } => (common, signer),
+            OciSignMethod::Certificate { common, signer, .. } => (common, signer),
+            OciSignMethod::Pkcs11Key { common, signer, .. } => (common, signer),
+            OciSignMethod::Pkcs11Certificate { common, signer, .. } => (common, signer),
+            OciSignMethod::Sigstore { common, signer } => (common, signer),
         }
     }
 }
 
 /// Runs `oci sign`.
 pub fn sign(ctx: &Ctx, method: &OciSignMethod) -> Result<serde_json::Value> {
-    let c = method.common();
+    let (c, signer) = method.parts();
     let target = c.target.target()?;
     let options = OciOptions {
         all_platforms: c.all_platforms,
@@ -143,7 +126,7 @@ pub fn sign(ctx: &Ctx, method: &OciSignMethod) -> Result<serde_json::Value> {
     let reports = crate::oci::sign_each(
         &target,
         &options,
-        method.spec().build()?,
+        signer.spec().build()?,
         c.signature.as_deref(),
         c.attach,
     )?;

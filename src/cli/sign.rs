@@ -8,9 +8,12 @@ use serde_json::json;
 
 use crate::cli::args::ModelArgs;
 use crate::cli::hash_args::HashArgs;
-use crate::cli::key_args::{CertificateArgs, Pkcs11Args, PrivateKeyArgs};
+use crate::cli::key_args::{
+    KeyCertificateArgs, Pkcs11Args, Pkcs11CertificateArgs, PrivateKeyArgs, SignerFlags,
+};
 use crate::cli::progress::Bar;
 use crate::cli::render::{conclude, ignore_rules, report, warnings};
+use crate::cli::sigstore_args::SigstoreTokenArgs;
 use crate::cli::Ctx;
 use crate::error::Result;
 use crate::sign::SignerSpec;
@@ -59,16 +62,14 @@ pub enum SignMethod {
         #[command(flatten)]
         common: SignCommon,
         #[command(flatten)]
-        key: PrivateKeyArgs,
+        signer: PrivateKeyArgs,
     },
     /// Sign with a private key and its X.509 certificate chain.
     Certificate {
         #[command(flatten)]
         common: SignCommon,
         #[command(flatten)]
-        key: PrivateKeyArgs,
-        #[command(flatten)]
-        cert: CertificateArgs,
+        signer: KeyCertificateArgs,
     },
     /// Sign with an EC key held in a PKCS #11 token (HSM, smart card, SoftHSM).
     #[command(name = "pkcs11-key")]
@@ -76,7 +77,7 @@ pub enum SignMethod {
         #[command(flatten)]
         common: SignCommon,
         #[command(flatten)]
-        pkcs11: Pkcs11Args,
+        signer: Pkcs11Args,
     },
     /// Sign with a PKCS #11 token key and its X.509 certificate chain.
     #[command(name = "pkcs11-certificate")]
@@ -84,51 +85,35 @@ pub enum SignMethod {
         #[command(flatten)]
         common: SignCommon,
         #[command(flatten)]
-        pkcs11: Pkcs11Args,
-        #[command(flatten)]
-        cert: CertificateArgs,
+        signer: Pkcs11CertificateArgs,
     },
     /// Sign keyless with Sigstore (OIDC identity, Fulcio certificate, Rekor entry).
     Sigstore {
         #[command(flatten)]
         common: SignCommon,
         #[command(flatten)]
-        sigstore: crate::cli::sigstore_args::SigstoreTokenArgs,
+        signer: SigstoreTokenArgs,
     },
 }
 
 impl SignMethod {
-    fn common(&self) -> &SignCommon {
+    /// The options every method has, and the method's own flags.
+    fn parts(&self) -> (&SignCommon, &dyn SignerFlags) {
         match self {
-            SignMethod::Key { common, .. }
-            | SignMethod::Certificate { common, .. }
-            | SignMethod::Sigstore { common, .. }
-            | SignMethod::Pkcs11Key { common, .. }
-            | SignMethod::Pkcs11Certificate { common, .. } => common,
-        }
-    }
-
-    /// The signing method for the library.
-    pub fn spec(&self) -> SignerSpec {
-        match self {
-            SignMethod::Key { key, .. } => SignerSpec::Key(key.key()),
-            SignMethod::Certificate { key, cert, .. } => {
-                SignerSpec::Certificate(key.key(), cert.files())
-            }
-            SignMethod::Pkcs11Key { pkcs11, .. } => SignerSpec::Pkcs11Key(pkcs11.key()),
-            SignMethod::Pkcs11Certificate { pkcs11, cert, .. } => {
-                SignerSpec::Pkcs11Certificate(pkcs11.key(), cert.files())
-            }
-            SignMethod::Sigstore { sigstore, .. } => SignerSpec::Sigstore(sigstore.signing()),
+            SignMethod::Key { common, signer } => (common, signer),
+            SignMethod::Certificate { common, signer } => (common, signer),
+            SignMethod::Pkcs11Key { common, signer } => (common, signer),
+            SignMethod::Pkcs11Certificate { common, signer } => (common, signer),
+            SignMethod::Sigstore { common, signer } => (common, signer),
         }
     }
 }
 
 /// Runs `sign`.
 pub fn run(ctx: &Ctx, method: SignMethod) -> ExitCode {
-    let common = method.common().clone();
+    let (common, signer) = method.parts();
     let extra = json!({"model": common.model.model_path, "signature": common.signature});
-    conclude(ctx, sign(ctx, method.spec(), &common), extra)
+    conclude(ctx, sign(ctx, signer.spec(), common), extra)
 }
 
 fn sign(ctx: &Ctx, spec: SignerSpec, common: &SignCommon) -> Result<serde_json::Value> {
