@@ -63,7 +63,8 @@ def verify(
         verifier: The verification method (`set_ignore_unsigned_files` applies).
         signature: The signature's path in the repository (left out of the model).
         endpoint: The Hub's URL (default: `HF_ENDPOINT`, else huggingface.co).
-        token: An access token (default: `HF_TOKEN` or the token file).
+        token: An access token (default: `HF_TOKEN` or the token file); a blank one means
+          none.
         cache_dir: The Hub cache (default: `HF_HUB_CACHE`, else `$HF_HOME/hub`); used
           only offline.
 
@@ -117,7 +118,8 @@ def download(
         signature: The signature's path in the repository.
         local_dir: Put the files in this folder instead of the Hub cache.
         endpoint: The Hub's URL (default: `HF_ENDPOINT`, else huggingface.co).
-        token: An access token (default: `HF_TOKEN` or the token file).
+        token: An access token (default: `HF_TOKEN` or the token file); a blank one means
+          none.
         cache_dir: The Hub cache (default: `HF_HUB_CACHE`, else `$HF_HOME/hub`).
         allow_patterns: Download only files matching one of these patterns (fnmatch, as
           `snapshot_download`'s); the signature is always fetched.
