@@ -16,6 +16,7 @@ use std::process::{Command, Output};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private};
 use serde_json::Value;
 
 impl Instance {
@@ -334,13 +335,24 @@ fn check_tamperings(
     cases: Vec<(&str, Edit, &str)>,
     tmp: &Path,
 ) {
+    check_tamperings_with(genuine, cases, tmp, |bad| inst.msign_verify(m, bad));
+}
+
+/// Each edit of `genuine`, written to a file, must make `verify` of that file fail (exit 1,
+/// no panic) with `needle`.
+fn check_tamperings_with(
+    genuine: &Value,
+    cases: Vec<(&str, Edit, &str)>,
+    tmp: &Path,
+    verify: impl Fn(&Path) -> Output,
+) {
     let bad = tmp.join("bad.sig");
     let mut wrong = Vec::new();
     for (name, f, needle) in cases {
         let mut b = genuine.clone();
         f(&mut b);
         std::fs::write(&bad, b.to_string()).unwrap();
-        let out = inst.msign_verify(m, &bad);
+        let out = verify(&bad);
         let err = stderr(&out);
         if out.status.code() != Some(1) || !says(&err, needle) {
             wrong.push(format!(
@@ -470,11 +482,7 @@ fn a_dsse_v2_bundle_of_an_earlier_msign_build_verifies() {
 }
 
 /// `sig` (ECDSA, DER) by `key` over `data`, hashed with `md`.
-fn ecdsa(
-    key: &openssl::pkey::PKey<openssl::pkey::Private>,
-    md: MessageDigest,
-    data: &[u8],
-) -> Vec<u8> {
+fn ecdsa(key: &PKey<Private>, md: MessageDigest, data: &[u8]) -> Vec<u8> {
     let mut s = openssl::sign::Signer::new(md, key).unwrap();
     s.update(data).unwrap();
     s.sign_to_vec().unwrap()
@@ -503,41 +511,101 @@ fn tsa_timestamp(inst: &Instance, message: &[u8], tmp: &Path) -> Vec<u8> {
     resp.bytes().unwrap().to_vec()
 }
 
+/// A fresh ECDSA P-384 key.
+fn p384_key() -> PKey<Private> {
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::nid::Nid;
+    PKey::from_ec_key(EcKey::generate(&EcGroup::from_curve_name(Nid::SECP384R1).unwrap()).unwrap())
+        .unwrap()
+}
+
 /// `genuine` (a model bundle msign made through Rekor v2) signed again as a P-384 signer
 /// would: a P-384 key certified by the instance's Fulcio for [`USER`], the envelope's PAE
 /// signed with ECDSA SHA-384, logged through the instance's Rekor v2 API as
 /// `hashedrekord/0.0.2` over SHA-384(PAE) (the digest follows the key), and timestamped by
 /// its TSA.
 fn p384_bundle(inst: &Instance, genuine: &Value, tmp: &Path) -> Value {
-    use openssl::ec::{EcGroup, EcKey};
-    use openssl::nid::Nid;
-    let key = openssl::pkey::PKey::from_ec_key(
-        EcKey::generate(&EcGroup::from_curve_name(Nid::SECP384R1).unwrap()).unwrap(),
-    )
-    .unwrap();
+    let key = p384_key();
+    let cert = p384_certificate(inst, &key);
+    let mut b = resigned_p384(
+        inst,
+        genuine,
+        &key,
+        serde_json::json!({"x509Certificate": {"rawBytes": B64.encode(&cert)}}),
+        tmp,
+    );
+    b["verificationMaterial"]["certificate"]["rawBytes"] = B64.encode(&cert).into();
+    b
+}
+
+/// A certificate (DER) of the instance's Fulcio for `key` and [`USER`].
+fn p384_certificate(inst: &Instance, key: &PKey<Private>) -> Vec<u8> {
     let pem = String::from_utf8(key.public_key_to_pem().unwrap()).unwrap();
-    let proof = ecdsa(&key, MessageDigest::sha256(), USER.as_bytes());
-    let cert = inst.fulcio_certificate(&inst.token(USER), &pem, &proof);
+    let proof = ecdsa(key, MessageDigest::sha256(), USER.as_bytes());
+    inst.fulcio_certificate(&inst.token(USER), &pem, &proof)
+}
+
+/// `genuine` signed again by the managed P-384 `key` (no certificate: the bundle names
+/// the key by its hint, and the Rekor v2 entry's verifier is the key itself), logged and
+/// timestamped as in [`p384_bundle`].
+fn p384_managed_key_bundle(
+    inst: &Instance,
+    genuine: &Value,
+    key: &PKey<Private>,
+    tmp: &Path,
+) -> Value {
+    let der = key.public_key_to_der().unwrap();
+    let mut b = resigned_p384(
+        inst,
+        genuine,
+        key,
+        serde_json::json!({"publicKey": {"rawBytes": B64.encode(&der)}}),
+        tmp,
+    );
+    let m = b["verificationMaterial"].as_object_mut().unwrap();
+    m.remove("certificate");
+    m.insert(
+        "publicKey".into(),
+        serde_json::json!({"hint": B64.encode(openssl::sha::sha256(&der))}),
+    );
+    b
+}
+
+/// `genuine` with its envelope signed by `key` (ECDSA SHA-384 over the PAE), logged through
+/// the instance's Rekor v2 API as `hashedrekord/0.0.2` over SHA-384(PAE) with `verifier`
+/// (its `keyDetails` added), and timestamped by its TSA; the signer's identity (certificate
+/// or key hint) is the caller's to set.
+fn resigned_p384(
+    inst: &Instance,
+    genuine: &Value,
+    key: &PKey<Private>,
+    mut verifier: Value,
+    tmp: &Path,
+) -> Value {
     let env = &genuine["dsseEnvelope"];
     let payload = B64.decode(env["payload"].as_str().unwrap()).unwrap();
     let pae = msign::bundle::pae(env["payloadType"].as_str().unwrap(), &payload);
-    let sig = ecdsa(&key, MessageDigest::sha384(), &pae);
+    let sig = ecdsa(key, MessageDigest::sha384(), &pae);
     let digest = openssl::hash::hash(MessageDigest::sha384(), &pae).unwrap();
-    let entry = post_json(
-        &format!("{}/api/v2/log/entries", inst.url),
-        &serde_json::json!({"hashedRekordRequestV002": {
-            "digest": B64.encode(digest),
-            "signature": {"content": B64.encode(&sig), "verifier": {
-                "keyDetails": "PKIX_ECDSA_P384_SHA_384",
-                "x509Certificate": {"rawBytes": B64.encode(&cert)}}}}}),
-    );
+    verifier["keyDetails"] = "PKIX_ECDSA_P384_SHA_384".into();
+    let entry = log_v2(inst, &digest, &sig, verifier);
     let mut b = genuine.clone();
     b["dsseEnvelope"]["signatures"][0]["sig"] = B64.encode(&sig).into();
-    b["verificationMaterial"]["certificate"]["rawBytes"] = B64.encode(&cert).into();
     b["verificationMaterial"]["tlogEntries"] = serde_json::json!([entry]);
     b["verificationMaterial"]["timestampVerificationData"] = serde_json::json!({
         "rfc3161Timestamps": [{"signedTimestamp": B64.encode(tsa_timestamp(inst, &sig, tmp))}]});
     b
+}
+
+/// The bundle tlog entry of `sig` over the prehashed `digest`, logged through the
+/// instance's Rekor v2 API with `verifier`.
+fn log_v2(inst: &Instance, digest: &[u8], sig: &[u8], verifier: Value) -> Value {
+    post_json(
+        &format!("{}/api/v2/log/entries", inst.url),
+        &serde_json::json!({"hashedRekordRequestV002": {
+            "digest": B64.encode(digest),
+            "signature": {"content": B64.encode(sig), "verifier": verifier}}}),
+    )
 }
 
 /// The checkpoint of a Rekor v2 entry re-signed by another Ed25519 log key (its own hint).
@@ -805,4 +873,130 @@ fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
         wrong.push(format!("changed model: {}", stderr(&out)));
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// `msign sigstore verify-bundle --key` of `bundle` for the artifact `sha256:<subject>`.
+fn verify_bundle_with_key(inst: &Instance, bundle: &Path, key: &Path, subject: &str) -> Output {
+    msign()
+        .args(["sigstore", "verify-bundle", "--bundle"])
+        .arg(bundle)
+        .arg("--key")
+        .arg(key)
+        .arg("--trusted-root")
+        .arg(inst.trust_config_v2())
+        .arg(format!("sha256:{subject}"))
+        .output()
+        .unwrap()
+}
+
+/// A managed P-384 key's DSSE bundle with a Rekor v2 entry (the key itself as the entry's
+/// verifier, its digest SHA2_384 of the PAE) and an RFC 3161 timestamp verifies through
+/// `sigstore verify-bundle --key` (the shim, with the crate's public-key policy); another
+/// logged key, another key given, and a digest or key type that does not follow the key
+/// are each refused with their own message.
+#[test]
+fn a_managed_p384_keys_rekor_v2_bundle_verifies_and_another_key_fails() {
+    let inst = Instance::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let m = sample_model(tmp.path());
+    let sig = tmp.path().join("p256.sig");
+    let out = inst.sign(&m, &sig, &inst.trust_config_v2());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let subject = statement_of(&sig)["subject"][0]["digest"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let key = p384_key();
+    let other = p384_key();
+    let key_pem = tmp.path().join("key.pub");
+    std::fs::write(&key_pem, key.public_key_to_pem().unwrap()).unwrap();
+    let other_pem = tmp.path().join("other.pub");
+    std::fs::write(&other_pem, other.public_key_to_pem().unwrap()).unwrap();
+
+    let b = p384_managed_key_bundle(&inst, &bundle_json(&sig), &key, tmp.path());
+    assert!(b["verificationMaterial"].get("certificate").is_none());
+    let verifier = &entry_body_json(&b)["spec"]["hashedRekordV002"]["signature"]["verifier"];
+    assert_eq!(verifier["keyDetails"], "PKIX_ECDSA_P384_SHA_384");
+    assert!(verifier.get("publicKey").is_some());
+    let path = tmp.path().join("managed.sig");
+    std::fs::write(&path, b.to_string()).unwrap();
+    let out = verify_bundle_with_key(&inst, &path, &key_pem, &subject);
+    assert!(
+        out.status.success(),
+        "verify-bundle --key: {}",
+        stderr(&out)
+    );
+
+    let other_der = B64.encode(other.public_key_to_der().unwrap());
+    let hr = "hashedRekordV002";
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "another key logged",
+            relogged(&inst.url, move |b: &mut Value| {
+                let der = other_der.clone();
+                edit_body(b, hr, move |s| {
+                    s["signature"]["verifier"]["publicKey"]["rawBytes"] = der.clone().into()
+                })
+            }),
+            "the transparency-log entry records another key than the managed key",
+        ),
+        (
+            "SHA2_256 entry for a P-384 key",
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, hr, |s| s["data"]["algorithm"] = "SHA2_256".into())
+            }),
+            "the transparency-log entry records a SHA2_256 digest, but the signing key (P-384) calls for SHA2_384",
+        ),
+        (
+            "SHA2_512 entry for a P-384 key",
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, hr, |s| s["data"]["algorithm"] = "SHA2_512".into())
+            }),
+            "the transparency-log entry records a SHA2_512 digest, but the signing key (P-384) calls for SHA2_384",
+        ),
+        (
+            "key type",
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, hr, |s| {
+                    s["signature"]["verifier"]["keyDetails"] = "PKIX_ECDSA_P256_SHA_256".into()
+                })
+            }),
+            "the transparency-log entry names the key type PKIX_ECDSA_P256_SHA_256, but the signing key is P-384",
+        ),
+        (
+            "body digest",
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, hr, |s| flip_b64(&mut s["data"]["digest"], 3))
+            }),
+            "the transparency-log entry records another artifact than the bundle's envelope (its digest is not the SHA2_384 of the envelope's PAE)",
+        ),
+        (
+            "logged signature",
+            relogged(&inst.url, move |b: &mut Value| {
+                edit_body(b, hr, |s| flip_b64(&mut s["signature"]["content"], 20))
+            }),
+            "the transparency-log entry records another signature than the bundle's envelope",
+        ),
+    ];
+    check_tamperings_with(&b, cases, tmp.path(), |bad| {
+        verify_bundle_with_key(&inst, bad, &key_pem, &subject)
+    });
+
+    // Another P-384 key given: the envelope's signature does not verify with it.
+    let out = verify_bundle_with_key(&inst, &path, &other_pem, &subject);
+    let needle = "the signature in the bundle does not verify with its certificate or key … DSSE signature verification failed";
+    assert!(
+        out.status.code() == Some(1) && says(&stderr(&out), needle),
+        "another key given: exit {:?}: {}",
+        out.status.code(),
+        stderr(&out)
+    );
+}
+
+/// The JSON of the canonicalized body of `b`'s first tlog entry.
+fn entry_body_json(b: &Value) -> Value {
+    let body = b["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"]
+        .as_str()
+        .unwrap();
+    serde_json::from_slice(&B64.decode(body).unwrap()).unwrap()
 }
