@@ -1000,3 +1000,104 @@ fn entry_body_json(b: &Value) -> Value {
         .unwrap();
     serde_json::from_slice(&B64.decode(body).unwrap()).unwrap()
 }
+
+/// A message-signature bundle (no DSSE envelope) of a P-384 signer whose Rekor v2 entry is
+/// `hashedrekord/0.0.2` over SHA2_384 of the artifact, as the spec's log holds it: msign holds
+/// only the artifact's SHA-256, so the shim cannot check such an entry and says so (exit 1),
+/// whichever digest the bundle's `messageDigest` names and whichever signature it carries.
+#[test]
+fn a_message_signature_with_a_sha384_rekor_v2_entry_is_refused_clearly() {
+    let inst = Instance::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let m = sample_model(tmp.path());
+    let sig = tmp.path().join("p256.sig");
+    let out = inst.sign(&m, &sig, &inst.trust_config_v2());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let artifact = tmp.path().join("artifact.txt");
+    std::fs::write(&artifact, "an artifact signed as a message\n").unwrap();
+    let data = std::fs::read(&artifact).unwrap();
+
+    let key = p384_key();
+    let cert = p384_certificate(&inst, &key);
+    let sha384 = openssl::hash::hash(MessageDigest::sha384(), &data).unwrap();
+    let sig384 = ecdsa(&key, MessageDigest::sha384(), &data);
+    let sig256 = ecdsa(&key, MessageDigest::sha256(), &data);
+    let entry = log_v2(
+        &inst,
+        &sha384,
+        &sig384,
+        serde_json::json!({"keyDetails": "PKIX_ECDSA_P384_SHA_384",
+            "x509Certificate": {"rawBytes": B64.encode(&cert)}}),
+    );
+    assert_eq!(
+        entry_body_json(&serde_json::json!({"verificationMaterial": {"tlogEntries": [entry]}}))
+            ["spec"]["hashedRekordV002"]["data"]["algorithm"],
+        "SHA2_384"
+    );
+    let genuine = bundle_json(&sig);
+    let message_bundle = |algorithm: &str, digest: &[u8], sig: &[u8]| {
+        let mut b = genuine.clone();
+        b.as_object_mut().unwrap().remove("dsseEnvelope");
+        b["messageSignature"] = serde_json::json!({
+            "messageDigest": {"algorithm": algorithm, "digest": B64.encode(digest)},
+            "signature": B64.encode(sig)});
+        b["verificationMaterial"]["certificate"]["rawBytes"] = B64.encode(&cert).into();
+        b["verificationMaterial"]["tlogEntries"] = serde_json::json!([entry.clone()]);
+        b["verificationMaterial"]["timestampVerificationData"] = serde_json::json!({
+            "rfc3161Timestamps": [{"signedTimestamp":
+                B64.encode(tsa_timestamp(&inst, sig, tmp.path()))}]});
+        b
+    };
+    let sha256 = openssl::sha::sha256(&data);
+    let refusal = "the Rekor v2 entry of this message signature records a SHA2_384 digest of the artifact by a PKIX_ECDSA_P384_SHA_384 key, and msign checks such entries of message signatures only for SHA2_256 and P-256 (it holds only the artifact's SHA-256); verify it with sigstore-python or sigstore-go";
+    let cases = [
+        // As sigstore-python signs a message: ECDSA over its SHA-256, whatever the key.
+        (
+            "SHA2_256 message digest",
+            message_bundle("SHA2_256", &sha256, &sig256),
+            refusal,
+        ),
+        // The signature the log holds (over SHA-384), the message digest SHA-256.
+        (
+            "SHA-384 signature, SHA2_256 message digest",
+            message_bundle("SHA2_256", &sha256, &sig384),
+            refusal,
+        ),
+        // As the spec's P-384 signer would write it: everything SHA-384. msign reads the
+        // message digest before the entry, and says the same limit.
+        (
+            "SHA2_384 message digest",
+            message_bundle("SHA2_384", &sha384, &sig384),
+            "the message signature signs the artifact's SHA2_384 digest, and msign verifies message signatures over SHA2_256 only (it holds only the artifact's SHA-256); verify it with sigstore-python or sigstore-go",
+        ),
+    ];
+    let bad = tmp.path().join("message.sig");
+    let mut wrong = Vec::new();
+    for (name, b, needle) in cases {
+        std::fs::write(&bad, b.to_string()).unwrap();
+        for art in [
+            artifact.display().to_string(),
+            format!("sha256:{}", hex::encode(sha256)),
+        ] {
+            let out = msign()
+                .args(["sigstore", "verify-bundle", "--bundle"])
+                .arg(&bad)
+                .args(["--certificate-identity", USER])
+                .args(["--certificate-oidc-issuer", &inst.url])
+                .arg("--trusted-root")
+                .arg(inst.trust_config_v2())
+                .arg(&art)
+                .output()
+                .unwrap();
+            assert_no_panic(&out);
+            if out.status.code() != Some(1) || !says(&stderr(&out), needle) {
+                wrong.push(format!(
+                    "{name} ({art}): exit {:?}, expected '{needle}' in: {}",
+                    out.status.code(),
+                    stderr(&out)
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

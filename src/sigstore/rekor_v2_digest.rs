@@ -117,6 +117,27 @@ pub fn is_one(entry: &Value, signer: Option<&PKey<Public>>) -> bool {
         || signer.is_some_and(|k| prehash(k).is_none_or(|p| p.digest != "SHA2_256"))
 }
 
+/// Why a message signature whose Rekor v2 entry [`is_one`] is refused: the entry records a
+/// digest of the artifact other than the SHA-256 msign holds, or one of another key than
+/// P-256, which sigstore-verify does not check and msign cannot.
+pub fn message_signature_refused(entry: &Value) -> crate::error::Error {
+    let spec = entry_body(entry)
+        .map(|(_, body)| body["spec"]["hashedRekordV002"].clone())
+        .unwrap_or_default();
+    let name = |v: &Value, none: &str| v.as_str().unwrap_or(none).to_string();
+    invalid(format!(
+        "the Rekor v2 entry of this message signature records a {} digest of the artifact by \
+         a {} key, and msign checks such entries of message signatures only for SHA2_256 and \
+         P-256 (it holds only the artifact's SHA-256); verify it with sigstore-python or \
+         sigstore-go",
+        name(&spec["data"]["algorithm"], "no algorithm's"),
+        name(
+            &spec["signature"]["verifier"]["keyDetails"],
+            "no key type's"
+        ),
+    ))
+}
+
 /// Checks the entry of `bundle` (step 8, then step 4, of the module doc); `times` are the
 /// RFC 3161 times sigstore-verify verified.
 pub fn verify(
@@ -126,24 +147,20 @@ pub fn verify(
     signer: Option<&SigningKey>,
     times: &[i64],
 ) -> Result<()> {
+    let entry = &bundle.verification_material.tlog_entries[0];
     let Signed::Dsse {
         payload_type,
         payload,
         sig,
     } = signed
     else {
-        return Err(invalid(
-            "the Rekor v2 entry of this message signature records a digest other than SHA2_256 \
-             of the artifact, and msign has only the artifact's SHA-256; verify it with \
-             sigstore-python or sigstore-go",
-        ));
+        return Err(message_signature_refused(entry));
     };
     if times.is_empty() {
         return Err(invalid(
             "the Rekor v2 entry has no verified RFC 3161 timestamp",
         ));
     }
-    let entry = &bundle.verification_material.tlog_entries[0];
     let (body_bytes, body) = entry_body(entry)?;
     if body["kind"] != "hashedrekord" || body["apiVersion"] != "0.0.2" {
         return Err(invalid(format!(
