@@ -1101,3 +1101,170 @@ fn a_message_signature_with_a_sha384_rekor_v2_entry_is_refused_clearly() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Hostile Rekor v2 entries in a P-384 signer's bundle, on the shim's path: each is refused
+/// with exit 1 and its own message, never a panic.
+#[test]
+fn hostile_entries_on_the_p384_shim_path_are_refused() {
+    let inst = Instance::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let m = sample_model(tmp.path());
+    let sig = tmp.path().join("p256.sig");
+    let out = inst.sign(&m, &sig, &inst.trust_config_v2());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let p384 = p384_bundle(&inst, &bundle_json(&sig), tmp.path());
+    let sig384 = tmp.path().join("p384.sig");
+    std::fs::write(&sig384, p384.to_string()).unwrap();
+    let out = inst.msign_verify(&m, &sig384);
+    assert!(out.status.success(), "msign: {}", stderr(&out));
+
+    let hr = "hashedRekordV002";
+    let not_b64 = |field: &'static [&'static str]| -> Edit {
+        Box::new(move |b: &mut Value| {
+            edit_body(b, hr, |s| {
+                let mut v = s;
+                for k in field {
+                    v = &mut v[*k];
+                }
+                *v = "not base64!".into();
+            })
+        })
+    };
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "body not JSON",
+            Box::new(|b: &mut Value| {
+                entry(b)["canonicalizedBody"] = B64.encode("not JSON").into()
+            }),
+            "tlog entry body is not JSON",
+        ),
+        (
+            // Logged as it is, so that the inclusion proof holds.
+            "body not JSON, logged",
+            relogged(&inst.url, |b: &mut Value| {
+                entry(b)["canonicalizedBody"] = B64.encode("not JSON").into()
+            }),
+            "tlog entry body is not JSON",
+        ),
+        (
+            "body not base64",
+            Box::new(|b: &mut Value| entry(b)["canonicalizedBody"] = "not base64!".into()),
+            "tlog entry: canonicalizedBody is not base64",
+        ),
+        (
+            "body without a spec",
+            Box::new(|b: &mut Value| {
+                entry(b)["canonicalizedBody"] =
+                    B64.encode(r#"{"apiVersion":"0.0.2","kind":"hashedrekord"}"#).into()
+            }),
+            "the transparency-log entry records no digest algorithm, but the signing key (P-384) calls for SHA2_384",
+        ),
+        (
+            "body of another kind",
+            Box::new(|b: &mut Value| {
+                let mut body = entry_body_json(b);
+                body["kind"] = "dsse".into();
+                entry(b)["canonicalizedBody"] = B64.encode(body.to_string()).into();
+            }),
+            "the transparency-log entry's body is not the hashedrekord 0.0.2 entry its kindVersion names",
+        ),
+        ("digest not base64", not_b64(&["data", "digest"]), "tlog entry: digest is not base64"),
+        ("signature not base64", not_b64(&["signature", "content"]), "tlog entry: signature is not base64"),
+        (
+            "certificate not base64",
+            not_b64(&["signature", "verifier", "x509Certificate", "rawBytes"]),
+            "tlog entry: verifier certificate is not base64",
+        ),
+        (
+            "no keyDetails",
+            Box::new(move |b: &mut Value| {
+                edit_body(b, hr, |s| {
+                    s["signature"]["verifier"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("keyDetails");
+                })
+            }),
+            "the transparency-log entry names no key type, but the signing key is P-384 (PKIX_ECDSA_P384_SHA_384)",
+        ),
+        (
+            "no digest algorithm",
+            Box::new(move |b: &mut Value| {
+                edit_body(b, hr, |s| {
+                    s["data"].as_object_mut().unwrap().remove("algorithm");
+                })
+            }),
+            "the transparency-log entry records no digest algorithm, but the signing key (P-384) calls for SHA2_384",
+        ),
+        (
+            "logIndex beyond the tree",
+            Box::new(|b: &mut Value| entry(b)["logIndex"] = "1000000".into()),
+            "the transparency-log inclusion proof does not lead from the entry to the root hash its checkpoint signs … leaf index 1000000 is outside a tree of size",
+        ),
+        (
+            "logIndex the largest u64",
+            Box::new(|b: &mut Value| entry(b)["logIndex"] = u64::MAX.to_string().into()),
+            "the transparency-log inclusion proof does not lead from the entry to the root hash its checkpoint signs … leaf index 18446744073709551615 is outside a tree of size",
+        ),
+        (
+            "logIndex negative",
+            Box::new(|b: &mut Value| entry(b)["logIndex"] = "-1".into()),
+            "tlog entry: logIndex is not a number",
+        ),
+        (
+            "no proof hashes",
+            Box::new(|b: &mut Value| entry(b)["inclusionProof"]["hashes"] = serde_json::json!([])),
+            "the transparency-log inclusion proof does not lead from the entry to the root hash its checkpoint signs … expected 1 proof hashes, got 0",
+        ),
+        (
+            "proof hash too short",
+            Box::new(|b: &mut Value| {
+                entry(b)["inclusionProof"]["hashes"][0] = B64.encode([1u8; 31]).into()
+            }),
+            "tlog entry: inclusion proof hash is not a SHA-256 hash",
+        ),
+        (
+            "checkpoint without signatures",
+            Box::new(|b: &mut Value| {
+                let e = &mut entry(b)["inclusionProof"]["checkpoint"]["envelope"];
+                let text = e.as_str().unwrap().to_string();
+                *e = text[..text.find("\n\n").unwrap() + 2].into();
+            }),
+            "the Rekor v2 entry's checkpoint cannot be parsed … no signatures found",
+        ),
+        (
+            "checkpoint signed by another log",
+            checkpoint_signed_by_another_log(),
+            "the transparency-log checkpoint in the bundle carries no signature of the entry's log",
+        ),
+        (
+            "checkpoint not a note",
+            Box::new(|b: &mut Value| {
+                entry(b)["inclusionProof"]["checkpoint"]["envelope"] = "garbage".into()
+            }),
+            "the Rekor v2 entry's checkpoint cannot be parsed",
+        ),
+        (
+            "no checkpoint",
+            Box::new(|b: &mut Value| {
+                entry(b)["inclusionProof"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("checkpoint");
+            }),
+            "the Rekor v2 entry's inclusion proof has no checkpoint",
+        ),
+        (
+            "two tlog entries",
+            Box::new(|b: &mut Value| {
+                let e = entry(b).clone();
+                b["verificationMaterial"]["tlogEntries"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(e);
+            }),
+            "the bundle has more than one transparency-log entry",
+        ),
+    ];
+    check_tamperings(&inst, &m, &p384, cases, tmp.path());
+}
