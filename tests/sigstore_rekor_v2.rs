@@ -4,13 +4,16 @@
 //! instance, and verifying the result with msign, the reference (model_signing 1.1.1) and
 //! sigstore-python 4.5.1; each tampering fails. Bundles of earlier msign builds, whose
 //! entries are `dsse/0.0.2`, still verify through msign's shim, and their tamperings fail.
+//! Bundles of P-384 signers (keyless or a managed key), whose entries record SHA2_384 as the
+//! spec says, verify through the other shim; its refusals (tamperings, another key, message
+//! signatures, hostile entries) each have their own message.
 
 mod common;
 mod sigstore_instance;
 use common::*;
 use sigstore_instance::{checkpoint_of_another_log, timestamp_tamperings, Edit, Instance, USER};
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -638,18 +641,70 @@ fn checkpoint_root_changed() -> Edit {
     })
 }
 
-/// A P-384 signer's bundle logged in Rekor v2 as the spec defines it (`hashedrekord/0.0.2`
-/// over SHA-384 of the PAE) verifies with msign, `verify sigstore` and `sigstore
-/// verify-bundle` (through its shim, sigstore-verify 0.15.1 refusing such entries); each
-/// tampering, and each wrong policy or trusted root, is refused with its own message.
-#[test]
-fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
+/// Edits of a P-384 signer's Rekor v2 entry body, each logged afresh so that it reaches the
+/// shim's check of what the entry records, with the error each must cause.
+fn p384_entry_tamperings(url: &str) -> Vec<(&'static str, Edit, &'static str)> {
+    let hr = "hashedRekordV002";
+    vec![
+        (
+            "body digest",
+            relogged(url, move |b: &mut Value| {
+                edit_body(b, hr, |s| flip_b64(&mut s["data"]["digest"], 3))
+            }),
+            "the transparency-log entry records another artifact than the bundle's envelope (its digest is not the SHA2_384 of the envelope's PAE)",
+        ),
+        (
+            "SHA2_256 entry for a P-384 key",
+            relogged(url, move |b: &mut Value| {
+                edit_body(b, hr, |s| s["data"]["algorithm"] = "SHA2_256".into())
+            }),
+            "the transparency-log entry records a SHA2_256 digest, but the signing key (P-384) calls for SHA2_384",
+        ),
+        (
+            "SHA2_512 entry for a P-384 key",
+            relogged(url, move |b: &mut Value| {
+                edit_body(b, hr, |s| s["data"]["algorithm"] = "SHA2_512".into())
+            }),
+            "the transparency-log entry records a SHA2_512 digest, but the signing key (P-384) calls for SHA2_384",
+        ),
+        (
+            "key type",
+            relogged(url, move |b: &mut Value| {
+                edit_body(b, hr, |s| {
+                    s["signature"]["verifier"]["keyDetails"] = "PKIX_ECDSA_P256_SHA_256".into()
+                })
+            }),
+            "the transparency-log entry names the key type PKIX_ECDSA_P256_SHA_256, but the signing key is P-384",
+        ),
+        (
+            "logged signature",
+            relogged(url, move |b: &mut Value| {
+                edit_body(b, hr, |s| flip_b64(&mut s["signature"]["content"], 20))
+            }),
+            "the transparency-log entry records another signature than the bundle's envelope",
+        ),
+    ]
+}
+
+/// A fresh instance, a temporary folder, a model in it and its signature (P-256, by msign
+/// through the instance's Rekor v2 log): the genuine bundle the P-384 tests sign again.
+fn signed_through_v2() -> (Instance, tempfile::TempDir, PathBuf, PathBuf) {
     let inst = Instance::start();
     let tmp = tempfile::tempdir().unwrap();
     let m = sample_model(tmp.path());
     let sig = tmp.path().join("p256.sig");
     let out = inst.sign(&m, &sig, &inst.trust_config_v2());
     assert!(out.status.success(), "{}", stderr(&out));
+    (inst, tmp, m, sig)
+}
+
+/// A P-384 signer's bundle logged in Rekor v2 as the spec defines it (`hashedrekord/0.0.2`
+/// over SHA-384 of the PAE) verifies with msign, `verify sigstore` and `sigstore
+/// verify-bundle` (through its shim, sigstore-verify 0.15.1 refusing such entries); each
+/// tampering, and each wrong policy or trusted root, is refused with its own message.
+#[test]
+fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
+    let (inst, tmp, m, sig) = signed_through_v2();
     let p384 = p384_bundle(&inst, &bundle_json(&sig), tmp.path());
     let body: Value = serde_json::from_slice(
         &B64.decode(
@@ -708,28 +763,8 @@ fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
     );
 
     let hr = "hashedRekordV002";
-    let mut cases: Vec<(&str, Edit, &str)> = vec![
-        (
-            "body digest",
-            relogged(&inst.url, move |b: &mut Value| {
-                edit_body(b, hr, |s| flip_b64(&mut s["data"]["digest"], 3))
-            }),
-            "the transparency-log entry records another artifact than the bundle's envelope (its digest is not the SHA2_384 of the envelope's PAE)",
-        ),
-        (
-            "SHA2_256 entry for a P-384 key",
-            relogged(&inst.url, move |b: &mut Value| {
-                edit_body(b, hr, |s| s["data"]["algorithm"] = "SHA2_256".into())
-            }),
-            "the transparency-log entry records a SHA2_256 digest, but the signing key (P-384) calls for SHA2_384",
-        ),
-        (
-            "SHA2_512 entry for a P-384 key",
-            relogged(&inst.url, move |b: &mut Value| {
-                edit_body(b, hr, |s| s["data"]["algorithm"] = "SHA2_512".into())
-            }),
-            "the transparency-log entry records a SHA2_512 digest, but the signing key (P-384) calls for SHA2_384",
-        ),
+    let mut cases = p384_entry_tamperings(&inst.url);
+    cases.extend::<Vec<(&str, Edit, &str)>>(vec![
         (
             // What sigstore-verify alone would check: a SHA2_256 entry of a P-256 key type.
             "SHA2_256 entry labelled P-256 for a P-384 key",
@@ -740,22 +775,6 @@ fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
                 })
             }),
             "the transparency-log entry records a SHA2_256 digest, but the signing key (P-384) calls for SHA2_384",
-        ),
-        (
-            "key type",
-            relogged(&inst.url, move |b: &mut Value| {
-                edit_body(b, hr, |s| {
-                    s["signature"]["verifier"]["keyDetails"] = "PKIX_ECDSA_P256_SHA_256".into()
-                })
-            }),
-            "the transparency-log entry names the key type PKIX_ECDSA_P256_SHA_256, but the signing key is P-384",
-        ),
-        (
-            "logged signature",
-            relogged(&inst.url, move |b: &mut Value| {
-                edit_body(b, hr, |s| flip_b64(&mut s["signature"]["content"], 20))
-            }),
-            "the transparency-log entry records another signature than the bundle's envelope",
         ),
         (
             "logged certificate",
@@ -798,7 +817,7 @@ fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
             }),
             "the signature in the bundle does not verify with its certificate or key … DSSE signature verification failed",
         ),
-    ];
+    ]);
     let sig2 = tmp.path().join("other.sig");
     assert!(inst
         .sign(&m, &sig2, &inst.trust_config_v2())
@@ -896,12 +915,7 @@ fn verify_bundle_with_key(inst: &Instance, bundle: &Path, key: &Path, subject: &
 /// are each refused with their own message.
 #[test]
 fn a_managed_p384_keys_rekor_v2_bundle_verifies_and_another_key_fails() {
-    let inst = Instance::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let m = sample_model(tmp.path());
-    let sig = tmp.path().join("p256.sig");
-    let out = inst.sign(&m, &sig, &inst.trust_config_v2());
-    assert!(out.status.success(), "{}", stderr(&out));
+    let (inst, tmp, _, sig) = signed_through_v2();
     let subject = statement_of(&sig)["subject"][0]["digest"]["sha256"]
         .as_str()
         .unwrap()
@@ -929,55 +943,17 @@ fn a_managed_p384_keys_rekor_v2_bundle_verifies_and_another_key_fails() {
 
     let other_der = B64.encode(other.public_key_to_der().unwrap());
     let hr = "hashedRekordV002";
-    let cases: Vec<(&str, Edit, &str)> = vec![
-        (
-            "another key logged",
-            relogged(&inst.url, move |b: &mut Value| {
-                let der = other_der.clone();
-                edit_body(b, hr, move |s| {
-                    s["signature"]["verifier"]["publicKey"]["rawBytes"] = der.clone().into()
-                })
-            }),
-            "the transparency-log entry records another key than the managed key",
-        ),
-        (
-            "SHA2_256 entry for a P-384 key",
-            relogged(&inst.url, move |b: &mut Value| {
-                edit_body(b, hr, |s| s["data"]["algorithm"] = "SHA2_256".into())
-            }),
-            "the transparency-log entry records a SHA2_256 digest, but the signing key (P-384) calls for SHA2_384",
-        ),
-        (
-            "SHA2_512 entry for a P-384 key",
-            relogged(&inst.url, move |b: &mut Value| {
-                edit_body(b, hr, |s| s["data"]["algorithm"] = "SHA2_512".into())
-            }),
-            "the transparency-log entry records a SHA2_512 digest, but the signing key (P-384) calls for SHA2_384",
-        ),
-        (
-            "key type",
-            relogged(&inst.url, move |b: &mut Value| {
-                edit_body(b, hr, |s| {
-                    s["signature"]["verifier"]["keyDetails"] = "PKIX_ECDSA_P256_SHA_256".into()
-                })
-            }),
-            "the transparency-log entry names the key type PKIX_ECDSA_P256_SHA_256, but the signing key is P-384",
-        ),
-        (
-            "body digest",
-            relogged(&inst.url, move |b: &mut Value| {
-                edit_body(b, hr, |s| flip_b64(&mut s["data"]["digest"], 3))
-            }),
-            "the transparency-log entry records another artifact than the bundle's envelope (its digest is not the SHA2_384 of the envelope's PAE)",
-        ),
-        (
-            "logged signature",
-            relogged(&inst.url, move |b: &mut Value| {
-                edit_body(b, hr, |s| flip_b64(&mut s["signature"]["content"], 20))
-            }),
-            "the transparency-log entry records another signature than the bundle's envelope",
-        ),
-    ];
+    let mut cases = p384_entry_tamperings(&inst.url);
+    cases.extend::<Vec<(&str, Edit, &str)>>(vec![(
+        "another key logged",
+        relogged(&inst.url, move |b: &mut Value| {
+            let der = other_der.clone();
+            edit_body(b, hr, move |s| {
+                s["signature"]["verifier"]["publicKey"]["rawBytes"] = der.clone().into()
+            })
+        }),
+        "the transparency-log entry records another key than the managed key",
+    )]);
     check_tamperings_with(&b, cases, tmp.path(), |bad| {
         verify_bundle_with_key(&inst, bad, &key_pem, &subject)
     });
@@ -1007,12 +983,7 @@ fn entry_body_json(b: &Value) -> Value {
 /// whichever digest the bundle's `messageDigest` names and whichever signature it carries.
 #[test]
 fn a_message_signature_with_a_sha384_rekor_v2_entry_is_refused_clearly() {
-    let inst = Instance::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let m = sample_model(tmp.path());
-    let sig = tmp.path().join("p256.sig");
-    let out = inst.sign(&m, &sig, &inst.trust_config_v2());
-    assert!(out.status.success(), "{}", stderr(&out));
+    let (inst, tmp, _, sig) = signed_through_v2();
     let artifact = tmp.path().join("artifact.txt");
     std::fs::write(&artifact, "an artifact signed as a message\n").unwrap();
     let data = std::fs::read(&artifact).unwrap();
@@ -1106,12 +1077,7 @@ fn a_message_signature_with_a_sha384_rekor_v2_entry_is_refused_clearly() {
 /// with exit 1 and its own message, never a panic.
 #[test]
 fn hostile_entries_on_the_p384_shim_path_are_refused() {
-    let inst = Instance::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let m = sample_model(tmp.path());
-    let sig = tmp.path().join("p256.sig");
-    let out = inst.sign(&m, &sig, &inst.trust_config_v2());
-    assert!(out.status.success(), "{}", stderr(&out));
+    let (inst, tmp, m, sig) = signed_through_v2();
     let p384 = p384_bundle(&inst, &bundle_json(&sig), tmp.path());
     let sig384 = tmp.path().join("p384.sig");
     std::fs::write(&sig384, p384.to_string()).unwrap();
