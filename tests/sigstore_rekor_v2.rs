@@ -4,18 +4,22 @@
 //! instance, and verifying the result with msign, the reference (model_signing 1.1.1) and
 //! sigstore-python 4.5.1; each tampering fails. Bundles of earlier msign builds, whose
 //! entries are `dsse/0.0.2`, still verify through msign's shim, and their tamperings fail.
+//! Bundles of P-384 signers (keyless or a managed key), whose entries record SHA2_384 as the
+//! spec says, verify through the other shim; its refusals (tamperings, another key, message
+//! signatures, hostile entries) each have their own message.
 
 mod common;
 mod sigstore_instance;
 use common::*;
 use sigstore_instance::{checkpoint_of_another_log, timestamp_tamperings, Edit, Instance, USER};
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private};
 use serde_json::Value;
 
 impl Instance {
@@ -334,13 +338,24 @@ fn check_tamperings(
     cases: Vec<(&str, Edit, &str)>,
     tmp: &Path,
 ) {
+    check_tamperings_with(genuine, cases, tmp, |bad| inst.msign_verify(m, bad));
+}
+
+/// Each edit of `genuine`, written to a file, must make `verify` of that file fail (exit 1,
+/// no panic) with `needle`.
+fn check_tamperings_with(
+    genuine: &Value,
+    cases: Vec<(&str, Edit, &str)>,
+    tmp: &Path,
+    verify: impl Fn(&Path) -> Output,
+) {
     let bad = tmp.join("bad.sig");
     let mut wrong = Vec::new();
     for (name, f, needle) in cases {
         let mut b = genuine.clone();
         f(&mut b);
         std::fs::write(&bad, b.to_string()).unwrap();
-        let out = inst.msign_verify(m, &bad);
+        let out = verify(&bad);
         let err = stderr(&out);
         if out.status.code() != Some(1) || !says(&err, needle) {
             wrong.push(format!(
@@ -470,11 +485,7 @@ fn a_dsse_v2_bundle_of_an_earlier_msign_build_verifies() {
 }
 
 /// `sig` (ECDSA, DER) by `key` over `data`, hashed with `md`.
-fn ecdsa(
-    key: &openssl::pkey::PKey<openssl::pkey::Private>,
-    md: MessageDigest,
-    data: &[u8],
-) -> Vec<u8> {
+fn ecdsa(key: &PKey<Private>, md: MessageDigest, data: &[u8]) -> Vec<u8> {
     let mut s = openssl::sign::Signer::new(md, key).unwrap();
     s.update(data).unwrap();
     s.sign_to_vec().unwrap()
@@ -503,41 +514,101 @@ fn tsa_timestamp(inst: &Instance, message: &[u8], tmp: &Path) -> Vec<u8> {
     resp.bytes().unwrap().to_vec()
 }
 
+/// A fresh ECDSA P-384 key.
+fn p384_key() -> PKey<Private> {
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::nid::Nid;
+    PKey::from_ec_key(EcKey::generate(&EcGroup::from_curve_name(Nid::SECP384R1).unwrap()).unwrap())
+        .unwrap()
+}
+
 /// `genuine` (a model bundle msign made through Rekor v2) signed again as a P-384 signer
 /// would: a P-384 key certified by the instance's Fulcio for [`USER`], the envelope's PAE
 /// signed with ECDSA SHA-384, logged through the instance's Rekor v2 API as
 /// `hashedrekord/0.0.2` over SHA-384(PAE) (the digest follows the key), and timestamped by
 /// its TSA.
 fn p384_bundle(inst: &Instance, genuine: &Value, tmp: &Path) -> Value {
-    use openssl::ec::{EcGroup, EcKey};
-    use openssl::nid::Nid;
-    let key = openssl::pkey::PKey::from_ec_key(
-        EcKey::generate(&EcGroup::from_curve_name(Nid::SECP384R1).unwrap()).unwrap(),
-    )
-    .unwrap();
+    let key = p384_key();
+    let cert = p384_certificate(inst, &key);
+    let mut b = resigned_p384(
+        inst,
+        genuine,
+        &key,
+        serde_json::json!({"x509Certificate": {"rawBytes": B64.encode(&cert)}}),
+        tmp,
+    );
+    b["verificationMaterial"]["certificate"]["rawBytes"] = B64.encode(&cert).into();
+    b
+}
+
+/// A certificate (DER) of the instance's Fulcio for `key` and [`USER`].
+fn p384_certificate(inst: &Instance, key: &PKey<Private>) -> Vec<u8> {
     let pem = String::from_utf8(key.public_key_to_pem().unwrap()).unwrap();
-    let proof = ecdsa(&key, MessageDigest::sha256(), USER.as_bytes());
-    let cert = inst.fulcio_certificate(&inst.token(USER), &pem, &proof);
+    let proof = ecdsa(key, MessageDigest::sha256(), USER.as_bytes());
+    inst.fulcio_certificate(&inst.token(USER), &pem, &proof)
+}
+
+/// `genuine` signed again by the managed P-384 `key` (no certificate: the bundle names
+/// the key by its hint, and the Rekor v2 entry's verifier is the key itself), logged and
+/// timestamped as in [`p384_bundle`].
+fn p384_managed_key_bundle(
+    inst: &Instance,
+    genuine: &Value,
+    key: &PKey<Private>,
+    tmp: &Path,
+) -> Value {
+    let der = key.public_key_to_der().unwrap();
+    let mut b = resigned_p384(
+        inst,
+        genuine,
+        key,
+        serde_json::json!({"publicKey": {"rawBytes": B64.encode(&der)}}),
+        tmp,
+    );
+    let m = b["verificationMaterial"].as_object_mut().unwrap();
+    m.remove("certificate");
+    m.insert(
+        "publicKey".into(),
+        serde_json::json!({"hint": B64.encode(openssl::sha::sha256(&der))}),
+    );
+    b
+}
+
+/// `genuine` with its envelope signed by `key` (ECDSA SHA-384 over the PAE), logged through
+/// the instance's Rekor v2 API as `hashedrekord/0.0.2` over SHA-384(PAE) with `verifier`
+/// (its `keyDetails` added), and timestamped by its TSA; the signer's identity (certificate
+/// or key hint) is the caller's to set.
+fn resigned_p384(
+    inst: &Instance,
+    genuine: &Value,
+    key: &PKey<Private>,
+    mut verifier: Value,
+    tmp: &Path,
+) -> Value {
     let env = &genuine["dsseEnvelope"];
     let payload = B64.decode(env["payload"].as_str().unwrap()).unwrap();
     let pae = msign::bundle::pae(env["payloadType"].as_str().unwrap(), &payload);
-    let sig = ecdsa(&key, MessageDigest::sha384(), &pae);
+    let sig = ecdsa(key, MessageDigest::sha384(), &pae);
     let digest = openssl::hash::hash(MessageDigest::sha384(), &pae).unwrap();
-    let entry = post_json(
-        &format!("{}/api/v2/log/entries", inst.url),
-        &serde_json::json!({"hashedRekordRequestV002": {
-            "digest": B64.encode(digest),
-            "signature": {"content": B64.encode(&sig), "verifier": {
-                "keyDetails": "PKIX_ECDSA_P384_SHA_384",
-                "x509Certificate": {"rawBytes": B64.encode(&cert)}}}}}),
-    );
+    verifier["keyDetails"] = "PKIX_ECDSA_P384_SHA_384".into();
+    let entry = log_v2(inst, &digest, &sig, verifier);
     let mut b = genuine.clone();
     b["dsseEnvelope"]["signatures"][0]["sig"] = B64.encode(&sig).into();
-    b["verificationMaterial"]["certificate"]["rawBytes"] = B64.encode(&cert).into();
     b["verificationMaterial"]["tlogEntries"] = serde_json::json!([entry]);
     b["verificationMaterial"]["timestampVerificationData"] = serde_json::json!({
         "rfc3161Timestamps": [{"signedTimestamp": B64.encode(tsa_timestamp(inst, &sig, tmp))}]});
     b
+}
+
+/// The bundle tlog entry of `sig` over the prehashed `digest`, logged through the
+/// instance's Rekor v2 API with `verifier`.
+fn log_v2(inst: &Instance, digest: &[u8], sig: &[u8], verifier: Value) -> Value {
+    post_json(
+        &format!("{}/api/v2/log/entries", inst.url),
+        &serde_json::json!({"hashedRekordRequestV002": {
+            "digest": B64.encode(digest),
+            "signature": {"content": B64.encode(sig), "verifier": verifier}}}),
+    )
 }
 
 /// The checkpoint of a Rekor v2 entry re-signed by another Ed25519 log key (its own hint).
@@ -570,18 +641,70 @@ fn checkpoint_root_changed() -> Edit {
     })
 }
 
-/// A P-384 signer's bundle logged in Rekor v2 as the spec defines it (`hashedrekord/0.0.2`
-/// over SHA-384 of the PAE) verifies with msign, `verify sigstore` and `sigstore
-/// verify-bundle` (through its shim, sigstore-verify 0.15.1 refusing such entries); each
-/// tampering, and each wrong policy or trusted root, is refused with its own message.
-#[test]
-fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
+/// Edits of a P-384 signer's Rekor v2 entry body, each logged afresh so that it reaches the
+/// shim's check of what the entry records, with the error each must cause.
+fn p384_entry_tamperings(url: &str) -> Vec<(&'static str, Edit, &'static str)> {
+    let hr = "hashedRekordV002";
+    vec![
+        (
+            "body digest",
+            relogged(url, move |b: &mut Value| {
+                edit_body(b, hr, |s| flip_b64(&mut s["data"]["digest"], 3))
+            }),
+            "the transparency-log entry records another artifact than the bundle's envelope (its digest is not the SHA2_384 of the envelope's PAE)",
+        ),
+        (
+            "SHA2_256 entry for a P-384 key",
+            relogged(url, move |b: &mut Value| {
+                edit_body(b, hr, |s| s["data"]["algorithm"] = "SHA2_256".into())
+            }),
+            "the transparency-log entry records a SHA2_256 digest, but the signing key (P-384) calls for SHA2_384",
+        ),
+        (
+            "SHA2_512 entry for a P-384 key",
+            relogged(url, move |b: &mut Value| {
+                edit_body(b, hr, |s| s["data"]["algorithm"] = "SHA2_512".into())
+            }),
+            "the transparency-log entry records a SHA2_512 digest, but the signing key (P-384) calls for SHA2_384",
+        ),
+        (
+            "key type",
+            relogged(url, move |b: &mut Value| {
+                edit_body(b, hr, |s| {
+                    s["signature"]["verifier"]["keyDetails"] = "PKIX_ECDSA_P256_SHA_256".into()
+                })
+            }),
+            "the transparency-log entry names the key type PKIX_ECDSA_P256_SHA_256, but the signing key is P-384",
+        ),
+        (
+            "logged signature",
+            relogged(url, move |b: &mut Value| {
+                edit_body(b, hr, |s| flip_b64(&mut s["signature"]["content"], 20))
+            }),
+            "the transparency-log entry records another signature than the bundle's envelope",
+        ),
+    ]
+}
+
+/// A fresh instance, a temporary folder, a model in it and its signature (P-256, by msign
+/// through the instance's Rekor v2 log): the genuine bundle the P-384 tests sign again.
+fn signed_through_v2() -> (Instance, tempfile::TempDir, PathBuf, PathBuf) {
     let inst = Instance::start();
     let tmp = tempfile::tempdir().unwrap();
     let m = sample_model(tmp.path());
     let sig = tmp.path().join("p256.sig");
     let out = inst.sign(&m, &sig, &inst.trust_config_v2());
     assert!(out.status.success(), "{}", stderr(&out));
+    (inst, tmp, m, sig)
+}
+
+/// A P-384 signer's bundle logged in Rekor v2 as the spec defines it (`hashedrekord/0.0.2`
+/// over SHA-384 of the PAE) verifies with msign, `verify sigstore` and `sigstore
+/// verify-bundle` (through its shim, sigstore-verify 0.15.1 refusing such entries); each
+/// tampering, and each wrong policy or trusted root, is refused with its own message.
+#[test]
+fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
+    let (inst, tmp, m, sig) = signed_through_v2();
     let p384 = p384_bundle(&inst, &bundle_json(&sig), tmp.path());
     let body: Value = serde_json::from_slice(
         &B64.decode(
@@ -640,28 +763,8 @@ fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
     );
 
     let hr = "hashedRekordV002";
-    let mut cases: Vec<(&str, Edit, &str)> = vec![
-        (
-            "body digest",
-            relogged(&inst.url, move |b: &mut Value| {
-                edit_body(b, hr, |s| flip_b64(&mut s["data"]["digest"], 3))
-            }),
-            "the transparency-log entry records another artifact than the bundle's envelope (its digest is not the SHA2_384 of the envelope's PAE)",
-        ),
-        (
-            "SHA2_256 entry for a P-384 key",
-            relogged(&inst.url, move |b: &mut Value| {
-                edit_body(b, hr, |s| s["data"]["algorithm"] = "SHA2_256".into())
-            }),
-            "the transparency-log entry records a SHA2_256 digest, but the signing key (P-384) calls for SHA2_384",
-        ),
-        (
-            "SHA2_512 entry for a P-384 key",
-            relogged(&inst.url, move |b: &mut Value| {
-                edit_body(b, hr, |s| s["data"]["algorithm"] = "SHA2_512".into())
-            }),
-            "the transparency-log entry records a SHA2_512 digest, but the signing key (P-384) calls for SHA2_384",
-        ),
+    let mut cases = p384_entry_tamperings(&inst.url);
+    cases.extend::<Vec<(&str, Edit, &str)>>(vec![
         (
             // What sigstore-verify alone would check: a SHA2_256 entry of a P-256 key type.
             "SHA2_256 entry labelled P-256 for a P-384 key",
@@ -672,22 +775,6 @@ fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
                 })
             }),
             "the transparency-log entry records a SHA2_256 digest, but the signing key (P-384) calls for SHA2_384",
-        ),
-        (
-            "key type",
-            relogged(&inst.url, move |b: &mut Value| {
-                edit_body(b, hr, |s| {
-                    s["signature"]["verifier"]["keyDetails"] = "PKIX_ECDSA_P256_SHA_256".into()
-                })
-            }),
-            "the transparency-log entry names the key type PKIX_ECDSA_P256_SHA_256, but the signing key is P-384",
-        ),
-        (
-            "logged signature",
-            relogged(&inst.url, move |b: &mut Value| {
-                edit_body(b, hr, |s| flip_b64(&mut s["signature"]["content"], 20))
-            }),
-            "the transparency-log entry records another signature than the bundle's envelope",
         ),
         (
             "logged certificate",
@@ -730,7 +817,7 @@ fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
             }),
             "the signature in the bundle does not verify with its certificate or key … DSSE signature verification failed",
         ),
-    ];
+    ]);
     let sig2 = tmp.path().join("other.sig");
     assert!(inst
         .sign(&m, &sig2, &inst.trust_config_v2())
@@ -805,4 +892,345 @@ fn a_p384_signers_rekor_v2_bundle_verifies_and_its_tamperings_fail() {
         wrong.push(format!("changed model: {}", stderr(&out)));
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// `msign sigstore verify-bundle --key` of `bundle` for the artifact `sha256:<subject>`.
+fn verify_bundle_with_key(inst: &Instance, bundle: &Path, key: &Path, subject: &str) -> Output {
+    msign()
+        .args(["sigstore", "verify-bundle", "--bundle"])
+        .arg(bundle)
+        .arg("--key")
+        .arg(key)
+        .arg("--trusted-root")
+        .arg(inst.trust_config_v2())
+        .arg(format!("sha256:{subject}"))
+        .output()
+        .unwrap()
+}
+
+/// A managed P-384 key's DSSE bundle with a Rekor v2 entry (the key itself as the entry's
+/// verifier, its digest SHA2_384 of the PAE) and an RFC 3161 timestamp verifies through
+/// `sigstore verify-bundle --key` (the shim, with the crate's public-key policy); another
+/// logged key, another key given, and a digest or key type that does not follow the key
+/// are each refused with their own message.
+#[test]
+fn a_managed_p384_keys_rekor_v2_bundle_verifies_and_another_key_fails() {
+    let (inst, tmp, _, sig) = signed_through_v2();
+    let subject = statement_of(&sig)["subject"][0]["digest"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let key = p384_key();
+    let other = p384_key();
+    let key_pem = tmp.path().join("key.pub");
+    std::fs::write(&key_pem, key.public_key_to_pem().unwrap()).unwrap();
+    let other_pem = tmp.path().join("other.pub");
+    std::fs::write(&other_pem, other.public_key_to_pem().unwrap()).unwrap();
+
+    let b = p384_managed_key_bundle(&inst, &bundle_json(&sig), &key, tmp.path());
+    assert!(b["verificationMaterial"].get("certificate").is_none());
+    let verifier = &entry_body_json(&b)["spec"]["hashedRekordV002"]["signature"]["verifier"];
+    assert_eq!(verifier["keyDetails"], "PKIX_ECDSA_P384_SHA_384");
+    assert!(verifier.get("publicKey").is_some());
+    let path = tmp.path().join("managed.sig");
+    std::fs::write(&path, b.to_string()).unwrap();
+    let out = verify_bundle_with_key(&inst, &path, &key_pem, &subject);
+    assert!(
+        out.status.success(),
+        "verify-bundle --key: {}",
+        stderr(&out)
+    );
+
+    let other_der = B64.encode(other.public_key_to_der().unwrap());
+    let hr = "hashedRekordV002";
+    let mut cases = p384_entry_tamperings(&inst.url);
+    cases.extend::<Vec<(&str, Edit, &str)>>(vec![(
+        "another key logged",
+        relogged(&inst.url, move |b: &mut Value| {
+            let der = other_der.clone();
+            edit_body(b, hr, move |s| {
+                s["signature"]["verifier"]["publicKey"]["rawBytes"] = der.clone().into()
+            })
+        }),
+        "the transparency-log entry records another key than the managed key",
+    )]);
+    check_tamperings_with(&b, cases, tmp.path(), |bad| {
+        verify_bundle_with_key(&inst, bad, &key_pem, &subject)
+    });
+
+    // Another P-384 key given: the envelope's signature does not verify with it.
+    let out = verify_bundle_with_key(&inst, &path, &other_pem, &subject);
+    let needle = "the signature in the bundle does not verify with its certificate or key … DSSE signature verification failed";
+    assert!(
+        out.status.code() == Some(1) && says(&stderr(&out), needle),
+        "another key given: exit {:?}: {}",
+        out.status.code(),
+        stderr(&out)
+    );
+}
+
+/// The JSON of the canonicalized body of `b`'s first tlog entry.
+fn entry_body_json(b: &Value) -> Value {
+    let body = b["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"]
+        .as_str()
+        .unwrap();
+    serde_json::from_slice(&B64.decode(body).unwrap()).unwrap()
+}
+
+/// A message-signature bundle (no DSSE envelope) of a P-384 signer whose Rekor v2 entry is
+/// `hashedrekord/0.0.2` over SHA2_384 of the artifact, as the spec's log holds it: msign holds
+/// only the artifact's SHA-256, so the shim cannot check such an entry and says so (exit 1),
+/// whichever digest the bundle's `messageDigest` names and whichever signature it carries.
+#[test]
+fn a_message_signature_with_a_sha384_rekor_v2_entry_is_refused_clearly() {
+    let (inst, tmp, _, sig) = signed_through_v2();
+    let artifact = tmp.path().join("artifact.txt");
+    std::fs::write(&artifact, "an artifact signed as a message\n").unwrap();
+    let data = std::fs::read(&artifact).unwrap();
+
+    let key = p384_key();
+    let cert = p384_certificate(&inst, &key);
+    let sha384 = openssl::hash::hash(MessageDigest::sha384(), &data).unwrap();
+    let sig384 = ecdsa(&key, MessageDigest::sha384(), &data);
+    let sig256 = ecdsa(&key, MessageDigest::sha256(), &data);
+    let entry = log_v2(
+        &inst,
+        &sha384,
+        &sig384,
+        serde_json::json!({"keyDetails": "PKIX_ECDSA_P384_SHA_384",
+            "x509Certificate": {"rawBytes": B64.encode(&cert)}}),
+    );
+    assert_eq!(
+        entry_body_json(&serde_json::json!({"verificationMaterial": {"tlogEntries": [entry]}}))
+            ["spec"]["hashedRekordV002"]["data"]["algorithm"],
+        "SHA2_384"
+    );
+    let genuine = bundle_json(&sig);
+    let message_bundle = |algorithm: &str, digest: &[u8], sig: &[u8]| {
+        let mut b = genuine.clone();
+        b.as_object_mut().unwrap().remove("dsseEnvelope");
+        b["messageSignature"] = serde_json::json!({
+            "messageDigest": {"algorithm": algorithm, "digest": B64.encode(digest)},
+            "signature": B64.encode(sig)});
+        b["verificationMaterial"]["certificate"]["rawBytes"] = B64.encode(&cert).into();
+        b["verificationMaterial"]["tlogEntries"] = serde_json::json!([entry.clone()]);
+        b["verificationMaterial"]["timestampVerificationData"] = serde_json::json!({
+            "rfc3161Timestamps": [{"signedTimestamp":
+                B64.encode(tsa_timestamp(&inst, sig, tmp.path()))}]});
+        b
+    };
+    let sha256 = openssl::sha::sha256(&data);
+    let refusal = "the Rekor v2 entry of this message signature records a SHA2_384 digest of the artifact by a PKIX_ECDSA_P384_SHA_384 key, and msign checks such entries of message signatures only for SHA2_256 and P-256 (it holds only the artifact's SHA-256); verify it with sigstore-python or sigstore-go";
+    let cases = [
+        // As sigstore-python signs a message: ECDSA over its SHA-256, whatever the key.
+        (
+            "SHA2_256 message digest",
+            message_bundle("SHA2_256", &sha256, &sig256),
+            refusal,
+        ),
+        // The signature the log holds (over SHA-384), the message digest SHA-256.
+        (
+            "SHA-384 signature, SHA2_256 message digest",
+            message_bundle("SHA2_256", &sha256, &sig384),
+            refusal,
+        ),
+        // As the spec's P-384 signer would write it: everything SHA-384. msign reads the
+        // message digest before the entry, and says the same limit.
+        (
+            "SHA2_384 message digest",
+            message_bundle("SHA2_384", &sha384, &sig384),
+            "the message signature signs the artifact's SHA2_384 digest, and msign verifies message signatures over SHA2_256 only (it holds only the artifact's SHA-256); verify it with sigstore-python or sigstore-go",
+        ),
+    ];
+    let bad = tmp.path().join("message.sig");
+    let mut wrong = Vec::new();
+    for (name, b, needle) in cases {
+        std::fs::write(&bad, b.to_string()).unwrap();
+        for art in [
+            artifact.display().to_string(),
+            format!("sha256:{}", hex::encode(sha256)),
+        ] {
+            let out = msign()
+                .args(["sigstore", "verify-bundle", "--bundle"])
+                .arg(&bad)
+                .args(["--certificate-identity", USER])
+                .args(["--certificate-oidc-issuer", &inst.url])
+                .arg("--trusted-root")
+                .arg(inst.trust_config_v2())
+                .arg(&art)
+                .output()
+                .unwrap();
+            assert_no_panic(&out);
+            if out.status.code() != Some(1) || !says(&stderr(&out), needle) {
+                wrong.push(format!(
+                    "{name} ({art}): exit {:?}, expected '{needle}' in: {}",
+                    out.status.code(),
+                    stderr(&out)
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// Hostile Rekor v2 entries in a P-384 signer's bundle, on the shim's path: each is refused
+/// with exit 1 and its own message, never a panic.
+#[test]
+fn hostile_entries_on_the_p384_shim_path_are_refused() {
+    let (inst, tmp, m, sig) = signed_through_v2();
+    let p384 = p384_bundle(&inst, &bundle_json(&sig), tmp.path());
+    let sig384 = tmp.path().join("p384.sig");
+    std::fs::write(&sig384, p384.to_string()).unwrap();
+    let out = inst.msign_verify(&m, &sig384);
+    assert!(out.status.success(), "msign: {}", stderr(&out));
+
+    let hr = "hashedRekordV002";
+    let not_b64 = |field: &'static [&'static str]| -> Edit {
+        Box::new(move |b: &mut Value| {
+            edit_body(b, hr, |s| {
+                let mut v = s;
+                for k in field {
+                    v = &mut v[*k];
+                }
+                *v = "not base64!".into();
+            })
+        })
+    };
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "body not JSON",
+            Box::new(|b: &mut Value| {
+                entry(b)["canonicalizedBody"] = B64.encode("not JSON").into()
+            }),
+            "tlog entry body is not JSON",
+        ),
+        (
+            // Logged as it is, so that the inclusion proof holds.
+            "body not JSON, logged",
+            relogged(&inst.url, |b: &mut Value| {
+                entry(b)["canonicalizedBody"] = B64.encode("not JSON").into()
+            }),
+            "tlog entry body is not JSON",
+        ),
+        (
+            "body not base64",
+            Box::new(|b: &mut Value| entry(b)["canonicalizedBody"] = "not base64!".into()),
+            "tlog entry: canonicalizedBody is not base64",
+        ),
+        (
+            "body without a spec",
+            Box::new(|b: &mut Value| {
+                entry(b)["canonicalizedBody"] =
+                    B64.encode(r#"{"apiVersion":"0.0.2","kind":"hashedrekord"}"#).into()
+            }),
+            "the transparency-log entry records no digest algorithm, but the signing key (P-384) calls for SHA2_384",
+        ),
+        (
+            "body of another kind",
+            Box::new(|b: &mut Value| {
+                let mut body = entry_body_json(b);
+                body["kind"] = "dsse".into();
+                entry(b)["canonicalizedBody"] = B64.encode(body.to_string()).into();
+            }),
+            "the transparency-log entry's body is not the hashedrekord 0.0.2 entry its kindVersion names",
+        ),
+        ("digest not base64", not_b64(&["data", "digest"]), "tlog entry: digest is not base64"),
+        ("signature not base64", not_b64(&["signature", "content"]), "tlog entry: signature is not base64"),
+        (
+            "certificate not base64",
+            not_b64(&["signature", "verifier", "x509Certificate", "rawBytes"]),
+            "tlog entry: verifier certificate is not base64",
+        ),
+        (
+            "no keyDetails",
+            Box::new(move |b: &mut Value| {
+                edit_body(b, hr, |s| {
+                    s["signature"]["verifier"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("keyDetails");
+                })
+            }),
+            "the transparency-log entry names no key type, but the signing key is P-384 (PKIX_ECDSA_P384_SHA_384)",
+        ),
+        (
+            "no digest algorithm",
+            Box::new(move |b: &mut Value| {
+                edit_body(b, hr, |s| {
+                    s["data"].as_object_mut().unwrap().remove("algorithm");
+                })
+            }),
+            "the transparency-log entry records no digest algorithm, but the signing key (P-384) calls for SHA2_384",
+        ),
+        (
+            "logIndex beyond the tree",
+            Box::new(|b: &mut Value| entry(b)["logIndex"] = "1000000".into()),
+            "the transparency-log inclusion proof does not lead from the entry to the root hash its checkpoint signs … leaf index 1000000 is outside a tree of size",
+        ),
+        (
+            "logIndex the largest u64",
+            Box::new(|b: &mut Value| entry(b)["logIndex"] = u64::MAX.to_string().into()),
+            "the transparency-log inclusion proof does not lead from the entry to the root hash its checkpoint signs … leaf index 18446744073709551615 is outside a tree of size",
+        ),
+        (
+            "logIndex negative",
+            Box::new(|b: &mut Value| entry(b)["logIndex"] = "-1".into()),
+            "tlog entry: logIndex is not a number",
+        ),
+        (
+            "no proof hashes",
+            Box::new(|b: &mut Value| entry(b)["inclusionProof"]["hashes"] = serde_json::json!([])),
+            "the transparency-log inclusion proof does not lead from the entry to the root hash its checkpoint signs … expected 1 proof hashes, got 0",
+        ),
+        (
+            "proof hash too short",
+            Box::new(|b: &mut Value| {
+                entry(b)["inclusionProof"]["hashes"][0] = B64.encode([1u8; 31]).into()
+            }),
+            "tlog entry: inclusion proof hash is not a SHA-256 hash",
+        ),
+        (
+            "checkpoint without signatures",
+            Box::new(|b: &mut Value| {
+                let e = &mut entry(b)["inclusionProof"]["checkpoint"]["envelope"];
+                let text = e.as_str().unwrap().to_string();
+                *e = text[..text.find("\n\n").unwrap() + 2].into();
+            }),
+            "the Rekor v2 entry's checkpoint cannot be parsed … no signatures found",
+        ),
+        (
+            "checkpoint signed by another log",
+            checkpoint_signed_by_another_log(),
+            "the transparency-log checkpoint in the bundle carries no signature of the entry's log",
+        ),
+        (
+            "checkpoint not a note",
+            Box::new(|b: &mut Value| {
+                entry(b)["inclusionProof"]["checkpoint"]["envelope"] = "garbage".into()
+            }),
+            "the Rekor v2 entry's checkpoint cannot be parsed",
+        ),
+        (
+            "no checkpoint",
+            Box::new(|b: &mut Value| {
+                entry(b)["inclusionProof"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("checkpoint");
+            }),
+            "the Rekor v2 entry's inclusion proof has no checkpoint",
+        ),
+        (
+            "two tlog entries",
+            Box::new(|b: &mut Value| {
+                let e = entry(b).clone();
+                b["verificationMaterial"]["tlogEntries"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(e);
+            }),
+            "the bundle has more than one transparency-log entry",
+        ),
+    ];
+    check_tamperings(&inst, &m, &p384, cases, tmp.path());
 }

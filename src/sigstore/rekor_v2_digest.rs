@@ -108,13 +108,37 @@ pub fn is_one(entry: &Value, signer: Option<&PKey<Public>>) -> bool {
     {
         return false;
     }
+    let not_p256 = signer.is_some_and(|k| prehash(k).is_none_or(|p| p.digest != "SHA2_256"));
+    // A body that cannot be read is the shim's too when the signer is not P-256, so that
+    // [`verify`] says what is wrong with it rather than the crate's parser.
     let Ok((_, body)) = entry_body(entry) else {
-        return false;
+        return not_p256;
     };
     let spec = &body["spec"]["hashedRekordV002"];
     spec["data"]["algorithm"] != "SHA2_256"
         || spec["signature"]["verifier"]["keyDetails"] != "PKIX_ECDSA_P256_SHA_256"
-        || signer.is_some_and(|k| prehash(k).is_none_or(|p| p.digest != "SHA2_256"))
+        || not_p256
+}
+
+/// Why a message signature whose Rekor v2 entry [`is_one`] is refused: the entry records a
+/// digest of the artifact other than the SHA-256 msign holds, or one of another key than
+/// P-256, which sigstore-verify does not check and msign cannot.
+pub fn message_signature_refused(entry: &Value) -> crate::error::Error {
+    let spec = entry_body(entry)
+        .map(|(_, body)| body["spec"]["hashedRekordV002"].clone())
+        .unwrap_or_default();
+    let name = |v: &Value, none: &str| v.as_str().unwrap_or(none).to_string();
+    invalid(format!(
+        "the Rekor v2 entry of this message signature records a {} digest of the artifact by \
+         a {} key, and msign checks such entries of message signatures only for SHA2_256 and \
+         P-256 (it holds only the artifact's SHA-256); verify it with sigstore-python or \
+         sigstore-go",
+        name(&spec["data"]["algorithm"], "no algorithm's"),
+        name(
+            &spec["signature"]["verifier"]["keyDetails"],
+            "no key type's"
+        ),
+    ))
 }
 
 /// Checks the entry of `bundle` (step 8, then step 4, of the module doc); `times` are the
@@ -126,24 +150,20 @@ pub fn verify(
     signer: Option<&SigningKey>,
     times: &[i64],
 ) -> Result<()> {
+    let entry = &bundle.verification_material.tlog_entries[0];
     let Signed::Dsse {
         payload_type,
         payload,
         sig,
     } = signed
     else {
-        return Err(invalid(
-            "the Rekor v2 entry of this message signature records a digest other than SHA2_256 \
-             of the artifact, and msign has only the artifact's SHA-256; verify it with \
-             sigstore-python or sigstore-go",
-        ));
+        return Err(message_signature_refused(entry));
     };
     if times.is_empty() {
         return Err(invalid(
             "the Rekor v2 entry has no verified RFC 3161 timestamp",
         ));
     }
-    let entry = &bundle.verification_material.tlog_entries[0];
     let (body_bytes, body) = entry_body(entry)?;
     if body["kind"] != "hashedrekord" || body["apiVersion"] != "0.0.2" {
         return Err(invalid(format!(
@@ -161,21 +181,21 @@ pub fn verify(
              sigstore-go",
         )
     })?;
-    let algorithm = spec["data"]["algorithm"].as_str().unwrap_or("no algorithm");
-    if algorithm != want.digest {
+    let algorithm = spec["data"]["algorithm"].as_str();
+    if algorithm != Some(want.digest) {
+        let recorded = algorithm.map_or("no digest algorithm".into(), |a| format!("a {a} digest"));
         return Err(invalid(format!(
-            "the transparency-log entry records a {algorithm} digest, but the signing key \
-             ({}) calls for {} (in a Rekor v2 entry the digest follows the key); {TAMPERED}",
+            "the transparency-log entry records {recorded}, but the signing key ({}) calls \
+             for {} (in a Rekor v2 entry the digest follows the key); {TAMPERED}",
             want.curve, want.digest
         )));
     }
-    let key_details = spec["signature"]["verifier"]["keyDetails"]
-        .as_str()
-        .unwrap_or("no key type");
-    if key_details != want.key_details {
+    let key_details = spec["signature"]["verifier"]["keyDetails"].as_str();
+    if key_details != Some(want.key_details) {
+        let named = key_details.map_or("no key type".into(), |k| format!("the key type {k}"));
         return Err(invalid(format!(
-            "the transparency-log entry names the key type {key_details}, but the signing key \
-             is {} ({}); {TAMPERED}",
+            "the transparency-log entry names {named}, but the signing key is {} ({}); \
+             {TAMPERED}",
             want.curve, want.key_details
         )));
     }

@@ -119,6 +119,14 @@ pub fn verify_bundle(
     let signing_key = rekor_v2_digest::signing_key(bundle, policy);
     let digest_shim = !legacy
         && rekor_v2_digest::is_one(&m.tlog_entries[0], signing_key.as_ref().map(|(k, _)| k));
+    if digest_shim && matches!(signed, Signed::Message { .. }) {
+        // Refused before the crate's checks, whose errors (e.g. a signature over SHA-384
+        // that does not verify as one over the SHA-256 digest) would blame the bundle for
+        // what is msign's limit.
+        return Err(rekor_v2_digest::message_signature_refused(
+            &m.tlog_entries[0],
+        ));
+    }
     let shim = legacy || digest_shim;
     let timestamps = m
         .timestamp_verification_data
@@ -538,6 +546,18 @@ pub fn message_content(bundle: &Bundle) -> Result<Signed> {
         .message_signature
         .as_ref()
         .ok_or_else(|| malformed("bundle has neither a DSSE envelope nor a message signature"))?;
+    // A digest other than SHA-256 is a form the spec allows (a P-384 signer's SHA2_384), not
+    // damage: say that msign cannot check it, before its length says "no SHA-256 digest".
+    if let Some(algorithm) = ms["messageDigest"]["algorithm"]
+        .as_str()
+        .filter(|a| *a != "SHA2_256")
+    {
+        return Err(invalid(format!(
+            "the message signature signs the artifact's {algorithm} digest, and msign verifies \
+             message signatures over SHA2_256 only (it holds only the artifact's SHA-256); \
+             verify it with sigstore-python or sigstore-go"
+        )));
+    }
     let digest = ms["messageDigest"]["digest"]
         .as_str()
         .and_then(|d| B64.decode(d).ok())
