@@ -13,7 +13,8 @@
 //! checks. Whole workflows are library calls with typed, serializable reports: [`git`]
 //! (sign and verify a revision), [`hook`] (the pre-push hook), [`hub`] (verify, download and
 //! sign a Hub repository), [`workflow`] (sign, verify and digest a model on disk),
-//! [`sigstore::verify_bundle`] (any Sigstore bundle against an artifact). Every front end
+//! [`sigstore::verify_bundle`] (any Sigstore bundle against an artifact); [`summary`] holds
+//! each report's text as the commands print it. Every front end
 //! picks its method the same way: [`sign::SignerSpec`] and [`verify::VerifierSpec`] name a
 //! method and its inputs as data and build the signer or verifier.
 //!
