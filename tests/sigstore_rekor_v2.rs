@@ -484,6 +484,86 @@ fn a_dsse_v2_bundle_of_an_earlier_msign_build_verifies() {
     assert!(stderr(&out).contains("does not match"), "{}", stderr(&out));
 }
 
+/// The committed bundle of a P-384 signer (`fixtures/msign-p384-rekor-v2`, made once by its
+/// `make.py`), whose Rekor v2 entry records SHA2_384 and so is checked by msign's shim alone,
+/// verifies offline with `verify sigstore` and `sigstore verify-bundle`, its certificate
+/// checked at its timestamp's time (it expired minutes after signing); one flipped byte of
+/// its logged digest is refused by the shim, one of the model by the manifest check.
+#[test]
+fn the_committed_p384_rekor_v2_bundle_verifies_offline() {
+    let dir = fixtures().join("msign-p384-rekor-v2");
+    let issuer = std::fs::read_to_string(dir.join("issuer")).unwrap();
+    let issuer = issuer.trim().to_string();
+    let trust = dir.join("trust_config_v2.json");
+    let genuine = bundle_json(&dir.join("model.sig"));
+    let body = entry_body_json(&genuine);
+    let spec = &body["spec"]["hashedRekordV002"];
+    assert_eq!(spec["data"]["algorithm"], "SHA2_384");
+    assert_eq!(
+        spec["signature"]["verifier"]["keyDetails"],
+        "PKIX_ECDSA_P384_SHA_384"
+    );
+    let verify = |model: &Path, sig: &Path| {
+        msign()
+            .args(["verify", "sigstore"])
+            .arg(model)
+            .arg("--signature")
+            .arg(sig)
+            .arg("--trust-config")
+            .arg(&trust)
+            .args(["--identity", USER, "--identity-provider", &issuer])
+            .output()
+            .unwrap()
+    };
+    let subject = statement_of(&dir.join("model.sig"))["subject"][0]["digest"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let verify_bundle = |sig: &Path| {
+        msign()
+            .args(["sigstore", "verify-bundle", "--bundle"])
+            .arg(sig)
+            .args(["--certificate-identity", USER])
+            .args(["--certificate-oidc-issuer", &issuer])
+            .arg("--trusted-root")
+            .arg(&trust)
+            .arg(format!("sha256:{subject}"))
+            .output()
+            .unwrap()
+    };
+    let out = verify(&dir.join("model"), &dir.join("model.sig"));
+    assert!(out.status.success(), "verify sigstore: {}", stderr(&out));
+    let out = verify_bundle(&dir.join("model.sig"));
+    assert!(out.status.success(), "verify-bundle: {}", stderr(&out));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let flipped = || -> Vec<(&str, Edit, &str)> {
+        vec![(
+            "a byte of the logged digest",
+            Box::new(|b: &mut Value| {
+                edit_body(b, "hashedRekordV002", |s| {
+                    flip_b64(&mut s["data"]["digest"], 3)
+                })
+            }),
+            "the transparency-log entry records another artifact than the bundle's envelope (its digest is not the SHA2_384 of the envelope's PAE)",
+        )]
+    };
+    check_tamperings_with(&genuine, flipped(), tmp.path(), |bad| {
+        verify(&dir.join("model"), bad)
+    });
+    check_tamperings_with(&genuine, flipped(), tmp.path(), verify_bundle);
+
+    let changed = tmp.path().join("model");
+    copy_dir(&dir.join("model"), &changed);
+    let weights = changed.join("weights.bin");
+    let mut bytes = std::fs::read(&weights).unwrap();
+    bytes[100] ^= 0x01;
+    std::fs::write(&weights, bytes).unwrap();
+    let out = verify(&changed, &dir.join("model.sig"));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("does not match"), "{}", stderr(&out));
+}
+
 /// `sig` (ECDSA, DER) by `key` over `data`, hashed with `md`.
 fn ecdsa(key: &PKey<Private>, md: MessageDigest, data: &[u8]) -> Vec<u8> {
     let mut s = openssl::sign::Signer::new(md, key).unwrap();

@@ -61,6 +61,9 @@ inter_key = ec.generate_private_key(ec.SECP384R1())
 CT_ID = hashlib.sha256(spki(ct_key)).digest()
 REKOR_ID = hashlib.sha256(spki(rekor_key)).digest()
 NOW = datetime.datetime.now(datetime.timezone.utc)
+# How long the CA and TSA certificates stay valid: 30 days, or MSIGN_INSTANCE_CA_DAYS for
+# fixtures made once and verified for years (fixtures/msign-p384-rekor-v2/make.py).
+CA_DAYS = int(os.environ.get("MSIGN_INSTANCE_CA_DAYS", "30"))
 
 
 def ca_cert(subject_cn, key, issuer_cn, issuer_key, path_len):
@@ -74,7 +77,7 @@ def ca_cert(subject_cn, key, issuer_cn, issuer_key, path_len):
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(NOW - datetime.timedelta(days=1))
-        .not_valid_after(NOW + datetime.timedelta(days=30))
+        .not_valid_after(NOW + datetime.timedelta(days=CA_DAYS))
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_len), critical=True)
         .add_extension(
             x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
@@ -104,7 +107,7 @@ tsa_cert = (
     .public_key(tsa_key.public_key())
     .serial_number(x509.random_serial_number())
     .not_valid_before(NOW - datetime.timedelta(days=1))
-    .not_valid_after(NOW + datetime.timedelta(days=30))
+    .not_valid_after(NOW + datetime.timedelta(days=CA_DAYS))
     .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
     .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
     .sign(tsa_root_key, hashes.SHA384())
