@@ -564,6 +564,75 @@ fn the_committed_p384_rekor_v2_bundle_verifies_offline() {
     assert!(stderr(&out).contains("does not match"), "{}", stderr(&out));
 }
 
+/// A Rekor v2 entry whose inclusion proof names another log index than the entry (nothing
+/// signs either; sigstore-python proves inclusion at the proof's, sigstore-verify at the
+/// entry's) is refused, on the P-384 shim's path (the committed P-384 bundle) and on
+/// sigstore-verify's (the P-256 sigstore-conformance Rekor v2 bundle), by both commands.
+#[test]
+fn a_rekor_v2_proof_for_another_log_index_is_refused() {
+    let p384 = fixtures().join("msign-p384-rekor-v2");
+    let p384_issuer = std::fs::read_to_string(p384.join("issuer")).unwrap();
+    let conf = fixtures().join("sigstore-conformance");
+    let beacon = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+    let cases = [
+        (
+            p384.join("model.sig"),
+            p384.join("trust_config_v2.json"),
+            USER,
+            p384_issuer.trim().to_string(),
+            format!(
+                "sha256:{}",
+                statement_of(&p384.join("model.sig"))["subject"][0]["digest"]["sha256"]
+                    .as_str()
+                    .unwrap()
+            ),
+        ),
+        (
+            conf.join("rekor2-dsse-happy-path/bundle.sigstore.json"),
+            conf.join("rekor2-dsse-happy-path/trusted_root.json"),
+            beacon,
+            "https://token.actions.githubusercontent.com".to_string(),
+            conf.join("a.txt").display().to_string(),
+        ),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    for (bundle, root, identity, issuer, artifact) in cases {
+        let verify = |sig: &Path| {
+            msign()
+                .args(["sigstore", "verify-bundle", "--bundle"])
+                .arg(sig)
+                .args(["--certificate-identity", identity])
+                .args(["--certificate-oidc-issuer", &issuer])
+                .arg("--trusted-root")
+                .arg(&root)
+                .arg(&artifact)
+                .output()
+                .unwrap()
+        };
+        let out = verify(&bundle);
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            bundle.display(),
+            stderr(&out)
+        );
+        let genuine = bundle_json(&bundle);
+        let index = entry(&mut genuine.clone())["logIndex"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap();
+        let cases: Vec<(&str, Edit, &str)> = vec![(
+            "proof for another index",
+            Box::new(move |b: &mut Value| {
+                entry(b)["inclusionProof"]["logIndex"] = (index + 1).to_string().into()
+            }),
+            "the transparency-log entry's inclusion proof is for log index",
+        )];
+        check_tamperings_with(&genuine, cases, tmp.path(), verify);
+    }
+}
+
 /// `sig` (ECDSA, DER) by `key` over `data`, hashed with `md`.
 fn ecdsa(key: &PKey<Private>, md: MessageDigest, data: &[u8]) -> Vec<u8> {
     let mut s = openssl::sign::Signer::new(md, key).unwrap();

@@ -180,6 +180,10 @@ pub fn verify_bundle(
         rekor_v2_digest::verify(trust, bundle, signed, signing_key.as_ref(), &times)?;
     } else if is_rekor_v2(&m.tlog_entries[0]) {
         rekor_v2_log_keys(trust, &m.tlog_entries[0], &times)?;
+        // `intoto/0.0.2` is a Rekor v1 kind; `hashedrekord/0.0.2` exists only in Rekor v2.
+        if m.tlog_entries[0]["kindVersion"]["kind"] == "hashedrekord" {
+            rekor_v2_index(&m.tlog_entries[0])?;
+        }
     }
     let integrated_time = result
         .integrated_time()
@@ -379,6 +383,27 @@ fn number(v: &serde_json::Value, what: &str) -> Result<u64> {
         .ok_or_else(|| malformed(format!("tlog entry: {what} is not a number")))
 }
 
+/// The log index of a Rekor v2 entry, which its inclusion proof must name too. Nothing signs
+/// either, and sigstore-verify proves inclusion at the entry's index without reading the
+/// proof's, but sigstore-python proves it at the proof's: an entry whose two indices differ
+/// would verify with one client and not the other, so it verifies with neither. Only for
+/// kinds that exist in Rekor v2 alone: a Rekor v1 entry's index is the global one and its
+/// proof's the shard's, and they differ there.
+fn rekor_v2_index(entry: &serde_json::Value) -> Result<u64> {
+    let index = number(&entry["logIndex"], "logIndex")?;
+    let proof = number(
+        &entry["inclusionProof"]["logIndex"],
+        "inclusion proof logIndex",
+    )?;
+    if proof != index {
+        return Err(invalid(format!(
+            "the transparency-log entry's inclusion proof is for log index {proof}, but the \
+             entry is at log index {index}; {TAMPERED}"
+        )));
+    }
+    Ok(index)
+}
+
 /// The canonicalized body of a tlog entry: its bytes (the Merkle leaf) and its JSON.
 pub(super) fn entry_body(entry: &serde_json::Value) -> Result<(Vec<u8>, serde_json::Value)> {
     let bytes = b64(&entry["canonicalizedBody"], "canonicalizedBody")?;
@@ -446,7 +471,7 @@ pub(super) fn rekor_v2_inclusion(
         .iter()
         .map(|h| hash(h, "inclusion proof hash"))
         .collect::<Result<Vec<_>>>()?;
-    let index = number(&entry["logIndex"], "logIndex")?;
+    let index = rekor_v2_index(entry)?;
     let leaf = sigstore_merkle::hash_leaf(body);
     sigstore_merkle::verify_inclusion_proof(&leaf, index, cp.tree_size(), &hashes, cp.root_hash())
         .map_err(|e| {
