@@ -81,6 +81,53 @@ for p in conf_bundles:
         if cp:
             put("checkpoint", cp.encode())
 
+# The P-384 Rekor v2 fixture (the sigstore_bundle target verifies against its trust config):
+# the bundle, and edits of its entry that each stop at another check of the P-384 shim
+# (src/sigstore/rekor_v2_digest.rs) or of the inclusion proof it checks.
+P384 = os.path.join(FX, "msign-p384-rekor-v2/model.sig")
+put("sigstore_bundle", read(P384))
+put("trusted_root", read(os.path.join(FX, "msign-p384-rekor-v2/trust_config_v2.json")))
+
+
+def p384_edit(f):
+    b = json.loads(read(P384))
+    e = b["verificationMaterial"]["tlogEntries"][0]
+    body = json.loads(base64.b64decode(e["canonicalizedBody"]))
+    f(b, e, body["spec"]["hashedRekordV002"])
+    e["canonicalizedBody"] = base64.b64encode(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).decode()
+    put("sigstore_bundle", json.dumps(b).encode())
+
+
+def flip(v):
+    raw = bytearray(base64.b64decode(v))
+    raw[3] ^= 1
+    return base64.b64encode(bytes(raw)).decode()
+
+
+def spec_set(path, value):
+    def f(b, e, spec):
+        for k in path[:-1]:
+            spec = spec[k]
+        if value is None:
+            del spec[path[-1]]
+        else:
+            spec[path[-1]] = value
+    return f
+
+
+p384_edit(spec_set(["data", "algorithm"], "SHA2_256"))
+p384_edit(spec_set(["data", "algorithm"], "SHA2_512"))
+p384_edit(spec_set(["data", "algorithm"], None))
+p384_edit(spec_set(["signature", "verifier", "keyDetails"], "PKIX_ECDSA_P256_SHA_256"))
+p384_edit(spec_set(["signature", "verifier", "x509Certificate"], None))
+p384_edit(lambda b, e, spec: spec["data"].update(digest=flip(spec["data"]["digest"])))
+p384_edit(lambda b, e, spec: spec["signature"].update(content=flip(spec["signature"]["content"])))
+p384_edit(lambda b, e, spec: spec["data"].update(digest="not base64!"))
+p384_edit(lambda b, e, spec: e["inclusionProof"].update(hashes=[], treeSize="1"))
+p384_edit(lambda b, e, spec: e["inclusionProof"].update(logIndex="18446744073709551615"))
+p384_edit(lambda b, e, spec: b["verificationMaterial"].update(timestampVerificationData={}))
+p384_edit(lambda b, e, spec: e["kindVersion"].update(version="0.0.1"))
+
 roots = [os.path.join(ROOT, "src/sigstore", n) for n in ("trusted_root.json", "trusted_root_staging.json", "signing_config.json")]
 roots += [os.path.join(FX, "sigstore-conformance/rekor2-dsse-happy-path/trusted_root.json")]
 if conf:

@@ -101,6 +101,12 @@ const REKOR2_IDENTITY: (&str, &str) = (
     "https://token.actions.githubusercontent.com",
 );
 
+/// A P-384 signer's DSSE bundle on the loopback test instance's Rekor v2 log, its entry
+/// `hashedrekord/0.0.2` over SHA2_384: the one fixture whose inputs reach the shim
+/// `sigstore::rekor_v2_digest` (made by `fixtures/msign-p384-rekor-v2/make.py`).
+const P384_DIR: &str = "msign-p384-rekor-v2";
+const P384_IDENTITY: &str = "alice@example.com";
+
 fn key_config() -> &'static VerifyingConfig {
     static C: OnceLock<VerifyingConfig> = OnceLock::new();
     C.get_or_init(|| {
@@ -137,6 +143,17 @@ fn rekor2_config() -> &'static VerifyingConfig {
         let root = TrustedRoot::from_file(&fixture(&format!("{REKOR2_DIR}/trusted_root.json")))
             .expect("fixture trusted root");
         sigstore_config(root, REKOR2_IDENTITY)
+    })
+}
+
+fn p384_config() -> &'static VerifyingConfig {
+    static C: OnceLock<VerifyingConfig> = OnceLock::new();
+    C.get_or_init(|| {
+        let root = TrustedRoot::from_file(&fixture(&format!("{P384_DIR}/trust_config_v2.json")))
+            .expect("fixture trust config");
+        let issuer = String::from_utf8(fixture_bytes(&format!("{P384_DIR}/issuer")))
+            .expect("fixture issuer");
+        sigstore_config(root, (P384_IDENTITY, issuer.trim()))
     })
 }
 
@@ -371,10 +388,12 @@ pub fn hub_listing(data: &[u8]) {
     });
 }
 
-/// A Sigstore model signature, verified against the public-good root.
+/// A Sigstore model signature, verified against the public-good root, a Rekor v2 fixture's
+/// root, and the P-384 Rekor v2 fixture's (whose inputs reach the P-384 shim).
 pub fn sigstore_bundle(data: &[u8]) {
     let _ = public_good_config().verify_signature(data);
     let _ = rekor2_config().verify_signature(data);
+    let _ = p384_config().verify_signature(data);
 }
 
 /// A trusted root or ClientTrustConfig (`--trusted-root`, `--trust-config`): parsed, its
