@@ -1313,12 +1313,20 @@ fn hostile_entries_on_the_p384_shim_path_are_refused() {
         ),
         (
             "logIndex beyond the tree",
-            Box::new(|b: &mut Value| entry(b)["logIndex"] = "1000000".into()),
+            Box::new(|b: &mut Value| {
+                // The proof names the same index, or the two disagreeing is refused first.
+                entry(b)["logIndex"] = "1000000".into();
+                entry(b)["inclusionProof"]["logIndex"] = "1000000".into();
+            }),
             "the transparency-log inclusion proof does not lead from the entry to the root hash its checkpoint signs … leaf index 1000000 is outside a tree of size",
         ),
         (
             "logIndex the largest u64",
-            Box::new(|b: &mut Value| entry(b)["logIndex"] = u64::MAX.to_string().into()),
+            Box::new(|b: &mut Value| {
+                // The proof names the same index, or the two disagreeing is refused first.
+                entry(b)["logIndex"] = u64::MAX.to_string().into();
+                entry(b)["inclusionProof"]["logIndex"] = u64::MAX.to_string().into();
+            }),
             "the transparency-log inclusion proof does not lead from the entry to the root hash its checkpoint signs … leaf index 18446744073709551615 is outside a tree of size",
         ),
         (
