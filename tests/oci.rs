@@ -1319,6 +1319,42 @@ fn cert_keys() -> PathBuf {
 /// verifies from the registry with `verify` (`msign oci verify METHOD ... ` missing the
 /// reference), the signature file against the manifest, and the pulled folder with msign
 /// (`folder_verify`) and with model_signing 1.1.1 (`reference_verify`).
+/// How a method whose one flag names what is trusted (`--public-key`, `--certificate-chain`)
+/// verifies: in the registry, the pulled folder, and the folder by the reference (whose
+/// flag is spelled with an underscore).
+struct TrustedBy {
+    method: &'static str,
+    flag: &'static str,
+    value: PathBuf,
+}
+
+impl TrustedBy {
+    fn oci(&self) -> Command {
+        let mut c = msign();
+        c.args(["oci", "verify", self.method, &format!("--{}", self.flag)])
+            .arg(&self.value);
+        c
+    }
+
+    fn folder(&self, folder: &Path, sig: &Path) -> Command {
+        self.local(msign(), self.flag, folder, sig)
+    }
+
+    fn reference(&self, folder: &Path, sig: &Path) -> Command {
+        self.local(reference_cli(), &self.flag.replace('-', "_"), folder, sig)
+    }
+
+    fn local(&self, mut c: Command, flag: &str, folder: &Path, sig: &Path) -> Command {
+        c.args(["verify", self.method])
+            .arg(folder)
+            .arg("--signature")
+            .arg(sig)
+            .arg(format!("--{flag}"))
+            .arg(&self.value);
+        c
+    }
+}
+
 fn sign_and_verify_everywhere(
     name: &str,
     sign: &mut dyn FnMut() -> Command,
@@ -1365,6 +1401,11 @@ fn sign_and_verify_everywhere(
 #[test]
 fn oci_certificate_method_verifies_in_the_registry_and_with_model_signing() {
     let keys = cert_keys();
+    let by_cert = TrustedBy {
+        method: "certificate",
+        flag: "certificate-chain",
+        value: keys.join("ca-cert.pem"),
+    };
     let (_reg, target) = sign_and_verify_everywhere(
         "cert",
         &mut || {
@@ -1377,32 +1418,9 @@ fn oci_certificate_method_verifies_in_the_registry_and_with_model_signing() {
                 .arg(keys.join("int-ca-cert.pem"));
             c
         },
-        &|| {
-            let mut c = msign();
-            c.args(["oci", "verify", "certificate", "--certificate-chain"])
-                .arg(keys.join("ca-cert.pem"));
-            c
-        },
-        &|folder, sig| {
-            let mut c = msign();
-            c.args(["verify", "certificate"])
-                .arg(folder)
-                .arg("--signature")
-                .arg(sig)
-                .arg("--certificate-chain")
-                .arg(keys.join("ca-cert.pem"));
-            c
-        },
-        &|folder, sig| {
-            let mut c = reference_cli();
-            c.args(["verify", "certificate"])
-                .arg(folder)
-                .arg("--signature")
-                .arg(sig)
-                .arg("--certificate_chain")
-                .arg(keys.join("ca-cert.pem"));
-            c
-        },
+        &|| by_cert.oci(),
+        &|folder, sig| by_cert.folder(folder, sig),
+        &|folder, sig| by_cert.reference(folder, sig),
     );
     // A root that did not issue the chain is refused.
     run_fails(
@@ -1489,7 +1507,16 @@ fn oci_pkcs11_methods_sign_with_a_softhsm_token() {
     let conf = softhsm_token_with_cert_key(tmp.path());
     let uri = format!("pkcs11:token=oci;object=oci-key?module-path={SOFTHSM}&pin-value=1234");
     let keys = cert_keys();
-    let public = keys.join("signing-key-pub.pem");
+    let by_key = TrustedBy {
+        method: "key",
+        flag: "public-key",
+        value: keys.join("signing-key-pub.pem"),
+    };
+    let by_cert = TrustedBy {
+        method: "certificate",
+        flag: "certificate-chain",
+        value: keys.join("ca-cert.pem"),
+    };
     // pkcs11-key: verified with the public key, by msign and model_signing.
     sign_and_verify_everywhere(
         "pkcs11-key",
@@ -1499,32 +1526,9 @@ fn oci_pkcs11_methods_sign_with_a_softhsm_token() {
                 .args(["oci", "sign", "pkcs11-key", "--pkcs11-uri", &uri]);
             c
         },
-        &|| {
-            let mut c = msign();
-            c.args(["oci", "verify", "key", "--public-key"])
-                .arg(&public);
-            c
-        },
-        &|folder, sig| {
-            let mut c = msign();
-            c.args(["verify", "key"])
-                .arg(folder)
-                .arg("--signature")
-                .arg(sig)
-                .arg("--public-key")
-                .arg(&public);
-            c
-        },
-        &|folder, sig| {
-            let mut c = reference_cli();
-            c.args(["verify", "key"])
-                .arg(folder)
-                .arg("--signature")
-                .arg(sig)
-                .arg("--public_key")
-                .arg(&public);
-            c
-        },
+        &|| by_key.oci(),
+        &|folder, sig| by_key.folder(folder, sig),
+        &|folder, sig| by_key.reference(folder, sig),
     );
     // pkcs11-certificate: the token key with the reference's certificate chain.
     sign_and_verify_everywhere(
@@ -1539,32 +1543,9 @@ fn oci_pkcs11_methods_sign_with_a_softhsm_token() {
                 .arg(keys.join("int-ca-cert.pem"));
             c
         },
-        &|| {
-            let mut c = msign();
-            c.args(["oci", "verify", "certificate", "--certificate-chain"])
-                .arg(keys.join("ca-cert.pem"));
-            c
-        },
-        &|folder, sig| {
-            let mut c = msign();
-            c.args(["verify", "certificate"])
-                .arg(folder)
-                .arg("--signature")
-                .arg(sig)
-                .arg("--certificate-chain")
-                .arg(keys.join("ca-cert.pem"));
-            c
-        },
-        &|folder, sig| {
-            let mut c = reference_cli();
-            c.args(["verify", "certificate"])
-                .arg(folder)
-                .arg("--signature")
-                .arg(sig)
-                .arg("--certificate_chain")
-                .arg(keys.join("ca-cert.pem"));
-            c
-        },
+        &|| by_cert.oci(),
+        &|folder, sig| by_cert.folder(folder, sig),
+        &|folder, sig| by_cert.reference(folder, sig),
     );
 }
 
